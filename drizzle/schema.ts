@@ -1,0 +1,220 @@
+/**
+ * The data model. Every tenant-owned table carries company_id and every query filters on it;
+ * unique keys are the last line of defence for idempotency (calls per Retell call id,
+ * appointments per idempotency key and Cal.com uid, webhook_events per dedupe key).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  datetime,
+  customType,
+  index,
+  int,
+  mediumtext,
+  mysqlTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core';
+
+/** JSON stored as JSON; MariaDB hands it back as text, so parse on the way out. */
+const json = <T>(name: string) =>
+  customType<{ data: T; driverData: string }>({
+    dataType: () => 'json',
+    toDriver: (value) => JSON.stringify(value),
+    fromDriver: (value) => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T)),
+  })(name);
+
+const id = () => bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey();
+const ref = (name: string) => bigint(name, { mode: 'number', unsigned: true });
+const createdAt = () => timestamp('created_at', { fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`);
+const updatedAt = () =>
+    // Set by drizzle on update: MySQL rejects ON UPDATE CURRENT_TIMESTAMP without a matching precision.
+  timestamp('updated_at', { fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`).$onUpdate(() => new Date());
+
+export const companies = mysqlTable(
+  'companies',
+  {
+    id: id(),
+    slug: varchar('slug', { length: 64 }).notNull(),
+    name: varchar('name', { length: 200 }).notNull(),
+    language: varchar('language', { length: 8 }).notNull().default('de'),
+    /** AES-256-GCM ciphertexts (lib/crypto); never stored in clear. */
+    retellApiKeyEnc: text('retell_api_key_enc'),
+    calcomApiKeyEnc: text('calcom_api_key_enc'),
+    calcomWebhookSecretEnc: text('calcom_webhook_secret_enc'),
+    calcomUsername: varchar('calcom_username', { length: 100 }),
+    retentionDays: int('retention_days').notNull().default(365),
+    operatorEmails: json<string[]>('operator_emails').notNull().$defaultFn(() => []),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('companies_slug_uq').on(t.slug)],
+);
+
+export const branches = mysqlTable(
+  'branches',
+  {
+    id: id(),
+    companyId: ref('company_id').notNull(),
+    slug: varchar('slug', { length: 64 }).notNull(),
+    name: varchar('name', { length: 200 }).notNull(),
+    timezone: varchar('timezone', { length: 64 }).notNull(),
+    language: varchar('language', { length: 8 }).notNull().default('de'),
+    openingHours: varchar('opening_hours', { length: 500 }),
+    defaultServiceId: ref('default_service_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('branches_company_slug_uq').on(t.companyId, t.slug)],
+);
+
+export const phoneNumbers = mysqlTable(
+  'phone_numbers',
+  {
+    id: id(),
+    e164: varchar('e164', { length: 20 }).notNull(),
+    companyId: ref('company_id').notNull(),
+    branchId: ref('branch_id').notNull(),
+    retellAgentId: varchar('retell_agent_id', { length: 100 }),
+    nickname: varchar('nickname', { length: 200 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('phone_numbers_e164_uq').on(t.e164), index('phone_numbers_company_idx').on(t.companyId)],
+);
+
+export const services = mysqlTable(
+  'services',
+  {
+    id: id(),
+    companyId: ref('company_id').notNull(),
+    /** null: offered by every branch of the company. */
+    branchId: ref('branch_id'),
+    slug: varchar('slug', { length: 64 }).notNull(),
+    name: varchar('name', { length: 200 }).notNull(),
+    calcomEventTypeId: int('calcom_event_type_id').notNull(),
+    /** Data, never code: Cal.com finds the team from the event type; this serves discovery and checks. */
+    calcomTeamId: int('calcom_team_id'),
+    durationMinutes: int('duration_minutes').notNull(),
+    aliases: json<string[]>('aliases').notNull().$defaultFn(() => []),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('services_company_slug_uq').on(t.companyId, t.slug)],
+);
+
+export const customers = mysqlTable(
+  'customers',
+  {
+    id: id(),
+    companyId: ref('company_id').notNull(),
+    phone: varchar('phone', { length: 20 }).notNull(),
+    name: varchar('name', { length: 200 }),
+    email: varchar('email', { length: 254 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('customers_company_phone_uq').on(t.companyId, t.phone)],
+);
+
+export const calls = mysqlTable(
+  'calls',
+  {
+    id: id(),
+    retellCallId: varchar('retell_call_id', { length: 100 }).notNull(),
+    companyId: ref('company_id').notNull(),
+    branchId: ref('branch_id').notNull(),
+    customerId: ref('customer_id'),
+    agentId: varchar('agent_id', { length: 100 }),
+    direction: varchar('direction', { length: 16 }),
+    fromNumber: varchar('from_number', { length: 20 }),
+    toNumber: varchar('to_number', { length: 20 }),
+    status: varchar('status', { length: 20 }).notNull(),
+    startedAt: datetime('started_at', { fsp: 3 }),
+    endedAt: datetime('ended_at', { fsp: 3 }),
+    durationMs: int('duration_ms'),
+    disconnectionReason: varchar('disconnection_reason', { length: 64 }),
+    transcript: mediumtext('transcript'),
+    summary: text('summary'),
+    sentiment: varchar('sentiment', { length: 16 }),
+    recordingUrl: varchar('recording_url', { length: 1000 }),
+    dynamicVariables: json<Record<string, unknown>>('dynamic_variables'),
+    analysisData: json<Record<string, unknown>>('analysis_data'),
+    /** Set exactly once (see lib/calls/decide-booking): 'book' or 'no_booking'. */
+    bookingDecision: varchar('booking_decision', { length: 16 }),
+    bookingReason: varchar('booking_reason', { length: 500 }),
+    /** What the decision asked for, so a retry after a crash re-enqueues the very same job. */
+    bookingRequest: json<{ serviceId: number; start: string; idempotencyKey: string }>('booking_request'),
+    appointmentId: ref('appointment_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('calls_retell_call_id_uq').on(t.retellCallId), index('calls_company_idx').on(t.companyId, t.createdAt)],
+);
+
+export const appointments = mysqlTable(
+  'appointments',
+  {
+    id: id(),
+    companyId: ref('company_id').notNull(),
+    branchId: ref('branch_id').notNull(),
+    customerId: ref('customer_id').notNull(),
+    callId: ref('call_id'),
+    serviceId: ref('service_id').notNull(),
+    idempotencyKey: varchar('idempotency_key', { length: 64 }).notNull(),
+    calcomBookingUid: varchar('calcom_booking_uid', { length: 100 }),
+    calcomBookingId: int('calcom_booking_id'),
+    startAt: datetime('start_at', { fsp: 3 }).notNull(),
+    endAt: datetime('end_at', { fsp: 3 }),
+    /** pending | booked | failed | cancelled | rescheduled */
+    status: varchar('status', { length: 16 }).notNull(),
+    failureReason: varchar('failure_reason', { length: 1000 }),
+    alternatives: json<string[]>('alternatives'),
+    source: varchar('source', { length: 16 }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('appointments_idempotency_key_uq').on(t.idempotencyKey),
+    uniqueIndex('appointments_calcom_uid_uq').on(t.calcomBookingUid),
+    index('appointments_company_customer_idx').on(t.companyId, t.customerId),
+  ],
+);
+
+export const webhookEvents = mysqlTable(
+  'webhook_events',
+  {
+    id: id(),
+    provider: varchar('provider', { length: 16 }).notNull(),
+    dedupeKey: varchar('dedupe_key', { length: 191 }).notNull(),
+    companyId: ref('company_id'),
+    eventType: varchar('event_type', { length: 64 }).notNull(),
+    externalId: varchar('external_id', { length: 100 }),
+    /** processing | processed | ignored | rejected | failed */
+    status: varchar('status', { length: 16 }).notNull(),
+    error: varchar('error', { length: 1000 }),
+    attempts: int('attempts').notNull().default(1),
+    receivedAt: datetime('received_at', { fsp: 3 }).notNull(),
+    processedAt: datetime('processed_at', { fsp: 3 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('webhook_events_provider_key_uq').on(t.provider, t.dedupeKey), index('webhook_events_status_idx').on(t.status)],
+);
+
+export const auditLog = mysqlTable(
+  'audit_log',
+  {
+    id: id(),
+    companyId: ref('company_id'),
+    actor: varchar('actor', { length: 100 }).notNull(),
+    action: varchar('action', { length: 100 }).notNull(),
+    target: varchar('target', { length: 200 }),
+    details: json<Record<string, unknown>>('details'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('audit_log_company_idx').on(t.companyId, t.createdAt)],
+);

@@ -1,0 +1,66 @@
+/**
+ * The environment, read once and validated with zod. A missing or bad value stops start-up with
+ * the variable's name and what was expected, so an operator knows exactly what to change.
+ */
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+
+const base64Key32 = z
+  .string()
+  .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes encoded as base64 (openssl rand -base64 32)');
+
+export const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^mysql:\/\//, 'must be a mysql:// URL, e.g. mysql://root@127.0.0.1:3306/callbook'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL, e.g. redis://127.0.0.1:6379'),
+  /** Namespace for every Redis key and queue; tests use one per run. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]*$/, 'letters, digits, _ - { } only').default('callbook'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  RETELL_API_KEY: z.string().min(1, 'must be set: the Retell API key that signs webhooks'),
+  RETELL_API_URL: z.string().url().default('https://api.retellai.com'),
+  CALCOM_API_URL: z.string().url().default('https://api.cal.com/v2'),
+  ENCRYPTION_KEY: base64Key32,
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  WEBHOOK_IP_ALLOWLIST: csv.optional(),
+  /** Trust X-Forwarded-For for the client address (only behind a proxy you control). */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  CONCURRENCY_WEBHOOKS: z.coerce.number().int().positive().default(10),
+  CONCURRENCY_BOOKINGS: z.coerce.number().int().positive().default(5),
+  CONCURRENCY_SYNC: z.coerce.number().int().positive().default(1),
+  CONCURRENCY_NOTIFICATIONS: z.coerce.number().int().positive().default(5),
+  CONCURRENCY_DEFAULT: z.coerce.number().int().positive().default(2),
+  /** Whether to skip the Redis `maxmemory-policy noeviction` start-up check (managed Redis that hides CONFIG). */
+  REDIS_SKIP_POLICY_CHECK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse an environment (default process.env); throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const got = env[name];
+    const what = got === undefined ? 'is missing' : 'is invalid';
+    return `${name} ${what}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
