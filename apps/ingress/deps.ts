@@ -1,0 +1,53 @@
+/** Builds the ingress's dependencies from an AppContext (server.ts, sandbox, tests). */
+import { sql } from 'drizzle-orm';
+import type { AppContext } from '../../lib/context';
+import { companies, phoneNumbers } from '../../drizzle/schema';
+import { eq } from 'drizzle-orm';
+import type { IngressDeps } from './app';
+
+/** The company key for the number a raw Retell body names, when that company has its own. */
+export function companyRetellKeys(ctx: AppContext) {
+  return async (raw: Buffer): Promise<string[]> => {
+    let to: unknown;
+    try {
+      const body = JSON.parse(raw.toString('utf8')) as { call?: { to_number?: unknown; from_number?: unknown; direction?: unknown } };
+      to = body.call?.direction === 'outbound' ? body.call?.from_number : body.call?.to_number;
+    } catch {
+      return [];
+    }
+    if (typeof to !== 'string' || !/^\+\d{6,15}$/.test(to)) return [];
+    const keyEnc = await ctx.cache.getOrLoad(`mcp:retell:webhook_key:${to}`, 10 * 60_000, async () => {
+      const [row] = await ctx.database.db
+        .select({ key: companies.retellApiKeyEnc })
+        .from(phoneNumbers)
+        .innerJoin(companies, eq(companies.id, phoneNumbers.companyId))
+        .where(eq(phoneNumbers.e164, to));
+      return row?.key ?? null;
+    });
+    return keyEnc ? [ctx.cipher.decrypt(keyEnc)] : [];
+  };
+}
+
+export function ingressDeps(ctx: AppContext): IngressDeps {
+  const c = ctx.config;
+  return {
+    retellApiKey: c.RETELL_API_KEY,
+    retellKeysFor: companyRetellKeys(ctx),
+    webhooksQueue: ctx.queues.webhooks,
+    redis: ctx.redis,
+    keyPrefix: ctx.ns,
+    cipher: ctx.cipher,
+    logger: ctx.logger,
+    maxBodyBytes: c.WEBHOOK_MAX_BODY_BYTES,
+    rateLimitPerMinute: c.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+    ipAllowlist: c.WEBHOOK_IP_ALLOWLIST,
+    trustProxy: c.TRUST_PROXY,
+    checkReady: async () => {
+      const [redis, db] = await Promise.all([
+        ctx.redis.ping().then(() => true, () => false),
+        ctx.database.db.execute(sql`SELECT 1`).then(() => true, () => false),
+      ]);
+      return { redis, db };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Two-level cache: L1 an in-process LRU capped in bytes, L2 Redis. L1 entries live at most
+ * L1_MAX_TTL_MS so a change invalidated in Redis by another process is seen soon everywhere;
+ * `invalidate` clears both levels here and L2 for all.
+ *
+ * @example
+ *   const branch = await cache.getOrLoad(`mcp:phone:resolution:${e164}`, 600_000, () => lookup(e164));
+ */
+import { LRUCache } from 'lru-cache';
+import type { Redis } from 'ioredis';
+import { cacheHitsTotal } from '../metrics';
+
+const L1_MAX_TTL_MS = 30_000;
+
+type Boxed<T> = { v: T };
+
+export class TieredCache {
+  private readonly l1: LRUCache<string, Boxed<unknown>>;
+
+  constructor(
+    private readonly redis: Redis,
+    /** Namespace prepended to every key (REDIS_PREFIX + ':'). */
+    private readonly ns: string,
+    maxBytes = 16 * 1024 * 1024,
+  ) {
+    this.l1 = new LRUCache<string, Boxed<unknown>>({
+      maxSize: maxBytes,
+      sizeCalculation: (value, key) => key.length + (JSON.stringify(value).length || 1),
+    });
+  }
+
+  /** Read through both levels; `load` runs on a miss and its result (null included) is cached. */
+  async getOrLoad<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+    const local = this.l1.get(key);
+    if (local) {
+      cacheHitsTotal.inc({ cache: 'l1' });
+      return local.v as T;
+    }
+    const remote = await this.redis.get(this.ns + key);
+    if (remote !== null) {
+      cacheHitsTotal.inc({ cache: 'l2' });
+      const boxed = JSON.parse(remote) as Boxed<T>;
+      this.l1.set(key, boxed, { ttl: Math.min(ttlMs, L1_MAX_TTL_MS) });
+      return boxed.v;
+    }
+    const value = await load();
+    await this.set(key, value, ttlMs);
+    return value;
+  }
+
+  async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
+    const boxed: Boxed<T> = { v: value };
+    this.l1.set(key, boxed, { ttl: Math.min(ttlMs, L1_MAX_TTL_MS) });
+    await this.redis.set(this.ns + key, JSON.stringify(boxed), 'PX', ttlMs);
+  }
+
+  async invalidate(...keys: string[]): Promise<void> {
+    for (const k of keys) this.l1.delete(k);
+    if (keys.length) await this.redis.del(...keys.map((k) => this.ns + k));
+  }
+
+  /** Drop every key under a prefix (both levels; L2 by SCAN, never KEYS). Returns how many L2 keys went. */
+  async invalidatePrefix(prefix: string): Promise<number> {
+    for (const k of this.l1.keys()) if (k.startsWith(prefix)) this.l1.delete(k);
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.ns}${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (found.length) removed += await this.redis.del(...found);
+    } while (cursor !== '0');
+    return removed;
+  }
+}
+
+export const cacheKeys = {
+  phoneResolution: (e164: string) => `mcp:phone:resolution:${e164}`,
+  eventTypes: (companyId: number) => `mcp:calcom:event_types:${companyId}`,
+  availability: (eventTypeId: number, date: string) => `mcp:calcom:availability:${eventTypeId}:${date}`,
+  booking: (idempotencyKey: string) => `mcp:calcom:booking:${idempotencyKey}`,
+  retellAgents: (companyId: number) => `mcp:retell:agents:${companyId}`,
+};
+
+export const TTL_MS = {
+  phoneResolution: 10 * 60_000,
+  eventTypes: 5 * 60_000,
+  availability: 5 * 60_000,
+  booking: 24 * 3600_000,
+  retellAgents: 10 * 60_000,
+};

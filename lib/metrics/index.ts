@@ -1,0 +1,73 @@
+/**
+ * Prometheus metrics, named as users of the earlier system already chart them (DESIGN.md).
+ * One registry per process; the ingress serves it at /api/metrics.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const webhookTotal = new Counter({
+  name: 'mcp_webhook_total',
+  help: 'Retell webhooks received, by outcome',
+  labelNames: ['status'] as const,
+  registers: [registry],
+});
+
+export const callsProcessedTotal = new Counter({
+  name: 'calls_processed_total',
+  help: 'Calls whose booking decision was taken, by outcome',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const bookingTotal = new Counter({
+  name: 'mcp_booking_total',
+  help: 'Booking attempts by outcome',
+  labelNames: ['status'] as const,
+  registers: [registry],
+});
+
+export const appointmentsCreatedTotal = new Counter({
+  name: 'appointments_created_total',
+  help: 'Appointments created, by source',
+  labelNames: ['source'] as const,
+  registers: [registry],
+});
+
+export const circuitBreakerState = new Gauge({
+  name: 'mcp_circuit_breaker_state',
+  help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
+  labelNames: ['service'] as const,
+  registers: [registry],
+});
+
+export const cacheHitsTotal = new Counter({
+  name: 'mcp_cache_hits_total',
+  help: 'Cache hits by level',
+  labelNames: ['cache'] as const,
+  registers: [registry],
+});
+
+export const apiDuration = new Histogram({
+  name: 'mcp_api_duration_seconds',
+  help: 'External API call duration',
+  labelNames: ['service', 'method'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const jobDuration = new Histogram({
+  name: 'callbook_job_duration_seconds',
+  help: 'Job processing time per queue and outcome',
+  labelNames: ['queue', 'outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+export const satisfactionScore = new Gauge({
+  name: 'customer_satisfaction_score',
+  help: 'Latest call sentiment per branch: 1 positive, 0.5 neutral, 0 negative',
+  labelNames: ['branch'] as const,
+  registers: [registry],
+});

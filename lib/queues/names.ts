@@ -1,0 +1,35 @@
+/** Queue names, their job timeouts and job-id schemes: a contract other code relies on. */
+
+export const QUEUE_NAMES = ['webhooks', 'bookings', 'sync', 'notifications', 'default'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Per-queue job timeouts (ms), enforced by the worker wrapper (workers/run-job.ts). */
+export const JOB_TIMEOUT_MS: Record<QueueName, number> = {
+  webhooks: 60_000,
+  bookings: 120_000,
+  sync: 300_000,
+  notifications: 60_000,
+  default: 180_000,
+};
+
+export function isQueueName(s: string): s is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(s);
+}
+
+/** BullMQ forbids ':' in custom ids; Retell ids are [A-Za-z0-9_-], but be strict anyway. */
+function idPart(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+export const jobIds = {
+  retellWebhook: (callId: string, event: string) => `retell-${idPart(callId)}-${idPart(event)}`,
+  booking: (idempotencyKey: string) => `booking-${idempotencyKey}`,
+};
+
+/**
+ * BullMQ key prefix. The braces are a Redis Cluster hash tag: every key of every queue lands in
+ * one slot, so BullMQ's multi-key scripts work on a cluster.
+ */
+export function bullPrefix(prefix: string): string {
+  return `{${prefix || 'callbook'}}`;
+}

@@ -1,0 +1,30 @@
+/**
+ * Typed job payloads. Payloads carry ids, not personal data: Redis keeps them in clear text,
+ * so the one payload that must carry a whole webhook (to be durable before we answer 2xx)
+ * carries it sealed with ENCRYPTION_KEY.
+ */
+import { z } from 'zod';
+
+export const webhookJobSchema = z.object({
+  provider: z.literal('retell'),
+  event: z.string(),
+  callId: z.string(),
+  receivedAt: z.number(),
+  /** AES-256-GCM of the raw webhook body (lib/crypto). */
+  sealedBody: z.string(),
+});
+export type WebhookJob = z.infer<typeof webhookJobSchema>;
+
+export const bookingJobSchema = z.object({
+  companyId: z.number().int().positive(),
+  branchId: z.number().int().positive(),
+  customerId: z.number().int().positive(),
+  serviceId: z.number().int().positive(),
+  /** Internal calls.id; absent for bookings not made from a call (CLI, MCP). */
+  callId: z.number().int().positive().optional(),
+  /** Requested start, UTC ISO. */
+  start: z.string().datetime(),
+  idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/),
+  source: z.enum(['call', 'live', 'cli', 'mcp']),
+});
+export type BookingJob = z.infer<typeof bookingJobSchema>;

@@ -1,0 +1,56 @@
+/**
+ * The shape of Retell's call webhooks, validated at the edge. Only what callbook reads is
+ * checked strictly; everything else passes through (Retell adds fields over time).
+ */
+import { z } from 'zod';
+
+export const HANDLED_EVENTS = ['call_started', 'call_ended', 'call_analyzed'] as const;
+export type HandledEvent = (typeof HANDLED_EVENTS)[number];
+
+const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/, 'must be an E.164 number like +4930123456');
+const vars = z.record(z.string(), z.unknown());
+
+export const callSchema = z.looseObject({
+  call_id: z.string().min(1).max(100),
+  agent_id: z.string().max(100).optional(),
+  call_type: z.string().optional(),
+  call_status: z.string().optional(),
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  from_number: e164.optional(),
+  to_number: e164.optional(),
+  start_timestamp: z.number().int().nonnegative().optional(),
+  end_timestamp: z.number().int().nonnegative().optional(),
+  duration_ms: z.number().int().nonnegative().optional(),
+  transcript: z.string().optional(),
+  recording_url: z.string().max(1000).optional(),
+  disconnection_reason: z.string().max(64).optional(),
+  retell_llm_dynamic_variables: vars.optional(),
+  collected_dynamic_variables: vars.optional(),
+  metadata: z.unknown().optional(),
+  call_analysis: z
+    .looseObject({
+      call_summary: z.string().optional(),
+      user_sentiment: z.string().optional(),
+      call_successful: z.boolean().optional(),
+      in_voicemail: z.boolean().optional(),
+      custom_analysis_data: vars.optional(),
+    })
+    .optional(),
+});
+export type RetellCall = z.infer<typeof callSchema>;
+
+/** `{event, call}`; older payloads carried the call under `data`. */
+export const webhookSchema = z
+  .looseObject({ event: z.string().min(1).max(64), call: callSchema.optional(), data: callSchema.optional() })
+  .refine((w) => w.call ?? w.data, { message: 'call is required', path: ['call'] })
+  .transform((w) => ({ event: w.event, call: (w.call ?? w.data)! }));
+export type RetellWebhook = z.infer<typeof webhookSchema>;
+
+export function isHandledEvent(event: string): event is HandledEvent {
+  return (HANDLED_EVENTS as readonly string[]).includes(event);
+}
+
+/** zod issues as `path: message` lines, the path in dotted form (`call.to_number`). */
+export function describeIssues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+}

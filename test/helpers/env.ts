@@ -1,0 +1,72 @@
+/**
+ * A private world per test file: its own MariaDB database (migrated) and its own Redis key
+ * prefix on the machine's real servers, removed again in cleanup().
+ */
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { loadConfig, type Config } from '../../lib/config';
+import { createContext, type AppContext } from '../../lib/context';
+import { connectDatabase, ensureDatabase, runMigrations } from '../../lib/db';
+import { createLogger } from '../../lib/logger';
+import { createRedis } from '../../lib/redis';
+
+export const MYSQL_ROOT = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestEnv {
+  config: Config;
+  ctx: AppContext;
+  dbName: string;
+  cleanup(): Promise<void>;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const id = randomBytes(4).toString('hex');
+  return loadConfig({
+    DATABASE_URL: `${MYSQL_ROOT}/cbt_${id}`,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: `cbt${id}`,
+    RETELL_API_KEY: 'key_test_retell_global',
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  });
+}
+
+export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const config = testConfig(overrides);
+  await ensureDatabase(config.DATABASE_URL);
+  const migrator = connectDatabase(config.DATABASE_URL, 1);
+  await runMigrations(migrator);
+  await migrator.close();
+  const ctx = createContext(config, createLogger(config.LOG_LEVEL));
+  const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
+  return {
+    config,
+    ctx,
+    dbName,
+    async cleanup() {
+      await ctx.close();
+      await dropTestState(config);
+    },
+  };
+}
+
+/** Drop the database and every Redis key under the prefix (queues use `{prefix}`). */
+export async function dropTestState(config: Config): Promise<void> {
+  const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
+  const conn = await mysql.createConnection({ uri: MYSQL_ROOT });
+  await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+  await conn.end();
+  const redis = createRedis(config.REDIS_URL, 'client');
+  for (const pattern of [`${config.REDIS_PREFIX}:*`, `{${config.REDIS_PREFIX}}*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
+  redis.disconnect();
+}
