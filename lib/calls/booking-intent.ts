@@ -1,0 +1,84 @@
+/**
+ * What the caller asked for, read flexibly from the call's variables: Retell's dynamic
+ * variables, the agent's collected variables and the post-call analysis fields, in rising
+ * precedence. Agents are configured by many people, so key names vary; these are the ones
+ * callbook understands (documented in the README).
+ */
+import type { RetellCall } from '../retell/webhook';
+
+const CONFIRM_KEYS = ['booking_confirmed', 'appointment_confirmed', 'confirmed', 'book_appointment', 'wants_booking', 'termin_bestaetigt', 'termin_bestätigt', 'buchung_bestaetigt'];
+const DATETIME_KEYS = ['appointment_datetime', 'appointment_start', 'datetime', 'start', 'start_time', 'wunschtermin', 'termin'];
+const DATE_KEYS = ['appointment_date', 'date', 'datum'];
+const TIME_KEYS = ['appointment_time', 'time', 'uhrzeit'];
+const SERVICE_KEYS = ['service', 'service_name', 'appointment_type', 'event_type', 'dienstleistung', 'leistung'];
+const EVENT_TYPE_ID_KEYS = ['event_type_id', 'calcom_event_type_id'];
+const NAME_KEYS = ['customer_name', 'caller_name', 'patient_name', 'full_name', 'name'];
+const EMAIL_KEYS = ['customer_email', 'email'];
+
+const YES = new Set(['true', '1', 'yes', 'ja']);
+
+/** `true`, "true", "1", 1, "yes", "ja" in any case mean yes; everything else no. */
+export function readConfirmation(value: unknown): boolean {
+  if (value === true || value === 1) return true;
+  if (typeof value === 'string') return YES.has(value.trim().toLowerCase());
+  return false;
+}
+
+/** Names that mean "we don't know": never stored over a real name. */
+export function isUnknownName(name: string | undefined): boolean {
+  if (!name) return true;
+  return /^(unknown|unbekannt|n\/?a|none|null|undefined|anonymous|anonym|caller|anrufer|-|\?)$/i.test(name.trim());
+}
+
+export interface BookingIntent {
+  confirmed: boolean;
+  datetime?: string;
+  date?: string;
+  time?: string;
+  service?: string;
+  eventTypeId?: number;
+  customerName?: string;
+  email?: string;
+}
+
+function normaliseKey(k: string): string {
+  return k.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+function asText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.trim() || undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** Merge the three variable sources (later wins) into one map with normalised keys. */
+export function mergedVariables(call: RetellCall): Map<string, unknown> {
+  const merged = new Map<string, unknown>();
+  const sources = [call.retell_llm_dynamic_variables, call.collected_dynamic_variables, call.call_analysis?.custom_analysis_data];
+  for (const src of sources) {
+    if (!src) continue;
+    for (const [k, v] of Object.entries(src)) if (v !== null && v !== undefined && v !== '') merged.set(normaliseKey(k), v);
+  }
+  return merged;
+}
+
+function first(vars: Map<string, unknown>, keys: string[]): unknown {
+  for (const k of keys) if (vars.has(k)) return vars.get(k);
+  return undefined;
+}
+
+export function extractIntent(call: RetellCall): BookingIntent {
+  const vars = mergedVariables(call);
+  const eventTypeId = Number(asText(first(vars, EVENT_TYPE_ID_KEYS)));
+  const name = asText(first(vars, NAME_KEYS));
+  return {
+    confirmed: readConfirmation(first(vars, CONFIRM_KEYS)),
+    datetime: asText(first(vars, DATETIME_KEYS)),
+    date: asText(first(vars, DATE_KEYS)),
+    time: asText(first(vars, TIME_KEYS)),
+    service: asText(first(vars, SERVICE_KEYS)),
+    eventTypeId: Number.isInteger(eventTypeId) && eventTypeId > 0 ? eventTypeId : undefined,
+    customerName: isUnknownName(name) ? undefined : name,
+    email: asText(first(vars, EMAIL_KEYS)),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Decides, once per call, whether to book. The decision is written with a conditional UPDATE
+ * (only where none was taken), so concurrent or repeated webhooks for one call agree on one
+ * answer. A 'book' decision stores its request; the bookings job is added with a deterministic
+ * id from it every time the decision is seen, so a crash between decision and enqueue is
+ * repaired by the webhook job's retry, and a re-add while the job exists is a no-op.
+ *
+ * call_ended may lack the booking details (they can come only with the analysis): it decides
+ * only when everything is there; call_analyzed always decides.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { parseDateAndTime, parseRequestedStart, type Lang } from '../datetime';
+import type { Db } from '../db';
+import { calls } from '../../drizzle/schema';
+import { callsProcessedTotal } from '../metrics';
+import { jobIds, type BookingJob } from '../queues';
+import type { BookingIntent } from './booking-intent';
+import { bookingIdempotencyKey } from './idempotency';
+import { findService } from './match-service';
+import type { PhoneResolution } from './resolve-phone';
+
+export type Decision =
+  | { kind: 'book'; serviceId: number; start: string; idempotencyKey: string }
+  | { kind: 'no_booking'; reason: string }
+  | { kind: 'wait'; reason: string };
+
+/** Work out what the intent means, without side effects. */
+export async function evaluateIntent(
+  db: Db,
+  where: PhoneResolution,
+  retellCallId: string,
+  intent: BookingIntent,
+  final: boolean,
+  now: Date = new Date(),
+): Promise<Decision> {
+  const notYet = (reason: string): Decision => (final ? { kind: 'no_booking', reason } : { kind: 'wait', reason });
+  if (!intent.confirmed) return notYet('caller did not confirm a booking');
+  const opts = { timeZone: where.timezone, now, lang: (where.language === 'en' ? 'en' : where.language === 'de' ? 'de' : undefined) as Lang | undefined };
+  const when = intent.datetime
+    ? parseRequestedStart(intent.datetime, opts) ?? parseDateAndTime(intent.date, intent.time ?? intent.datetime, opts)
+    : parseDateAndTime(intent.date, intent.time, opts);
+  const said = [intent.datetime, intent.date, intent.time].filter(Boolean).join(' ');
+  if (!when) return notYet(said ? `could not read the requested time "${said}"` : 'no date/time was collected');
+  if (!when.hasTime) return notYet(`"${said}" names a day but no time`);
+  if (when.start.getTime() <= now.getTime()) return { kind: 'no_booking', reason: `requested time ${when.start.toISOString()} is in the past` };
+  const service = await findService(db, where.companyId, where.branchId, intent);
+  if (!service) {
+    return notYet(intent.service || intent.eventTypeId ? `no service matches "${intent.service ?? intent.eventTypeId}"` : 'no service named and the branch has no default');
+  }
+  const start = when.start.toISOString();
+  const idempotencyKey = bookingIdempotencyKey({ companyId: where.companyId, callRef: retellCallId, eventTypeId: service.calcomEventTypeId, startIso: start });
+  return { kind: 'book', serviceId: service.id, start, idempotencyKey };
+}
+
+export interface DecideInput {
+  db: Db;
+  bookingsQueue: Queue;
+  logger: Logger;
+  where: PhoneResolution;
+  callRowId: number;
+  retellCallId: string;
+  customerId: number | null;
+  intent: BookingIntent;
+  /** true for call_analyzed: the last chance to find booking details. */
+  final: boolean;
+}
+
+export async function decideBooking(input: DecideInput): Promise<Decision> {
+  const { db, where, callRowId } = input;
+  const [row] = await db
+    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason })
+    .from(calls)
+    .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId)));
+  let decision: Decision;
+  if (row?.decision === 'book' && row.request) {
+    decision = { kind: 'book', ...row.request };
+  } else if (row?.decision === 'no_booking') {
+    return { kind: 'no_booking', reason: row.reason ?? '' };
+  } else {
+    const proposed = await evaluateIntent(db, where, input.retellCallId, input.intent, input.final);
+    if (proposed.kind === 'wait') return proposed;
+    if (proposed.kind === 'book' && !input.customerId) {
+      decision = { kind: 'no_booking', reason: 'caller number unknown (withheld), cannot create a customer' };
+    } else {
+      decision = proposed;
+    }
+    const [res] = await db
+      .update(calls)
+      .set({
+        bookingDecision: decision.kind,
+        bookingReason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
+        bookingRequest: decision.kind === 'book' ? { serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey } : null,
+      })
+      .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId), isNull(calls.bookingDecision)));
+    if (res.affectedRows === 0) {
+      // Another delivery decided first: follow its decision.
+      return decideBooking(input);
+    }
+    callsProcessedTotal.inc({ outcome: decision.kind === 'book' ? 'booked' : 'no_booking' });
+    input.logger.info({ callId: input.retellCallId, decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');
+  }
+  if (decision.kind === 'book') {
+    const job: BookingJob = {
+      companyId: where.companyId,
+      branchId: where.branchId,
+      customerId: input.customerId!,
+      serviceId: decision.serviceId,
+      callId: callRowId,
+      start: decision.start,
+      idempotencyKey: decision.idempotencyKey,
+      source: 'call',
+    };
+    await input.bookingsQueue.add('book', job, { jobId: jobIds.booking(decision.idempotencyKey) });
+  }
+  return decision;
+}

@@ -1,0 +1,91 @@
+/**
+ * One Retell call webhook, from sealed job payload to database: dedupe in the inbox, resolve the
+ * dialled number, find or create the customer in that company, merge the call, decide on a
+ * booking. Every step is idempotent, so a retried or duplicated job converges on one result.
+ */
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { TieredCache } from '../cache';
+import type { Cipher } from '../crypto';
+import type { Db } from '../db';
+import { satisfactionScore } from '../metrics';
+import type { WebhookJob } from '../queues';
+import { webhookSchema } from '../retell/webhook';
+import { extractIntent } from './booking-intent';
+import { decideBooking, type Decision } from './decide-booking';
+import { upsertCall, upsertCustomer } from './record-call';
+import { resolvePhone } from './resolve-phone';
+import { claimEvent, finishEvent, type InboxKey } from './webhook-inbox';
+
+export interface WebhookDeps {
+  db: Db;
+  cache: TieredCache;
+  cipher: Cipher;
+  bookingsQueue: Queue;
+  logger: Logger;
+}
+
+export type WebhookOutcome =
+  | { status: 'duplicate' }
+  | { status: 'rejected'; reason: string }
+  | { status: 'processed'; callRowId: number; companyId: number; decision: Decision };
+
+const SENTIMENT_SCORE: Record<string, number> = { Positive: 1, Neutral: 0.5, Negative: 0 };
+
+export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob): Promise<WebhookOutcome> {
+  const { db, logger } = deps;
+  const { event, call } = webhookSchema.parse(JSON.parse(deps.cipher.decrypt(job.sealedBody)));
+  const key: InboxKey = { provider: 'retell', dedupeKey: `${call.call_id}:${event}` };
+  const log = logger.child({ callId: call.call_id, event });
+
+  if (!(await claimEvent(db, key, { eventType: event, externalId: call.call_id, receivedAt: new Date(job.receivedAt) }))) {
+    log.info('duplicate delivery, already processed');
+    return { status: 'duplicate' };
+  }
+
+  // The business's number is the dialled one inbound, the calling one outbound.
+  const outbound = call.direction === 'outbound';
+  const businessNumber = outbound ? call.from_number : call.to_number;
+  const customerNumber = outbound ? call.to_number : call.from_number;
+  if (!businessNumber) {
+    const reason = `call has no ${outbound ? 'from_number' : 'to_number'} (web call?): cannot tell which company it belongs to`;
+    await finishEvent(db, key, 'rejected', { error: reason });
+    log.warn({ reason }, 'webhook rejected');
+    return { status: 'rejected', reason };
+  }
+  const where = await resolvePhone(db, deps.cache, businessNumber);
+  if (!where) {
+    const reason = `unknown number ${businessNumber}: no phone_numbers row maps it to a company (import it with callbook tenants import)`;
+    await finishEvent(db, key, 'rejected', { error: reason });
+    log.warn({ reason }, 'webhook rejected');
+    return { status: 'rejected', reason };
+  }
+
+  const intent = extractIntent(call);
+  const { callRowId, customerId } = await db.transaction(async (tx) => {
+    const customerId = customerNumber ? await upsertCustomer(tx, where.companyId, customerNumber, intent.customerName, intent.email) : null;
+    const callRowId = await upsertCall(tx, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
+    return { callRowId, customerId };
+  });
+
+  const sentiment = call.call_analysis?.user_sentiment;
+  if (sentiment && sentiment in SENTIMENT_SCORE) satisfactionScore.set({ branch: where.branchName }, SENTIMENT_SCORE[sentiment]!);
+
+  let decision: Decision = { kind: 'wait', reason: 'call started' };
+  if (event === 'call_ended' || event === 'call_analyzed') {
+    decision = await decideBooking({
+      db,
+      bookingsQueue: deps.bookingsQueue,
+      logger: log,
+      where,
+      callRowId,
+      retellCallId: call.call_id,
+      customerId,
+      intent,
+      final: event === 'call_analyzed',
+    });
+  }
+  await finishEvent(db, key, 'processed', { companyId: where.companyId });
+  log.info({ companyId: where.companyId, decision: decision.kind }, 'webhook processed');
+  return { status: 'processed', callRowId, companyId: where.companyId, decision };
+}

@@ -1,0 +1,108 @@
+/**
+ * Starts the workers named on the command line (`tsx workers/index.ts webhooks bookings`), or
+ * all of them with no argument. SIGTERM/SIGINT drain: no new jobs are taken, active ones
+ * finish (BullMQ's close waits for them), then connections close. A process killed harder
+ * leaves its active jobs to BullMQ's stalled-job check, which hands them to another worker.
+ */
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'bullmq';
+import { loadConfig, type Config } from '../lib/config';
+import { createContext, type AppContext } from '../lib/context';
+import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
+import { assertNoEviction, createRedis } from '../lib/redis';
+import { HANDLERS } from './handlers';
+import { withTimeout } from './run-job';
+
+const CONCURRENCY_KEY: Record<QueueName, keyof Config> = {
+  webhooks: 'CONCURRENCY_WEBHOOKS',
+  bookings: 'CONCURRENCY_BOOKINGS',
+  sync: 'CONCURRENCY_SYNC',
+  notifications: 'CONCURRENCY_NOTIFICATIONS',
+  default: 'CONCURRENCY_DEFAULT',
+};
+
+export interface RunningWorkers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+export function startWorkers(ctx: AppContext, names: readonly QueueName[]): RunningWorkers {
+  const missing = names.filter((n) => !HANDLERS[n]);
+  if (missing.length) throw new Error(`no worker for queue(s) ${missing.join(', ')} in this version; available: ${availableQueues().join(', ')}`);
+  const connection = createRedis(ctx.config.REDIS_URL, 'worker');
+  const workers = names.map((name) => {
+    const handler = withTimeout(name, HANDLERS[name]!(ctx));
+    const worker = new Worker(name, handler, {
+      connection,
+      prefix: bullPrefix(ctx.config.REDIS_PREFIX),
+      concurrency: ctx.config[CONCURRENCY_KEY[name]] as number,
+    });
+    const log = ctx.logger.child({ queue: name });
+    worker.on('failed', (job, err) =>
+      log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'),
+    );
+    worker.on('error', (err) => log.error({ err }, 'worker error'));
+    return worker;
+  });
+  ctx.logger.info({ queues: names }, 'workers started');
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      connection.disconnect();
+    },
+  };
+}
+
+/** Queues that have a handler, in the design's order. */
+export function availableQueues(): QueueName[] {
+  return QUEUE_NAMES.filter((n) => HANDLERS[n]);
+}
+
+export function parseQueueArgs(args: string[]): QueueName[] {
+  if (args.length === 0) return availableQueues();
+  const bad = args.filter((a) => !isQueueName(a));
+  if (bad.length) throw new Error(`unknown queue(s) ${bad.join(', ')}; expected some of: ${QUEUE_NAMES.join(', ')}`);
+  return args as QueueName[];
+}
+
+/** Resolve on the first SIGTERM/SIGINT, then run `stop`; a second signal exits at once. */
+export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['logger']): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now; active jobs will be recovered as stalled');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'draining: finishing active jobs');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => handle('SIGTERM'));
+  process.on('SIGINT', () => handle('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const names = parseQueueArgs(process.argv.slice(2));
+  const config = loadConfig();
+  const ctx = createContext(config);
+  if (!config.REDIS_SKIP_POLICY_CHECK) await assertNoEviction(ctx.redis);
+  const running = startWorkers(ctx, names);
+  onShutdownSignal(async () => {
+    await running.close();
+    await ctx.close();
+  }, ctx.logger);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

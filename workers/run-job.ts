@@ -1,0 +1,41 @@
+/**
+ * Wraps a queue's handler: enforces the queue's job timeout (BullMQ has none of its own), hands
+ * the handler an AbortSignal that fires at the timeout, records duration per queue and outcome.
+ */
+import type { Job } from 'bullmq';
+import { jobDuration } from '../lib/metrics';
+import { JOB_TIMEOUT_MS, type QueueName } from '../lib/queues';
+
+export type JobHandler<T = unknown, R = unknown> = (job: Job<T>, signal: AbortSignal) => Promise<R>;
+
+export class JobTimeoutError extends Error {
+  constructor(queue: string, jobId: string | undefined, ms: number) {
+    super(`job ${jobId} on ${queue} exceeded its ${ms / 1000} s timeout`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+export function withTimeout<T, R>(queue: QueueName, handler: JobHandler<T, R>, timeoutMs = JOB_TIMEOUT_MS[queue]) {
+  return async (job: Job<T>): Promise<R> => {
+    const controller = new AbortController();
+    const end = jobDuration.startTimer({ queue });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new JobTimeoutError(queue, job.id, timeoutMs);
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    try {
+      const result = await Promise.race([handler(job, controller.signal), timeout]);
+      end({ outcome: 'completed' });
+      return result;
+    } catch (err) {
+      end({ outcome: 'failed' });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

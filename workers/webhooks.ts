@@ -1,0 +1,28 @@
+/** The `webhooks` queue: Retell call webhooks → lib/calls/process-retell-webhook. */
+import type { Job } from 'bullmq';
+import type { AppContext } from '../lib/context';
+import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
+import { finishEvent } from '../lib/calls/webhook-inbox';
+import { webhookJobSchema } from '../lib/queues';
+import type { JobHandler } from './run-job';
+
+export function webhooksHandler(ctx: AppContext): JobHandler {
+  return async (job: Job) => {
+    const data = webhookJobSchema.parse(job.data);
+    try {
+      return await processRetellWebhook(
+        { db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher, bookingsQueue: ctx.queues.bookings, logger: ctx.logger },
+        data,
+      );
+    } catch (err) {
+      // Keep the reason beside the event once retries are spent; the job keeps it too.
+      const attempts = job.opts.attempts ?? 1;
+      if (job.attemptsMade + 1 >= attempts) {
+        await finishEvent(ctx.database.db, { provider: 'retell', dedupeKey: `${data.callId}:${data.event}` }, 'failed', {
+          error: (err as Error).message,
+        }).catch((e: unknown) => ctx.logger.error({ err: e }, 'could not record webhook failure'));
+      }
+      throw err;
+    }
+  };
+}
