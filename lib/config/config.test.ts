@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index';
+
+const good = {
+  DATABASE_URL: 'mysql://root@127.0.0.1:3306/callbook',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  RETELL_API_KEY: 'key_x',
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  ADMIN_TOKEN: 'a-very-long-admin-token',
+};
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const c = loadConfig(good);
+    expect(c.PORT).toBe(3000);
+    expect(c.CALCOM_API_URL).toBe('https://api.cal.com/v2');
+    expect(c.WEBHOOK_IP_ALLOWLIST).toBeUndefined();
+  });
+
+  it('names every bad or missing variable and what was expected', () => {
+    try {
+      loadConfig({ ...good, DATABASE_URL: 'postgres://x', ENCRYPTION_KEY: 'short', PORT: 'eighty', RETELL_API_KEY: undefined });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/DATABASE_URL is invalid: must be a mysql:\/\/ URL/);
+      expect(msg).toMatch(/ENCRYPTION_KEY is invalid: must be 32 bytes/);
+      expect(msg).toMatch(/PORT is invalid/);
+      expect(msg).toMatch(/RETELL_API_KEY is missing/);
+    }
+  });
+
+  it('splits the IP allowlist', () => {
+    expect(loadConfig({ ...good, WEBHOOK_IP_ALLOWLIST: '100.20.5.228, 10.0.0.1' }).WEBHOOK_IP_ALLOWLIST).toEqual(['100.20.5.228', '10.0.0.1']);
+  });
+});
