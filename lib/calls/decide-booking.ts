@@ -99,7 +99,7 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
       return decideBooking(input);
     }
     callsProcessedTotal.inc({ outcome: decision.kind === 'book' ? 'booked' : 'no_booking' });
-    input.logger.info({ callId: input.retellCallId, decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');
+    input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');
   }
   if (decision.kind === 'book') {
     const job: BookingJob = {

@@ -15,14 +15,16 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 
 export interface TestEnv {
   config: Config;
+  /** The environment variables behind `config`, for child processes. */
+  vars: Record<string, string>;
   ctx: AppContext;
   dbName: string;
   cleanup(): Promise<void>;
 }
 
-export function testConfig(overrides: Record<string, string> = {}): Config {
+export function testVars(overrides: Record<string, string> = {}): Record<string, string> {
   const id = randomBytes(4).toString('hex');
-  return loadConfig({
+  return {
     DATABASE_URL: `${MYSQL_ROOT}/cbt_${id}`,
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `cbt${id}`,
@@ -31,11 +33,16 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
-  });
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig(testVars(overrides));
 }
 
 export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
-  const config = testConfig(overrides);
+  const vars = testVars(overrides);
+  const config = loadConfig(vars);
   await ensureDatabase(config.DATABASE_URL);
   const migrator = connectDatabase(config.DATABASE_URL, 1);
   await runMigrations(migrator);
@@ -44,6 +51,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
   return {
     config,
+    vars,
     ctx,
     dbName,
     async cleanup() {

@@ -1,0 +1,60 @@
+/**
+ * Runs the ingress (`npm run start:web`, Procfile `web`). On SIGTERM it stops accepting
+ * connections, lets in-flight requests finish (each answers only after Redis has its job),
+ * then closes Redis and the database.
+ */
+import { pathToFileURL } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { loadConfig } from '../../lib/config';
+import { createContext, type AppContext } from '../../lib/context';
+import { createApp } from './app';
+import { ingressDeps } from './deps';
+
+export interface RunningServer {
+  server: ServerType;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listen on `port` (0 = any free port); resolves once listening. */
+export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = createApp(ingressDeps(ctx))): Promise<RunningServer> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      resolve({
+        server,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((err) => (err ? fail(err) : done()));
+            // Idle keep-alive sockets would hold close() open for their timeout.
+            if ('closeIdleConnections' in server) server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const ctx = createContext(config);
+  const running = await listen(ctx, config.PORT, config.HOST);
+  ctx.logger.info({ port: running.port }, 'ingress listening');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    await running.close();
+    await ctx.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
