@@ -1,0 +1,117 @@
+/**
+ * Availability arithmetic with luxon: an event type's slot starts per local day in the owner's zone (so
+ * they stay at the same wall-clock time across DST changes), whether a start is bookable, which hosts are
+ * free, and the slot map `GET /v2/slots` answers.
+ */
+import { DateTime } from 'luxon';
+import { DEFAULT_SCHEDULE, type AccountRecord, type SimState } from './state';
+import type { SimBooking, SimEventType } from './types';
+
+/** Days a single slots query may span; longer ranges are refused rather than walked. */
+export const MAX_SLOT_RANGE_DAYS = 400;
+
+export function zoneOf(state: SimState, et: SimEventType): string {
+  return state.accounts.get(et.ownerApiKey)?.timeZone ?? 'UTC';
+}
+
+function atLocalHour(day: DateTime, hour: number): DateTime {
+  if (hour >= 24) return day.plus({ days: 1 }).startOf('day');
+  const whole = Math.floor(hour);
+  return day.set({ hour: whole, minute: Math.round((hour - whole) * 60), second: 0, millisecond: 0 });
+}
+
+/** Slot starts of one local day (any DateTime inside it, in the owner's zone), by the event type's schedule. */
+export function slotStartsOnDay(et: SimEventType, day: DateTime, lengthMinutes: number): DateTime[] {
+  const schedule = et.schedule ?? DEFAULT_SCHEDULE;
+  const localDay = day.startOf('day');
+  if (!schedule.days.includes(localDay.weekday)) return [];
+  const interval = et.slotIntervalMinutes ?? et.lengthInMinutes;
+  const open = atLocalHour(localDay, schedule.startHour);
+  const close = atLocalHour(localDay, schedule.endHour);
+  const starts: DateTime[] = [];
+  for (let t = open; t.plus({ minutes: lengthMinutes }) <= close; t = t.plus({ minutes: interval })) {
+    starts.push(t);
+  }
+  return starts;
+}
+
+/** Whether `start` is one of the event type's slot starts, ignoring bookings and notice. */
+export function isOnSchedule(state: SimState, et: SimEventType, start: DateTime, lengthMinutes: number): boolean {
+  const local = start.setZone(zoneOf(state, et));
+  const ms = start.toMillis();
+  return slotStartsOnDay(et, local, lengthMinutes).some((s) => s.toMillis() === ms);
+}
+
+/** Start of the first slot the minimum booking notice allows. */
+export function earliestStart(et: SimEventType, now: Date): number {
+  return now.getTime() + (et.minimumBookingNoticeMinutes ?? 0) * 60_000;
+}
+
+function busy(bookings: SimBooking[], host: string, startMs: number, endMs: number, excludeUid?: string): boolean {
+  return bookings.some(
+    (b) =>
+      (b.status === 'accepted' || b.status === 'pending') &&
+      b.uid !== excludeUid &&
+      b.hostApiKeys.includes(host) &&
+      Date.parse(b.start) < endMs &&
+      startMs < Date.parse(b.end),
+  );
+}
+
+/**
+ * The hosts a booking of `[start, end)` would occupy, or `null` when they are not free: the owner for a
+ * personal event type, every host for a collective one, the first free host for round robin.
+ */
+export function pickHosts(
+  state: SimState,
+  et: SimEventType,
+  startMs: number,
+  endMs: number,
+  excludeUid?: string,
+): AccountRecord[] | null {
+  const hosts = state.hostsOf(et);
+  const free = hosts.filter((h) => !busy(state.bookings, h.apiKey, startMs, endMs, excludeUid));
+  if (et.teamId !== undefined && et.schedulingType === 'roundRobin') {
+    const first = free[0];
+    return first ? [first] : null;
+  }
+  return free.length === hosts.length && hosts.length > 0 ? hosts : null;
+}
+
+export interface SlotQuery {
+  from: DateTime;
+  to: DateTime;
+  timeZone: string;
+  lengthMinutes: number;
+  range: boolean;
+  excludeUid?: string;
+}
+
+export type SlotMap = Record<string, Array<{ start: string; end?: string }>>;
+
+function render(t: DateTime, zone: string): string {
+  return t.setZone(zone).toISO() ?? t.toUTC().toISO() ?? '';
+}
+
+/** Free slot starts in `[from, to]`, grouped by date in `timeZone` and rendered with its offset. */
+export function listSlots(state: SimState, et: SimEventType, q: SlotQuery, now: Date): SlotMap {
+  const data: SlotMap = {};
+  const zone = zoneOf(state, et);
+  const earliest = Math.max(earliestStart(et, now), now.getTime());
+  const fromMs = q.from.toMillis();
+  const toMs = q.to.toMillis();
+  const lastDay = q.to.setZone(zone).startOf('day');
+  for (let day = q.from.setZone(zone).startOf('day'); day <= lastDay; day = day.plus({ days: 1 })) {
+    for (const start of slotStartsOnDay(et, day, q.lengthMinutes)) {
+      const ms = start.toMillis();
+      if (ms < fromMs || ms > toMs || ms < earliest) continue;
+      const endMs = ms + q.lengthMinutes * 60_000;
+      if (!pickHosts(state, et, ms, endMs, q.excludeUid)) continue;
+      const key = start.setZone(q.timeZone).toISODate() ?? '';
+      const item: { start: string; end?: string } = { start: render(start, q.timeZone) };
+      if (q.range) item.end = render(start.plus({ minutes: q.lengthMinutes }), q.timeZone);
+      (data[key] ??= []).push(item);
+    }
+  }
+  return data;
+}
