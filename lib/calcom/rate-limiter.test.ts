@@ -1,0 +1,135 @@
+/**
+ * Tests of the Redis-backed Cal.com rate limiter against the machine's real Redis (random key prefix,
+ * keys deleted afterwards): the N+1th request waits for the window, two instances on two connections
+ * share one budget, keys have separate budgets, aborting rejects without spending a slot, and the API
+ * key never appears in Redis in clear. Windows are 1 s here instead of 60 s.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCalcomSim, startCalcomSim } from '../../sim/calcom';
+import { CalcomClient } from './client';
+import { CalcomRateLimiter } from './rate-limiter';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `cbt${randomBytes(4).toString('hex')}:`;
+const WINDOW = 1_000;
+
+let connA: Redis;
+let connB: Redis;
+
+beforeAll(() => {
+  connA = new Redis(REDIS_URL);
+  connB = new Redis(REDIS_URL);
+});
+
+afterAll(async () => {
+  let cursor = '0';
+  do {
+    const [next, keys] = await connA.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await connA.del(...keys);
+  } while (cursor !== '0');
+  connA.disconnect();
+  connB.disconnect();
+});
+
+function limiter(redis: Redis, limitPerMinute = 5): CalcomRateLimiter {
+  return new CalcomRateLimiter({ redis, keyPrefix: PREFIX, limitPerMinute, windowMs: WINDOW });
+}
+
+function uniqueKey(): string {
+  return `cal_live_${randomBytes(8).toString('hex')}`;
+}
+
+describe('CalcomRateLimiter', () => {
+  it('admits N per window; the N+1th waits until the first leaves the window', async () => {
+    const l = limiter(connA);
+    const key = uniqueKey();
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await l.acquire(key);
+    expect(Date.now() - t0).toBeLessThan(500);
+    await l.acquire(key);
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(WINDOW - 20);
+    expect(waited).toBeLessThan(WINDOW + 600);
+  });
+
+  it('never admits more than N in any rolling window under concurrency', async () => {
+    const l = limiter(connA, 4);
+    const key = uniqueKey();
+    const times: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, () => l.acquire(key).then(() => times.push(Date.now()))));
+    times.sort((a, b) => a - b);
+    // 10 requests at 4 per second: the 5th and 9th must be at least a window after the 1st and 5th.
+    expect(times[4]! - times[0]!).toBeGreaterThanOrEqual(WINDOW - 20);
+    expect(times[8]! - times[4]!).toBeGreaterThanOrEqual(WINDOW - 20);
+  });
+
+  it('two instances on two Redis connections share one budget', async () => {
+    const a = limiter(connA);
+    const b = limiter(connB);
+    const key = uniqueKey();
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++) await a.acquire(key);
+    for (let i = 0; i < 2; i++) await b.acquire(key);
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(await connA.zcard(a.keyFor(key))).toBe(5);
+    await b.acquire(key);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(WINDOW - 20);
+  });
+
+  it('different API keys have separate budgets', async () => {
+    const l = limiter(connA);
+    const k1 = uniqueKey();
+    const k2 = uniqueKey();
+    for (let i = 0; i < 5; i++) await l.acquire(k1);
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await l.acquire(k2);
+    expect(Date.now() - t0).toBeLessThan(300);
+    expect(l.keyFor(k1)).not.toBe(l.keyFor(k2));
+  });
+
+  it('abort rejects a waiting acquire with the signal reason and spends no slot', async () => {
+    const l = limiter(connA);
+    const key = uniqueKey();
+    for (let i = 0; i < 5; i++) await l.acquire(key);
+    const t0 = Date.now();
+    await expect(l.acquire(key, AbortSignal.timeout(100))).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(await connA.zcard(l.keyFor(key))).toBe(5);
+    const ac = new AbortController();
+    ac.abort(new Error('shutdown'));
+    await expect(l.acquire(uniqueKey(), ac.signal)).rejects.toThrow('shutdown');
+  });
+
+  it('keys Redis by a hash of the API key, with a TTL', async () => {
+    const l = limiter(connA);
+    const key = uniqueKey();
+    await l.acquire(key);
+    const k = l.keyFor(key);
+    expect(k).toMatch(new RegExp(`^${PREFIX}mcp:calcom:ratelimit:[0-9a-f]{16}$`));
+    expect(k).not.toContain(key);
+    const all = await connA.keys(`${PREFIX}*`);
+    for (const name of all) expect(name).not.toContain(key.slice(9));
+    const ttl = await connA.pttl(k);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(WINDOW);
+  });
+
+  it('paces a CalcomClient', async () => {
+    const sim = createCalcomSim();
+    const apiKey = uniqueKey();
+    sim.addAccount({ apiKey, username: 'paced', timeZone: 'UTC' });
+    const run = await startCalcomSim(sim);
+    try {
+      const c = new CalcomClient({ baseUrl: run.url, apiKey, limiter: limiter(connB, 2) });
+      const t0 = Date.now();
+      for (let i = 0; i < 3; i++) await c.listEventTypes('paced');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(WINDOW - 20);
+      expect(sim.requests()).toHaveLength(3);
+    } finally {
+      await run.close();
+    }
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Keeps each Cal.com API key under N requests per rolling 60 s across every process sharing one Redis
+ * (Cal.com: 120 / 60 s per key, then the key is blocked for 60 s).
+ *
+ * Choice: a sliding-window log in ONE sorted set per key, checked and appended by one Lua script that
+ * reads the Redis server clock (`TIME`). Bottleneck 2.19.5's Redis clustering was tried first: it runs
+ * with ioredis 6 and two limiters on two connections do share one reservoir, but
+ *  - its reservoir refresh is a fixed window: with reservoir 5 / 1 s it let 10 requests through within
+ *    ~100 ms across a refresh boundary — up to 2N per rolling window, which is exactly what trips
+ *    Cal.com's rolling-window throttler and its 60 s block;
+ *  - queued jobs only notice a refresh on the next heartbeat (5 s by default): 1 s windows waited 5 s;
+ *  - its scripts touch several keys without a hash tag (not Redis-Cluster-safe) and jobs cannot be
+ *    withdrawn by an AbortSignal.
+ * The sorted set holds one member per admitted request (score = server ms); the script drops members
+ * older than the window, admits when fewer than N remain, and otherwise answers how long until the
+ * oldest relevant member expires, so waiters sleep exactly that long (plus jitter) and ask again.
+ * Server time means processes with skewed clocks still agree. Key (the API key never appears in clear):
+ * `${keyPrefix}mcp:calcom:ratelimit:<sha256(apiKey) first 16 hex>`.
+ *
+ * Redis errors propagate from `acquire` (fail closed): the caller's job fails and is retried.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface CalcomRateLimiterOptions {
+  redis: Redis;
+  /** Prepended to the key (default ''). */
+  keyPrefix?: string;
+  /** Requests per window per API key (default 120, Cal.com's default). */
+  limitPerMinute?: number;
+  /** The window; default 60 000 ms. Shorter only for tests. */
+  windowMs?: number;
+  /** Upper bound of the random delay added to each wait, spreading waiters' retries (default 25 ms). */
+  jitterMs?: number;
+}
+
+const COMMAND = 'callbookCalcomRateLimit';
+
+/**
+ * KEYS[1] sorted set; ARGV limit, windowMs, member. Returns {1, 0} when admitted (member added), else
+ * {0, waitMs} until a slot frees.
+ */
+const RATE_LIMIT_LUA = `
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count < limit then
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('PEXPIRE', key, window)
+  return {1, 0}
+end
+local nth = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+local wait = tonumber(nth[2]) + window - now
+if wait < 1 then wait = 1 end
+return {0, wait}
+`;
+
+type RateLimitCommands = {
+  [COMMAND](key: string, limit: number, windowMs: number, member: string): Promise<[number, number]>;
+};
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`CalcomRateLimiter: ${name} must be a positive integer`);
+  return v;
+}
+
+/** Sleeps `ms`, rejecting with the signal's reason when it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class CalcomRateLimiter {
+  private readonly redis: Redis & RateLimitCommands;
+  private readonly keyPrefix: string;
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private readonly jitterMs: number;
+
+  constructor(opts: CalcomRateLimiterOptions) {
+    this.keyPrefix = opts.keyPrefix ?? '';
+    this.limit = positiveInt('limitPerMinute', opts.limitPerMinute ?? 120);
+    this.windowMs = positiveInt('windowMs', opts.windowMs ?? 60_000);
+    this.jitterMs = Math.max(0, opts.jitterMs ?? 25);
+    const redis = opts.redis as Redis & Partial<RateLimitCommands>;
+    if (typeof redis[COMMAND] !== 'function') {
+      redis.defineCommand(COMMAND, { lua: RATE_LIMIT_LUA, numberOfKeys: 1 });
+    }
+    this.redis = redis as Redis & RateLimitCommands;
+  }
+
+  /** The Redis key of an API key's window (hashed; never the key in clear). */
+  keyFor(apiKey: string): string {
+    const hash = createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
+    return `${this.keyPrefix}mcp:calcom:ratelimit:${hash}`;
+  }
+
+  /** Waits until the key has a free request in the window and takes it; rejects with the reason if `signal` aborts. */
+  async acquire(apiKey: string, signal?: AbortSignal): Promise<void> {
+    const key = this.keyFor(apiKey);
+    for (;;) {
+      signal?.throwIfAborted();
+      const [admitted, waitMs] = await this.redis[COMMAND](key, this.limit, this.windowMs, randomUUID());
+      if (Number(admitted) === 1) {
+        // The script may have run although the caller aborted meanwhile; the slot is spent either way.
+        return;
+      }
+      await sleep(Number(waitMs) + Math.floor(Math.random() * (this.jitterMs + 1)), signal);
+    }
+  }
+}
