@@ -173,6 +173,9 @@ export const appointments = mysqlTable(
     status: varchar('status', { length: 16 }).notNull(),
     failureReason: varchar('failure_reason', { length: 1000 }),
     alternatives: json<string[]>('alternatives'),
+    /** Set before the create request goes out: a later attempt that finds it set must reconcile with Cal.com first. */
+    calcomRequestSentAt: datetime('calcom_request_sent_at', { fsp: 3 }),
+    attempts: int('attempts').notNull().default(0),
     source: varchar('source', { length: 16 }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -5,8 +5,10 @@
 import type { AppContext } from '../lib/context';
 import type { QueueName } from '../lib/queues';
 import type { JobHandler } from './run-job';
+import { bookingsHandler } from './bookings';
 import { webhooksHandler } from './webhooks';
 
 export const HANDLERS: Partial<Record<QueueName, (ctx: AppContext) => JobHandler>> = {
   webhooks: webhooksHandler,
+  bookings: bookingsHandler,
 };

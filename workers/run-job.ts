@@ -6,7 +6,8 @@ import type { Job } from 'bullmq';
 import { jobDuration } from '../lib/metrics';
 import { JOB_TIMEOUT_MS, type QueueName } from '../lib/queues';
 
-export type JobHandler<T = unknown, R = unknown> = (job: Job<T>, signal: AbortSignal) => Promise<R>;
+/** `token` is the worker's lock token, needed to move the job (e.g. `job.moveToDelayed`). */
+export type JobHandler<T = unknown, R = unknown> = (job: Job<T>, signal: AbortSignal, token?: string) => Promise<R>;
 
 export class JobTimeoutError extends Error {
   constructor(queue: string, jobId: string | undefined, ms: number) {
@@ -16,7 +17,7 @@ export class JobTimeoutError extends Error {
 }
 
 export function withTimeout<T, R>(queue: QueueName, handler: JobHandler<T, R>, timeoutMs = JOB_TIMEOUT_MS[queue]) {
-  return async (job: Job<T>): Promise<R> => {
+  return async (job: Job<T>, token?: string): Promise<R> => {
     const controller = new AbortController();
     const end = jobDuration.startTimer({ queue });
     let timer: NodeJS.Timeout | undefined;
@@ -28,7 +29,7 @@ export function withTimeout<T, R>(queue: QueueName, handler: JobHandler<T, R>, t
       }, timeoutMs);
     });
     try {
-      const result = await Promise.race([handler(job, controller.signal), timeout]);
+      const result = await Promise.race([handler(job, controller.signal, token), timeout]);
       end({ outcome: 'completed' });
       return result;
     } catch (err) {

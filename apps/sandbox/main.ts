@@ -15,6 +15,7 @@ import { parseTenantsFile, importTenants } from '../../lib/tenants/import';
 import { listen } from '../ingress/server';
 import { availableQueues, onShutdownSignal, startWorkers } from '../../workers';
 import { SANDBOX_ENV_FILE } from '../cli/env';
+import { startSandboxCalcom } from './calcom';
 import { NoMysqlError, resolveDatabaseUrl, resolveRedis } from './services';
 
 const DEMO_TENANTS = 'examples/tenants.yaml';
@@ -40,6 +41,9 @@ async function main(): Promise<void> {
   const redis = await resolveRedis(env.REDIS_URL);
   const database = await resolveDatabaseUrl(env.DATABASE_URL);
   const secrets = sandboxSecrets();
+  const tenants = parseTenantsFile(readFileSync(DEMO_TENANTS, 'utf8'), DEMO_TENANTS);
+  // Cal.com: the real one when CALCOM_API_URL is set, else the simulator seeded from the tenants.
+  const calcomSim = env.CALCOM_API_URL ? undefined : await startSandboxCalcom(tenants, Number(env.CALCOM_SIM_PORT ?? 5555));
   const vars: Record<string, string> = {
     DATABASE_URL: database.url,
     REDIS_URL: redis.url,
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     ADMIN_TOKEN: env.ADMIN_TOKEN ?? secrets.ADMIN_TOKEN!,
     RETELL_API_KEY: env.RETELL_API_KEY ?? secrets.RETELL_API_KEY!,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    ...(calcomSim ? { CALCOM_API_URL: calcomSim.url } : {}),
   };
   const config = loadConfig({ ...env, ...vars });
   mkdirSync(dirname(SANDBOX_ENV_FILE), { recursive: true });
@@ -60,7 +65,6 @@ async function main(): Promise<void> {
   await migrator.close();
 
   const ctx = createContext(config);
-  const tenants = parseTenantsFile(readFileSync(DEMO_TENANTS, 'utf8'), DEMO_TENANTS);
   await importTenants({ db: ctx.database.db, cipher: ctx.cipher, cache: ctx.cache }, tenants, 'sandbox');
 
   const workers = startWorkers(ctx, availableQueues());
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
       `  redis        ${redis.url} (${redis.source})`,
       `  database     ${config.DATABASE_URL} (${database.source})`,
       `  workers      ${availableQueues().join(', ')}`,
+      `  Cal.com      ${config.CALCOM_API_URL}${calcomSim ? ' (simulator; its bookings: ' + calcomSim.origin + '/__sim/bookings)' : ''}`,
       `  demo tenants ${DEMO_TENANTS}:`,
       ...numbers.map((n) => `               ${n}`),
       `  settings     ${SANDBOX_ENV_FILE} (read by the CLI too)`,
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
     await workers.close();
     await ctx.close();
     await redis.stop();
+    await calcomSim?.close();
   }, ctx.logger);
 }
 

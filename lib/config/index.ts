@@ -25,6 +25,8 @@ export const envSchema = z.object({
   RETELL_API_KEY: z.string().min(1, 'must be set: the Retell API key that signs webhooks'),
   RETELL_API_URL: z.string().url().default('https://api.retellai.com'),
   CALCOM_API_URL: z.string().url().default('https://api.cal.com/v2'),
+  CALCOM_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  CALCOM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ENCRYPTION_KEY: base64Key32,
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   WEBHOOK_IP_ALLOWLIST: csv.optional(),

@@ -24,6 +24,8 @@ function idPart(s: string): string {
 export const jobIds = {
   retellWebhook: (callId: string, event: string) => `retell-${idPart(callId)}-${idPart(event)}`,
   booking: (idempotencyKey: string) => `booking-${idempotencyKey}`,
+  /** One message per appointment and event, however often it is asked for. */
+  notification: (kind: string, ref: string | number) => `notify-${idPart(kind)}-${idPart(String(ref))}`,
 };
 
 /**

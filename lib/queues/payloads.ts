@@ -28,3 +28,13 @@ export const bookingJobSchema = z.object({
   source: z.enum(['call', 'live', 'cli', 'mcp']),
 });
 export type BookingJob = z.infer<typeof bookingJobSchema>;
+
+export const notificationJobSchema = z.object({
+  kind: z.enum(['booking_confirmed', 'booking_failed', 'breaker_opened']),
+  companyId: z.number().int().positive().optional(),
+  appointmentId: z.number().int().positive().optional(),
+  /** breaker_opened: which service. */
+  service: z.string().optional(),
+  at: z.number().optional(),
+});
+export type NotificationJob = z.infer<typeof notificationJobSchema>;

@@ -15,6 +15,7 @@ export function twoCompanies(): TenantsFile {
         name: 'Salon Anna',
         language: 'de',
         calcomApiKey: 'cal_test_salon_key',
+        calcomUsername: 'salon-anna',
         branches: [{ slug: 'mitte', name: 'Salon Anna Mitte', timezone: 'Europe/Berlin', phoneNumbers: [SALON_NUMBER], defaultService: 'haircut' }],
         services: [
           { slug: 'haircut', name: 'Haircut', calcomEventTypeId: 1001, durationMinutes: 30, aliases: ['Haarschnitt', 'Schneiden'] },
@@ -26,6 +27,7 @@ export function twoCompanies(): TenantsFile {
         name: 'Clinic Nord',
         language: 'en',
         calcomApiKey: 'cal_test_clinic_key',
+        calcomUsername: 'clinic-nord',
         branches: [{ slug: 'hh', name: 'Clinic Nord Hamburg', timezone: 'Europe/Berlin', language: 'en', phoneNumbers: [CLINIC_NUMBER] }],
         services: [{ slug: 'checkup', name: 'Check-up', calcomEventTypeId: 2001, calcomTeamId: 77, durationMinutes: 20 }],
       },

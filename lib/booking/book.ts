@@ -1,0 +1,244 @@
+/**
+ * Books one appointment in Cal.com exactly once. The same function serves the bookings worker
+ * and (later) live-call functions, so every path shares the idempotency key and its guards:
+ *
+ * 1. the appointments row (unique idempotency key) — booked rows are answered from the database;
+ * 2. a Redis lock per key — two attempts for one key never run side by side;
+ * 3. `mcp:calcom:booking:<key>` in Redis (24 h) — the uid as soon as Cal.com answers, before our
+ *    commit, so a crash after the answer is repaired without asking Cal.com again;
+ * 4. `calcom_request_sent_at` — set before the request leaves; a later attempt that finds it set
+ *    reconciles with Cal.com (list bookings of that event type and window, match our key in
+ *    `metadata`) before it may post again. Cal.com has no idempotency key of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
+import { CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
+import type { Cipher } from '../crypto';
+import type { Db } from '../db';
+import { appointmentsCreatedTotal, bookingTotal } from '../metrics';
+import { jobIds, type BookingJob, type NotificationJob } from '../queues';
+import { BreakerOpenError, type RedisBreaker } from '../resilience';
+import { describeSlots, nearestFreeSlots } from './alternatives';
+import { ensurePending, findByKey, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
+import { BookingDeferred, BookingRejected } from './errors';
+import { checkService, loadCatalogue } from './event-types';
+import { BookingInputError, loadBookingContext, type BookingContext } from './load';
+
+export interface BookingDeps {
+  db: Db;
+  redis: Redis;
+  ns: string;
+  cipher: Cipher;
+  cache: TieredCache;
+  logger: Logger;
+  breaker: RedisBreaker;
+  clientFor: (apiKey: string) => CalcomClient;
+  notificationsQueue?: Queue;
+  /** Test seam: runs after Cal.com accepted and before our commit (to simulate a crash there). */
+  afterCalcomAccepted?: (uid: string) => Promise<void>;
+}
+
+export interface BookingResult {
+  status: 'booked' | 'already_booked';
+  appointmentId: number;
+  uid: string;
+  start: string;
+}
+
+const LOCK_TTL_MS = 130_000; // longer than the bookings job timeout (120 s)
+const LOCK_RETRY_MS = 2_000;
+const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/** Permanent Cal.com answers: retrying the same request cannot succeed. */
+const PERMANENT = new Set(['slot_unavailable', 'out_of_bounds', 'in_past', 'validation', 'auth', 'forbidden', 'not_found', 'conflict']);
+
+function done(row: AppointmentRow): BookingResult | null {
+  if (row.calcomBookingUid && row.status !== 'pending' && row.status !== 'failed') {
+    return { status: 'already_booked', appointmentId: row.id, uid: row.calcomBookingUid, start: row.startAt.toISOString() };
+  }
+  return null;
+}
+
+export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?: AbortSignal): Promise<BookingResult> {
+  const log = deps.logger.child({ booking: job.idempotencyKey.slice(0, 12), companyId: job.companyId });
+  const existing = await findByKey(deps.db, job.companyId, job.idempotencyKey);
+  const early = existing && done(existing);
+  if (early) {
+    bookingTotal.inc({ status: 'cached' });
+    return early;
+  }
+
+  const lockKey = `${deps.ns}mcp:calcom:booking-lock:${job.idempotencyKey}`;
+  const token = randomBytes(8).toString('hex');
+  if ((await deps.redis.set(lockKey, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
+    throw new BookingDeferred('another attempt for this booking is in progress', Date.now() + LOCK_RETRY_MS);
+  }
+  try {
+    return await bookLocked(deps, job, log, signal);
+  } finally {
+    await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
+  }
+}
+
+async function bookLocked(deps: BookingDeps, job: BookingJob, log: Logger, signal?: AbortSignal): Promise<BookingResult> {
+  let ctx: BookingContext;
+  try {
+    ctx = await loadBookingContext(deps.db, deps.cipher, job);
+  } catch (err) {
+    if (err instanceof BookingInputError) throw new BookingRejected(err.message, 'input');
+    throw err;
+  }
+  const start = new Date(job.start);
+  const end = new Date(start.getTime() + ctx.service.durationMinutes * 60_000);
+  const row = await ensurePending(deps.db, job, end);
+  const already = done(row);
+  if (already) {
+    bookingTotal.inc({ status: 'cached' });
+    return already;
+  }
+  const client = guard(deps, deps.clientFor(ctx.company.calcomApiKey));
+  const uidKey = deps.ns + cacheKeys.booking(job.idempotencyKey);
+
+  // Cal.com answered an earlier attempt, which died before committing.
+  const knownUid = await deps.redis.get(uidKey);
+  if (knownUid) {
+    const booking = await client.getBooking(knownUid, signal);
+    log.info({ uid: knownUid }, 'recovered a booking Cal.com had accepted before a crash');
+    return commit(deps, job, ctx, row, booking, log);
+  }
+
+  // An earlier request may have reached Cal.com (timeout, dropped connection, crash): look first.
+  if (row.calcomRequestSentAt) {
+    const found = await reconcile(client, job, ctx, start, end, signal);
+    if (found) {
+      log.info({ uid: found.uid }, 'reconciled: Cal.com already has this booking');
+      await deps.redis.set(uidKey, found.uid, 'PX', TTL_MS.booking);
+      return commit(deps, job, ctx, row, found, log);
+    }
+  }
+
+  const catalogue = await loadCatalogue(
+    deps.cache,
+    client,
+    { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername },
+    ctx.service.calcomTeamId ? [ctx.service.calcomTeamId] : [],
+    signal,
+  );
+  const invalid = checkService(catalogue, ctx.service);
+  if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
+
+  await markRequestSent(deps.db, row.id);
+  let booking: CalBooking;
+  try {
+    booking = await client.createBooking(
+      {
+        start: start.toISOString(),
+        eventTypeId: ctx.service.calcomEventTypeId,
+        attendee: {
+          name: ctx.customer.name ?? ctx.customer.phone,
+          timeZone: ctx.branch.timezone,
+          phoneNumber: ctx.customer.phone,
+          ...(ctx.customer.email ? { email: ctx.customer.email } : {}),
+          language: ctx.branch.language,
+        },
+        // Our key travels with the booking: the only way to find it again after an uncertain outcome.
+        metadata: { callbook_key: job.idempotencyKey, callbook_company: ctx.company.slug, ...(job.callId ? { callbook_call: String(job.callId) } : {}) },
+      },
+      signal,
+    );
+  } catch (err) {
+    if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
+      const alternatives = await nearestFreeSlots(client, { eventTypeId: ctx.service.calcomEventTypeId, requested: start, timeZone: ctx.branch.timezone }, signal).catch(
+        (e: unknown) => (log.warn({ err: e }, 'could not look up free slots'), [] as string[]),
+      );
+      const when = DateTime.fromJSDate(start).setZone(ctx.branch.timezone).toFormat('dd.MM.yyyy HH:mm');
+      const reason = `slot taken (${when}); ${alternatives.length ? `free: ${describeSlots(alternatives, start, ctx.branch.timezone)}` : 'no free slot nearby'}`;
+      return reject(deps, row, new BookingRejected(reason, err.kind, alternatives));
+    }
+    if (err instanceof CalcomError && PERMANENT.has(err.kind)) {
+      return reject(deps, row, new BookingRejected(`Cal.com refused the booking (${err.kind}): ${err.message}`, err.kind));
+    }
+    throw err;
+  }
+  await deps.redis.set(uidKey, booking.uid, 'PX', TTL_MS.booking);
+  await deps.afterCalcomAccepted?.(booking.uid);
+  return commit(deps, job, ctx, row, booking, log);
+}
+
+type GuardedClient = Pick<CalcomClient, 'getBooking' | 'listAllBookings' | 'listEventTypes' | 'listTeamEventTypes' | 'createBooking' | 'getSlots'>;
+
+/**
+ * The client with every request through the breaker (so only real requests count: a cache hit
+ * must not read as a success and reset the failure count).
+ */
+function guard(deps: BookingDeps, c: CalcomClient): GuardedClient {
+  return {
+    getBooking: (...a) => callCalcom(deps, () => c.getBooking(...a)),
+    listAllBookings: (...a) => callCalcom(deps, () => c.listAllBookings(...a)),
+    listEventTypes: (...a) => callCalcom(deps, () => c.listEventTypes(...a)),
+    listTeamEventTypes: (...a) => callCalcom(deps, () => c.listTeamEventTypes(...a)),
+    createBooking: (...a) => callCalcom(deps, () => c.createBooking(...a)),
+    getSlots: (...a) => callCalcom(deps, () => c.getSlots(...a)),
+  };
+}
+
+/** Through the breaker; an open breaker and a 429 become deferrals, not failures. */
+async function callCalcom<T>(deps: BookingDeps, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await deps.breaker.run(fn, isServiceFailure);
+  } catch (err) {
+    if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt);
+    if (err instanceof CalcomError && err.kind === 'rate_limited') {
+      throw new BookingDeferred('Cal.com rate limit reached', err.retryAt ?? Date.now() + 60_000);
+    }
+    throw err;
+  }
+}
+
+async function reconcile(client: GuardedClient, job: BookingJob, ctx: BookingContext, start: Date, end: Date, signal?: AbortSignal): Promise<CalBooking | null> {
+  const bookings = await client.listAllBookings(
+    {
+      eventTypeId: ctx.service.calcomEventTypeId,
+      afterStart: new Date(start.getTime() - 60_000).toISOString(),
+      beforeEnd: new Date(end.getTime() + 60_000).toISOString(),
+    },
+    signal,
+  );
+  return bookings.find((b) => b.metadata?.callbook_key === job.idempotencyKey) ?? null;
+}
+
+async function reject(deps: BookingDeps, row: AppointmentRow, rejection: BookingRejected): Promise<never> {
+  await markFailed(deps.db, row.id, rejection.reason, rejection.alternatives);
+  bookingTotal.inc({ status: 'failed' });
+  throw rejection;
+}
+
+async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, row: AppointmentRow, booking: CalBooking, log: Logger): Promise<BookingResult> {
+  await markBooked(deps.db, row, booking);
+  const day = DateTime.fromISO(booking.start).setZone(ctx.branch.timezone).toISODate()!;
+  await deps.cache.invalidate(cacheKeys.availability(ctx.service.calcomEventTypeId, day));
+  bookingTotal.inc({ status: 'created' });
+  appointmentsCreatedTotal.inc({ source: job.source });
+  if (deps.notificationsQueue) {
+    const note: NotificationJob = { kind: 'booking_confirmed', companyId: job.companyId, appointmentId: row.id };
+    await deps.notificationsQueue.add('booking_confirmed', note, { jobId: jobIds.notification('booking_confirmed', row.id) });
+  }
+  log.info({ appointmentId: row.id, uid: booking.uid, start: booking.start }, 'booked');
+  return { status: 'booked', appointmentId: row.id, uid: booking.uid, start: booking.start };
+}
+
+/** Mark the appointment failed after the queue gave up on retryable errors. */
+export async function recordFinalFailure(deps: Pick<BookingDeps, 'db' | 'notificationsQueue'>, job: BookingJob, reason: string): Promise<void> {
+  const row = await findByKey(deps.db, job.companyId, job.idempotencyKey);
+  if (!row || row.status === 'booked') return;
+  await markFailed(deps.db, row.id, reason);
+  bookingTotal.inc({ status: 'failed' });
+  if (deps.notificationsQueue) {
+    const note: NotificationJob = { kind: 'booking_failed', companyId: job.companyId, appointmentId: row.id };
+    await deps.notificationsQueue.add('booking_failed', note, { jobId: jobIds.notification('booking_failed', row.id) });
+  }
+}

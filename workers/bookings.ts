@@ -1,0 +1,42 @@
+/**
+ * The `bookings` queue: lib/booking/executeBooking, with BullMQ semantics around it.
+ * - booked / already booked → completed (the result names the appointment and uid);
+ * - rejected (slot taken, bad event type, bad key) → UnrecoverableError: failed at once, the
+ *   reason on the job and on the appointment;
+ * - deferred (breaker open, 429, lock held) → moved to delayed until the given time, without
+ *   spending an attempt;
+ * - anything else → thrown: BullMQ retries (3 attempts, 1 s / 2 s / 4 s with jitter); after the
+ *   last one the appointment is marked failed with the reason and operators are alerted.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { executeBooking, recordFinalFailure, type BookingDeps } from '../lib/booking/book';
+import { BookingDeferred, BookingRejected } from '../lib/booking/errors';
+import { bookingDeps } from '../lib/booking/deps';
+import type { AppContext } from '../lib/context';
+import { bookingJobSchema } from '../lib/queues';
+import type { JobHandler } from './run-job';
+
+export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
+  return async (job: Job, signal: AbortSignal, token?: string) => {
+    const data = bookingJobSchema.parse(job.data);
+    try {
+      return await executeBooking(deps, data, signal);
+    } catch (err) {
+      if (err instanceof BookingRejected) throw new UnrecoverableError(err.reason);
+      if (err instanceof BookingDeferred) {
+        deps.logger.info({ jobId: job.id, reason: err.reason, retryAt: new Date(err.retryAt).toISOString() }, 'booking deferred');
+        await job.moveToDelayed(err.retryAt, token);
+        throw new DelayedError(err.message);
+      }
+      const attempts = job.opts.attempts ?? 1;
+      if (job.attemptsMade + 1 >= attempts) {
+        await recordFinalFailure(deps, data, `gave up after ${attempts} attempts: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+  };
+}
+
+export function bookingsHandler(ctx: AppContext): JobHandler {
+  return bookingsHandlerWith(bookingDeps(ctx));
+}
