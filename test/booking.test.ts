@@ -45,13 +45,17 @@ afterEach(async () => {
 });
 
 const db = () => env.ctx.database.db;
-let hour = 8;
-/** A distinct weekday slot (local Europe/Berlin) for each test, in the future. */
+let slotSeq = 0;
+/** A distinct weekday slot (local Europe/Berlin, 9:00–16:00) for each call, in the future: no two tests collide. */
 function nextSlot(): DateTime {
-  hour = hour >= 16 ? 9 : hour + 1;
-  let d = DateTime.now().setZone('Europe/Berlin').plus({ days: 3 + Math.floor(Math.random() * 60) }).set({ hour, minute: 0, second: 0, millisecond: 0 });
+  const i = slotSeq++;
+  let d = DateTime.now().setZone('Europe/Berlin').startOf('day').plus({ days: 3 });
   while (d.weekday > 5) d = d.plus({ days: 1 });
-  return d;
+  for (let advanced = 0; advanced < Math.floor(i / 8); ) {
+    d = d.plus({ days: 1 });
+    if (d.weekday <= 5) advanced++;
+  }
+  return d.set({ hour: 9 + (i % 8) });
 }
 
 async function makeJob(opts: { number?: string; service?: string; start?: DateTime; withCall?: boolean } = {}): Promise<BookingJob> {
@@ -181,7 +185,9 @@ describe('booking worker', () => {
 
   it('slot taken: fails at once, with the reason and the nearest free slots on the appointment and the job', async () => {
     workers = startWorkers(env.ctx, ['bookings']);
-    const slot = nextSlot().set({ hour: 11 });
+    // A day of its own, far from nextSlot()'s, so the neighbours of 11:00 are free.
+    let slot = DateTime.now().setZone('Europe/Berlin').startOf('day').plus({ days: 300 }).set({ hour: 11 });
+    while (slot.weekday > 5) slot = slot.plus({ days: 1 });
     const first = await makeJob({ start: slot });
     await executeBooking(bookingDeps(env.ctx), first);
     const second = await makeJob({ start: slot });
@@ -319,5 +325,37 @@ describe('end to end: webhooks → bookings', () => {
     expect(simBookingsFor(key)).toHaveLength(1);
     expect(simBookingsFor(key)[0]!.start).toBe(DateTime.fromISO(when, { zone: 'Europe/Berlin' }).toUTC().toISO());
     expect(await db().select().from(appointments).where(eq(appointments.callId, call!.id))).toHaveLength(1);
+  });
+});
+
+describe('availability cache', () => {
+  it('serves a day from cache (L1, then L2 in another process) and forgets it when a booking lands that day', async () => {
+    const { freeSlotsOn } = await import('../lib/booking/availability');
+    const { TieredCache } = await import('../lib/cache');
+    const { CalcomClient } = await import('../lib/calcom');
+    const { registry } = await import('../lib/metrics');
+    const client = new CalcomClient({ baseUrl: sim.url, apiKey: SALON_KEY });
+    const slot = nextSlot();
+    const date = slot.toISODate()!;
+    const q = { eventTypeId: 1001, date, timeZone: 'Europe/Berlin' };
+    const slotGets = () => sim.sim.requests().filter((r) => r.path === '/v2/slots').length;
+    const hits = async (level: string) => ((await registry.getSingleMetric('mcp_cache_hits_total')!.get()).values.find((v) => v.labels.cache === level)?.value ?? 0);
+
+    const n0 = slotGets();
+    const first = await freeSlotsOn(env.ctx.cache, client, q);
+    expect(first).toContain(slot.toUTC().toISO());
+    const l1Before = await hits('l1');
+    expect(await freeSlotsOn(env.ctx.cache, client, q)).toEqual(first);
+    expect(await hits('l1')).toBe(l1Before + 1);
+    const otherProcess = new TieredCache(env.ctx.redis, env.ctx.ns); // empty L1, same Redis
+    const l2Before = await hits('l2');
+    expect(await freeSlotsOn(otherProcess, client, q)).toEqual(first);
+    expect(await hits('l2')).toBe(l2Before + 1);
+    expect(slotGets()).toBe(n0 + 1);
+
+    await executeBooking(bookingDeps(env.ctx), await makeJob({ start: slot }));
+    const after = await freeSlotsOn(env.ctx.cache, client, q);
+    expect(slotGets()).toBe(n0 + 2);
+    expect(after).not.toContain(slot.toUTC().toISO());
   });
 });
