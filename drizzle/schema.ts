@@ -114,6 +114,8 @@ export const customers = mysqlTable(
     phone: varchar('phone', { length: 20 }).notNull(),
     name: varchar('name', { length: 200 }),
     email: varchar('email', { length: 254 }),
+    /** Set by GDPR erase: name, email and phone are gone; the row stays so history keeps its shape. */
+    erasedAt: datetime('erased_at', { fsp: 3 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -149,6 +151,8 @@ export const calls = mysqlTable(
     /** What the decision asked for, so a retry after a crash re-enqueues the very same job. */
     bookingRequest: json<{ serviceId: number; start: string; idempotencyKey: string }>('booking_request'),
     appointmentId: ref('appointment_id'),
+    /** Set when retention removed transcript, summary and recording. */
+    purgedAt: datetime('purged_at', { fsp: 3 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -220,4 +224,62 @@ export const auditLog = mysqlTable(
     createdAt: createdAt(),
   },
   (t) => [index('audit_log_company_idx').on(t.companyId, t.createdAt)],
+);
+
+/** Messages sent (or refused) per appointment and event: the unique key makes "at most one" hold. */
+export const notifications = mysqlTable(
+  'notifications',
+  {
+    id: id(),
+    companyId: ref('company_id'),
+    /** booking_confirmed | booking_failed | breaker_opened */
+    kind: varchar('kind', { length: 32 }).notNull(),
+    /** What it is about: an appointment id, or service + time for a breaker. */
+    ref: varchar('ref', { length: 100 }).notNull(),
+    channel: varchar('channel', { length: 16 }).notNull(),
+    /** Masked recipient (e.g. +49*****678): the full address stays in its own table. */
+    recipient: varchar('recipient', { length: 200 }),
+    /** sending | sent | failed | skipped */
+    status: varchar('status', { length: 16 }).notNull(),
+    error: varchar('error', { length: 1000 }),
+    sentAt: datetime('sent_at', { fsp: 3 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('notifications_kind_ref_uq').on(t.kind, t.ref)],
+);
+
+/** Retell's phone numbers as last synced: the inventory, whether or not a branch is mapped yet. */
+export const retellPhoneNumbers = mysqlTable(
+  'retell_phone_numbers',
+  {
+    id: id(),
+    /** Which Retell account (company with its own key), null for the global key. */
+    companyId: ref('company_id'),
+    e164: varchar('e164', { length: 20 }).notNull(),
+    nickname: varchar('nickname', { length: 200 }),
+    inboundAgentIds: json<string[]>('inbound_agent_ids').notNull().$defaultFn(() => []),
+    outboundAgentIds: json<string[]>('outbound_agent_ids').notNull().$defaultFn(() => []),
+    inboundWebhookUrl: varchar('inbound_webhook_url', { length: 500 }),
+    lastModifiedAt: datetime('last_modified_at', { fsp: 3 }),
+    syncedAt: datetime('synced_at', { fsp: 3 }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('retell_phone_numbers_e164_uq').on(t.e164)],
+);
+
+/** One row per sync run: what was imported and every problem found (mismatched webhooks, vanished event types). */
+export const syncRuns = mysqlTable(
+  'sync_runs',
+  {
+    id: id(),
+    companyId: ref('company_id'),
+    /** running | ok | problems | failed */
+    status: varchar('status', { length: 16 }).notNull(),
+    report: json<Record<string, unknown>>('report'),
+    startedAt: datetime('started_at', { fsp: 3 }).notNull(),
+    finishedAt: datetime('finished_at', { fsp: 3 }),
+  },
+  (t) => [index('sync_runs_started_idx').on(t.startedAt)],
 );

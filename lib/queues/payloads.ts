@@ -38,3 +38,26 @@ export const notificationJobSchema = z.object({
   at: z.number().optional(),
 });
 export type NotificationJob = z.infer<typeof notificationJobSchema>;
+
+export const syncJobSchema = z.object({
+  /** full = all of the below */
+  kind: z.enum(['full', 'retell_numbers', 'retell_agents', 'calcom_event_types']),
+  /** Limit to one company; absent = every company (and the global Retell key). */
+  companyId: z.number().int().positive().optional(),
+});
+export type SyncJob = z.infer<typeof syncJobSchema>;
+
+/** Housekeeping on the `default` queue. GDPR jobs name the customer by id: no phone number in Redis. */
+export const defaultJobSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('retention_purge'), companyId: z.number().int().positive().optional() }),
+  z.object({ kind: z.literal('gdpr_export'), companyId: z.number().int().positive(), customerId: z.number().int().positive(), requestedBy: z.string() }),
+  z.object({
+    kind: z.literal('gdpr_erase'),
+    companyId: z.number().int().positive(),
+    customerId: z.number().int().positive(),
+    requestedBy: z.string(),
+    /** Cancel the customer's upcoming Cal.com bookings (true) or keep them (false). */
+    cancelBookings: z.boolean(),
+  }),
+]);
+export type DefaultJob = z.infer<typeof defaultJobSchema>;
