@@ -41,6 +41,17 @@ export const envSchema = z.object({
   CONCURRENCY_SYNC: z.coerce.number().int().positive().default(1),
   CONCURRENCY_NOTIFICATIONS: z.coerce.number().int().positive().default(5),
   CONCURRENCY_DEFAULT: z.coerce.number().int().positive().default(2),
+  /** Where confirmations and alerts go: log (default), smtp (SMTP_URL), http (NOTIFY_HTTP_URL). */
+  NOTIFY_TRANSPORT: z.enum(['log', 'smtp', 'http']).default('log'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_FROM: z.string().default('callbook <noreply@localhost>'),
+  NOTIFY_HTTP_URL: z.string().url().optional(),
+  NOTIFY_HTTP_TOKEN: z.string().optional(),
+  /** Who hears of an opened circuit breaker; empty = every company's operators. */
+  OPERATOR_ALERT_EMAILS: csv.optional(),
+  SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).default(600_000),
+  RETENTION_CRON: z.string().default('0 3 * * *'),
+  GDPR_EXPORT_DIR: z.string().default('./exports'),
   /** Whether to skip the Redis `maxmemory-policy noeviction` start-up check (managed Redis that hides CONFIG). */
   REDIS_SKIP_POLICY_CHECK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
