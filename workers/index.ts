@@ -9,6 +9,7 @@ import { Worker } from 'bullmq';
 import { loadConfig, type Config } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
+import { startMetricsPublisher } from '../lib/metrics/publish';
 import { assertNoEviction, createRedis } from '../lib/redis';
 import { HANDLERS } from './handlers';
 import { withTimeout } from './run-job';
@@ -94,8 +95,16 @@ async function main(): Promise<void> {
   const ctx = createContext(config);
   if (!config.REDIS_SKIP_POLICY_CHECK) await assertNoEviction(ctx.redis);
   const running = startWorkers(ctx, names);
+  // No HTTP listener here: metrics go to Redis and the ingress serves the sum (lib/metrics).
+  const stopPublishing = startMetricsPublisher(
+    ctx.redis,
+    ctx.ns,
+    (err) => ctx.logger.warn({ err }, 'could not publish metrics'),
+    config.METRICS_PUBLISH_INTERVAL_MS,
+  );
   onShutdownSignal(async () => {
     await running.close();
+    await stopPublishing();
     await ctx.close();
   }, ctx.logger);
 }

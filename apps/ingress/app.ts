@@ -11,7 +11,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Cipher } from '../../lib/crypto';
-import { registry, webhookTotal } from '../../lib/metrics';
+import { webhookTotal } from '../../lib/metrics';
+import { aggregatedMetrics } from '../../lib/metrics/aggregate';
 import { jobIds, type WebhookJob } from '../../lib/queues';
 import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
 import { ApiError } from './errors';
@@ -34,6 +35,8 @@ export interface IngressDeps {
   trustProxy: boolean;
   /** Readiness of Redis and the database, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
+  /** Refresh scrape-time gauges (breaker states from Redis) before /api/metrics answers. */
+  beforeScrape?: () => Promise<void>;
   /** Time to wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
 }
@@ -85,8 +88,10 @@ export function createApp(deps: IngressDeps): Hono {
     return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
   });
   app.get('/api/metrics', async (c) => {
-    c.header('Content-Type', registry.contentType);
-    return c.body(await registry.metrics());
+    await deps.beforeScrape?.();
+    const { contentType, body } = await aggregatedMetrics(deps.redis, deps.keyPrefix);
+    c.header('Content-Type', contentType);
+    return c.body(body);
   });
 
   const webhookChain = [

@@ -3,6 +3,8 @@ import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../lib/context';
 import { companies, phoneNumbers } from '../../drizzle/schema';
 import { eq } from 'drizzle-orm';
+import { registerQueueGauges } from '../../lib/metrics/queues';
+import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
 
 /** The company key for the number a raw Retell body names, when that company has its own. */
@@ -30,7 +32,12 @@ export function companyRetellKeys(ctx: AppContext) {
 
 export function ingressDeps(ctx: AppContext): IngressDeps {
   const c = ctx.config;
+  registerQueueGauges(Object.values(ctx.queues));
+  const breakers = (['calcom', 'retell'] as const).map((s) => serviceBreaker(s, { redis: ctx.redis, ns: ctx.ns, logger: ctx.logger }));
   return {
+    beforeScrape: async () => {
+      await Promise.all(breakers.map(exportBreakerState));
+    },
     retellApiKey: c.RETELL_API_KEY,
     retellKeysFor: companyRetellKeys(ctx),
     webhooksQueue: ctx.queues.webhooks,

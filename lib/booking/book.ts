@@ -19,7 +19,7 @@ import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
 import { CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
-import { appointmentsCreatedTotal, bookingTotal } from '../metrics';
+import { appointmentsCreatedTotal, bookingTotal, callsProcessedTotal } from '../metrics';
 import { jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
@@ -214,6 +214,7 @@ async function reconcile(client: GuardedClient, job: BookingJob, ctx: BookingCon
 async function reject(deps: BookingDeps, row: AppointmentRow, rejection: BookingRejected): Promise<never> {
   await markFailed(deps.db, row.id, rejection.reason, rejection.alternatives);
   bookingTotal.inc({ status: 'failed' });
+  if (row.callId) callsProcessedTotal.inc({ outcome: 'failed' });
   throw rejection;
 }
 
@@ -223,6 +224,7 @@ async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, r
   await deps.cache.invalidate(cacheKeys.availability(ctx.service.calcomEventTypeId, day));
   bookingTotal.inc({ status: 'created' });
   appointmentsCreatedTotal.inc({ source: job.source });
+  if (row.callId) callsProcessedTotal.inc({ outcome: 'booked' });
   if (deps.notificationsQueue) {
     const note: NotificationJob = { kind: 'booking_confirmed', companyId: job.companyId, appointmentId: row.id };
     await deps.notificationsQueue.add('booking_confirmed', note, { jobId: jobIds.notification('booking_confirmed', row.id) });
@@ -237,6 +239,7 @@ export async function recordFinalFailure(deps: Pick<BookingDeps, 'db' | 'notific
   if (!row || row.status === 'booked') return;
   await markFailed(deps.db, row.id, reason);
   bookingTotal.inc({ status: 'failed' });
+  if (row.callId) callsProcessedTotal.inc({ outcome: 'failed' });
   if (deps.notificationsQueue) {
     const note: NotificationJob = { kind: 'booking_failed', companyId: job.companyId, appointmentId: row.id };
     await deps.notificationsQueue.add('booking_failed', note, { jobId: jobIds.notification('booking_failed', row.id) });

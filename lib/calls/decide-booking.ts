@@ -98,7 +98,8 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
       // Another delivery decided first: follow its decision.
       return decideBooking(input);
     }
-    callsProcessedTotal.inc({ outcome: decision.kind === 'book' ? 'booked' : 'no_booking' });
+    // 'booked' and 'failed' are counted by the booking itself (lib/booking/book.ts).
+    if (decision.kind === 'no_booking') callsProcessedTotal.inc({ outcome: 'no_booking' });
     input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');
   }
   if (decision.kind === 'book') {

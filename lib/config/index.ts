@@ -49,6 +49,8 @@ export const envSchema = z.object({
   NOTIFY_HTTP_TOKEN: z.string().optional(),
   /** Who hears of an opened circuit breaker; empty = every company's operators. */
   OPERATOR_ALERT_EMAILS: csv.optional(),
+  /** How often a worker process publishes its metrics to Redis for the ingress to serve. */
+  METRICS_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).default(600_000),
   RETENTION_CRON: z.string().default('0 3 * * *'),
   GDPR_EXPORT_DIR: z.string().default('./exports'),

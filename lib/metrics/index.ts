@@ -1,6 +1,9 @@
 /**
  * Prometheus metrics, named as users of the earlier system already chart them (DESIGN.md).
- * One registry per process; the ingress serves it at /api/metrics.
+ * One registry per process. Worker processes publish theirs to Redis (./publish.ts) and the
+ * ingress serves the sum of all live processes at /api/metrics (./aggregate.ts), so Prometheus
+ * scrapes one target however many workers run. Each metric's `aggregator` says how processes
+ * combine: counters and histograms add up; state gauges take the max.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -39,6 +42,7 @@ export const circuitBreakerState = new Gauge({
   name: 'mcp_circuit_breaker_state',
   help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
   labelNames: ['service'] as const,
+  aggregator: 'max',
   registers: [registry],
 });
 
@@ -69,5 +73,13 @@ export const satisfactionScore = new Gauge({
   name: 'customer_satisfaction_score',
   help: 'Latest call sentiment per branch: 1 positive, 0.5 neutral, 0 negative',
   labelNames: ['branch'] as const,
+  aggregator: 'average',
   registers: [registry],
 });
+
+// Every label value the design names exists from the start (at 0), so dashboards and alerts
+// see the series before the first event.
+for (const status of ['accepted', 'ignored']) webhookTotal.labels(status).inc(0);
+for (const status of ['created', 'failed', 'cached']) bookingTotal.labels(status).inc(0);
+for (const outcome of ['booked', 'no_booking', 'failed']) callsProcessedTotal.labels(outcome).inc(0);
+for (const cache of ['l1', 'l2']) cacheHitsTotal.labels(cache).inc(0);

@@ -1,7 +1,8 @@
 /**
- * The breakers callbook uses, one per external service, wired to the
- * `mcp_circuit_breaker_state{service}` gauge and the log. Options follow the design: open after
- * 5 consecutive failures, for 60 s, then one probe.
+ * The breakers callbook uses, one per external service. Options follow the design: open after
+ * 5 consecutive failures, for 60 s, then one probe. The `mcp_circuit_breaker_state{service}`
+ * gauge is read from Redis when Prometheus scrapes (exportBreakerState), not set at transitions:
+ * a transition is seen by one process, the state in Redis is true for all.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,10 +22,7 @@ export function serviceBreaker(
     keyPrefix: deps.ns,
     logger: deps.logger.child({ component: 'breaker' }),
     ...overrides,
-    onStateChange: (s, from, to) => {
-      circuitBreakerState.set({ service: s }, breakerStateValue(to));
-      deps.onStateChange?.(s, from, to);
-    },
+    onStateChange: deps.onStateChange,
   });
 }
 
