@@ -6,7 +6,9 @@
 import { Command } from 'commander';
 import { createContext, type AppContext } from '../../lib/context';
 import { createLogger } from '../../lib/logger';
+import { registerBooking } from './commands/booking';
 import { registerDemoCall } from './commands/demo-call';
+import { registerOperations } from './commands/operations';
 import { registerTenants } from './commands/tenants';
 import { cliConfig } from './env';
 import { fail } from './output';
@@ -33,5 +35,7 @@ async function run(fn: (ctx: AppContext, json: boolean) => Promise<void>): Promi
 
 registerTenants(program, run);
 registerDemoCall(program, run);
+registerBooking(program, run);
+registerOperations(program, run);
 
 await program.parseAsync(process.argv);
