@@ -283,3 +283,22 @@ export const syncRuns = mysqlTable(
   },
   (t) => [index('sync_runs_started_idx').on(t.startedAt)],
 );
+
+/**
+ * Scoped access tokens for /mcp, /events and operator routes: a company's (branch_id null) or one
+ * branch's. Only a SHA-256 of the token is stored; the token is shown once when created.
+ */
+export const apiTokens = mysqlTable(
+  'api_tokens',
+  {
+    id: id(),
+    companyId: ref('company_id').notNull(),
+    branchId: ref('branch_id'),
+    name: varchar('name', { length: 100 }).notNull(),
+    tokenHash: varchar('token_hash', { length: 64 }).notNull(),
+    lastUsedAt: datetime('last_used_at', { fsp: 3 }),
+    revokedAt: datetime('revoked_at', { fsp: 3 }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('api_tokens_hash_uq').on(t.tokenHash), index('api_tokens_company_idx').on(t.companyId)],
+);

@@ -6,9 +6,11 @@ import type { AppContext } from '../lib/context';
 import type { QueueName } from '../lib/queues';
 import type { JobHandler } from './run-job';
 import { bookingsHandler } from './bookings';
+import { syncHandler } from './sync';
 import { webhooksHandler } from './webhooks';
 
 export const HANDLERS: Partial<Record<QueueName, (ctx: AppContext) => JobHandler>> = {
   webhooks: webhooksHandler,
   bookings: bookingsHandler,
+  sync: syncHandler,
 };

@@ -12,6 +12,7 @@ import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/que
 import { startMetricsPublisher } from '../lib/metrics/publish';
 import { assertNoEviction, createRedis } from '../lib/redis';
 import { HANDLERS } from './handlers';
+import { scheduleSync } from './sync';
 import { withTimeout } from './run-job';
 
 const CONCURRENCY_KEY: Record<QueueName, keyof Config> = {
@@ -25,6 +26,11 @@ const CONCURRENCY_KEY: Record<QueueName, keyof Config> = {
 export interface RunningWorkers {
   workers: Worker[];
   close(): Promise<void>;
+}
+
+/** Repeatable jobs of the queues this process serves; idempotent across processes (BullMQ job schedulers). */
+export async function scheduleRepeatables(ctx: AppContext, names: readonly QueueName[]): Promise<void> {
+  if (names.includes('sync')) await scheduleSync(ctx);
 }
 
 export function startWorkers(ctx: AppContext, names: readonly QueueName[]): RunningWorkers {
@@ -95,6 +101,7 @@ async function main(): Promise<void> {
   const ctx = createContext(config);
   if (!config.REDIS_SKIP_POLICY_CHECK) await assertNoEviction(ctx.redis);
   const running = startWorkers(ctx, names);
+  await scheduleRepeatables(ctx, names);
   // No HTTP listener here: metrics go to Redis and the ingress serves the sum (lib/metrics).
   const stopPublishing = startMetricsPublisher(
     ctx.redis,

@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { finishEvent } from '../lib/calls/webhook-inbox';
+import { publishEvent } from '../lib/events';
 import { webhookJobSchema } from '../lib/queues';
 import type { JobHandler } from './run-job';
 
@@ -11,7 +12,14 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
     const data = webhookJobSchema.parse(job.data);
     try {
       return await processRetellWebhook(
-        { db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher, bookingsQueue: ctx.queues.bookings, logger: ctx.logger },
+        {
+          db: ctx.database.db,
+          cache: ctx.cache,
+          cipher: ctx.cipher,
+          bookingsQueue: ctx.queues.bookings,
+          logger: ctx.logger,
+          publish: (e) => publishEvent(ctx.redis, ctx.ns, e, (err) => ctx.logger.warn({ err }, 'live event not published')),
+        },
         data,
       );
     } catch (err) {

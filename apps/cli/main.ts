@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { registerBooking } from './commands/booking';
 import { registerDemoCall } from './commands/demo-call';
 import { registerOperations } from './commands/operations';
+import { registerSync } from './commands/sync';
 import { registerTenants } from './commands/tenants';
 import { cliConfig } from './env';
 import { fail } from './output';
@@ -37,5 +38,6 @@ registerTenants(program, run);
 registerDemoCall(program, run);
 registerBooking(program, run);
 registerOperations(program, run);
+registerSync(program, run);
 
 await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ import { createContext } from '../../lib/context';
 import { connectDatabase, ensureDatabase, runMigrations } from '../../lib/db';
 import { parseTenantsFile, importTenants } from '../../lib/tenants/import';
 import { listen } from '../ingress/server';
-import { availableQueues, onShutdownSignal, startWorkers } from '../../workers';
+import { availableQueues, onShutdownSignal, scheduleRepeatables, startWorkers } from '../../workers';
 import { SANDBOX_ENV_FILE } from '../cli/env';
 import { startSandboxCalcom } from './calcom';
 import { NoMysqlError, resolveDatabaseUrl, resolveRedis } from './services';
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   await importTenants({ db: ctx.database.db, cipher: ctx.cipher, cache: ctx.cache }, tenants, 'sandbox');
 
   const workers = startWorkers(ctx, availableQueues());
+  await scheduleRepeatables(ctx, availableQueues());
   const server = await listen(ctx, config.PORT, config.HOST);
   const base = `http://127.0.0.1:${server.port}`;
   const numbers = tenants.companies.flatMap((c) => c.branches.map((b) => `${b.phoneNumbers.join(', ')} → ${c.name} / ${b.name}`));

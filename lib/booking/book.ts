@@ -19,6 +19,7 @@ import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
 import { CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
+import type { LiveEvent } from '../events';
 import { appointmentsCreatedTotal, bookingTotal, callsProcessedTotal } from '../metrics';
 import { jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
@@ -38,6 +39,8 @@ export interface BookingDeps {
   breaker: RedisBreaker;
   clientFor: (apiKey: string) => CalcomClient;
   notificationsQueue?: Queue;
+  /** Live updates (/events). */
+  publish?: (event: LiveEvent) => Promise<void>;
   /** Test seam: runs after Cal.com accepted and before our commit (to simulate a crash there). */
   afterCalcomAccepted?: (uid: string) => Promise<void>;
 }
@@ -215,6 +218,7 @@ async function reject(deps: BookingDeps, row: AppointmentRow, rejection: Booking
   await markFailed(deps.db, row.id, rejection.reason, rejection.alternatives);
   bookingTotal.inc({ status: 'failed' });
   if (row.callId) callsProcessedTotal.inc({ outcome: 'failed' });
+  await deps.publish?.({ type: 'booking.failed', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, reason: rejection.reason });
   throw rejection;
 }
 
@@ -229,17 +233,19 @@ async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, r
     const note: NotificationJob = { kind: 'booking_confirmed', companyId: job.companyId, appointmentId: row.id };
     await deps.notificationsQueue.add('booking_confirmed', note, { jobId: jobIds.notification('booking_confirmed', row.id) });
   }
+  await deps.publish?.({ type: 'booking.booked', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, start: booking.start });
   log.info({ appointmentId: row.id, uid: booking.uid, start: booking.start }, 'booked');
   return { status: 'booked', appointmentId: row.id, uid: booking.uid, start: booking.start };
 }
 
 /** Mark the appointment failed after the queue gave up on retryable errors. */
-export async function recordFinalFailure(deps: Pick<BookingDeps, 'db' | 'notificationsQueue'>, job: BookingJob, reason: string): Promise<void> {
+export async function recordFinalFailure(deps: Pick<BookingDeps, 'db' | 'notificationsQueue' | 'publish'>, job: BookingJob, reason: string): Promise<void> {
   const row = await findByKey(deps.db, job.companyId, job.idempotencyKey);
   if (!row || row.status === 'booked') return;
   await markFailed(deps.db, row.id, reason);
   bookingTotal.inc({ status: 'failed' });
   if (row.callId) callsProcessedTotal.inc({ outcome: 'failed' });
+  await deps.publish?.({ type: 'booking.failed', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, reason });
   if (deps.notificationsQueue) {
     const note: NotificationJob = { kind: 'booking_failed', companyId: job.companyId, appointmentId: row.id };
     await deps.notificationsQueue.add('booking_failed', note, { jobId: jobIds.notification('booking_failed', row.id) });

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { TieredCache } from '../cache';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
+import type { LiveEvent } from '../events';
 import { satisfactionScore } from '../metrics';
 import type { WebhookJob } from '../queues';
 import { webhookSchema } from '../retell/webhook';
@@ -23,6 +24,8 @@ export interface WebhookDeps {
   cipher: Cipher;
   bookingsQueue: Queue;
   logger: Logger;
+  /** Live updates (/events); absent in tests that don't listen. */
+  publish?: (event: LiveEvent) => Promise<void>;
 }
 
 export type WebhookOutcome =
@@ -86,6 +89,14 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob): 
     });
   }
   await finishEvent(db, key, 'processed', { companyId: where.companyId });
+  await deps.publish?.({
+    type: 'call.updated',
+    companyId: where.companyId,
+    branchId: where.branchId,
+    callId: call.call_id,
+    status: event === 'call_started' ? 'ongoing' : event === 'call_ended' ? 'ended' : 'analyzed',
+    decision: decision.kind === 'wait' ? null : decision.kind,
+  });
   log.info({ companyId: where.companyId, decision: decision.kind }, 'webhook processed');
   return { status: 'processed', callRowId, companyId: where.companyId, decision };
 }
