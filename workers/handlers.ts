@@ -6,6 +6,8 @@ import type { AppContext } from '../lib/context';
 import type { QueueName } from '../lib/queues';
 import type { JobHandler } from './run-job';
 import { bookingsHandler } from './bookings';
+import { defaultHandler } from './default';
+import { notificationsHandler } from './notifications';
 import { syncHandler } from './sync';
 import { webhooksHandler } from './webhooks';
 
@@ -13,4 +15,6 @@ export const HANDLERS: Partial<Record<QueueName, (ctx: AppContext) => JobHandler
   webhooks: webhooksHandler,
   bookings: bookingsHandler,
   sync: syncHandler,
+  notifications: notificationsHandler,
+  default: defaultHandler,
 };

@@ -12,6 +12,7 @@ import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/que
 import { startMetricsPublisher } from '../lib/metrics/publish';
 import { assertNoEviction, createRedis } from '../lib/redis';
 import { HANDLERS } from './handlers';
+import { scheduleHousekeeping } from './default';
 import { scheduleSync } from './sync';
 import { withTimeout } from './run-job';
 
@@ -31,6 +32,7 @@ export interface RunningWorkers {
 /** Repeatable jobs of the queues this process serves; idempotent across processes (BullMQ job schedulers). */
 export async function scheduleRepeatables(ctx: AppContext, names: readonly QueueName[]): Promise<void> {
   if (names.includes('sync')) await scheduleSync(ctx);
+  if (names.includes('default')) await scheduleHousekeeping(ctx);
 }
 
 export function startWorkers(ctx: AppContext, names: readonly QueueName[]): RunningWorkers {

@@ -8,6 +8,7 @@ import { createContext, type AppContext } from '../../lib/context';
 import { createLogger } from '../../lib/logger';
 import { registerBooking } from './commands/booking';
 import { registerDemoCall } from './commands/demo-call';
+import { registerGdpr } from './commands/gdpr';
 import { registerOperations } from './commands/operations';
 import { registerSync } from './commands/sync';
 import { registerTenants } from './commands/tenants';
@@ -39,5 +40,6 @@ registerDemoCall(program, run);
 registerBooking(program, run);
 registerOperations(program, run);
 registerSync(program, run);
+registerGdpr(program, run);
 
 await program.parseAsync(process.argv);

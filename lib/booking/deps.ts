@@ -1,6 +1,11 @@
-/** Builds the booking dependencies from an AppContext: one client per API key, shared limiter and breaker. */
+/**
+ * Builds the booking dependencies from an AppContext: one client per API key, shared limiter and
+ * breaker; the breaker opening alerts operators through the notifications queue.
+ */
 import { CalcomClient, CalcomRateLimiter } from '../calcom';
 import type { AppContext } from '../context';
+import { publishEvent } from '../events';
+import { breakerOpenedAlert } from '../notifications/breaker-alert';
 import { serviceBreaker } from '../resilience/service-breakers';
 import type { BookingDeps } from './book';
 
@@ -14,8 +19,15 @@ export function bookingDeps(ctx: AppContext, extra: Partial<BookingDeps> = {}): 
     cipher: ctx.cipher,
     cache: ctx.cache,
     logger: ctx.logger.child({ component: 'booking' }),
-    breaker: serviceBreaker('calcom', { redis: ctx.redis, ns: ctx.ns, logger: ctx.logger }),
+    breaker: serviceBreaker('calcom', {
+      redis: ctx.redis,
+      ns: ctx.ns,
+      logger: ctx.logger,
+      // CLOSED → OPEN queues one breaker_opened alert; never throws inside the transition.
+      onStateChange: breakerOpenedAlert(ctx.queues.notifications, ctx.logger),
+    }),
     notificationsQueue: ctx.queues.notifications,
+    publish: (e) => publishEvent(ctx.redis, ctx.ns, e, (err) => ctx.logger.warn({ err }, 'live event not published')),
     clientFor: (apiKey) => {
       let client = clients.get(apiKey);
       if (!client) {

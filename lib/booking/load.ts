@@ -32,6 +32,7 @@ export async function loadBookingContext(db: Db, cipher: Cipher, job: BookingJob
   if (!branch) throw new BookingInputError(`branch ${job.branchId} is not a branch of company ${company.slug}`);
   if (!service) throw new BookingInputError(`service ${job.serviceId} is not a service of company ${company.slug}`);
   if (!customer) throw new BookingInputError(`customer ${job.customerId} is not a customer of company ${company.slug}`);
+  if (customer.erasedAt) throw new BookingInputError(`customer ${job.customerId} was erased (GDPR) before this booking ran`);
   if (service.branchId !== null && service.branchId !== branch.id) {
     throw new BookingInputError(`service ${service.slug} is not offered at branch ${branch.name}`);
   }

@@ -4,6 +4,8 @@
  * booking. Every step is idempotent, so a retried or duplicated job converges on one result.
  */
 import type { Queue } from 'bullmq';
+import { eq } from 'drizzle-orm';
+import { calls } from '../../drizzle/schema';
 import type { Logger } from 'pino';
 import type { TieredCache } from '../cache';
 import type { Cipher } from '../crypto';
@@ -61,6 +63,16 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob): 
     const reason = `unknown number ${businessNumber}: no phone_numbers row maps it to a company (import it with callbook tenants import)`;
     await finishEvent(db, key, 'rejected', { error: reason });
     log.warn({ reason }, 'webhook rejected');
+    return { status: 'rejected', reason };
+  }
+
+  // A call whose words were removed (retention, GDPR erasure) takes no late webhook: it would
+  // bring the caller's number, name and transcript back.
+  const [earlier] = await db.select({ purgedAt: calls.purgedAt }).from(calls).where(eq(calls.retellCallId, call.call_id));
+  if (earlier?.purgedAt) {
+    const reason = 'call was purged (retention or GDPR erasure); late webhook ignored';
+    await finishEvent(db, key, 'ignored', { companyId: where.companyId, error: reason });
+    log.info(reason);
     return { status: 'rejected', reason };
   }
 

@@ -44,6 +44,9 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
   const analysis = c.call_analysis;
   const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
   const keep = (col: { name: string }) => sql.raw(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`);
+  // What callers said never comes back after retention or an erasure removed it (purged_at set).
+  const keepUnlessPurged = (col: { name: string }) =>
+    sql.raw(`IF(\`purged_at\` IS NULL, COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`), \`${col.name}\`)`);
   const [res] = await db
     .insert(calls)
     .values({
@@ -73,18 +76,18 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
         customerId: keep(calls.customerId),
         agentId: keep(calls.agentId),
         direction: keep(calls.direction),
-        fromNumber: keep(calls.fromNumber),
-        toNumber: keep(calls.toNumber),
+        fromNumber: keepUnlessPurged(calls.fromNumber),
+        toNumber: keepUnlessPurged(calls.toNumber),
         startedAt: keep(calls.startedAt),
         endedAt: keep(calls.endedAt),
         durationMs: keep(calls.durationMs),
         disconnectionReason: keep(calls.disconnectionReason),
-        transcript: keep(calls.transcript),
-        summary: keep(calls.summary),
+        transcript: keepUnlessPurged(calls.transcript),
+        summary: keepUnlessPurged(calls.summary),
         sentiment: keep(calls.sentiment),
-        recordingUrl: keep(calls.recordingUrl),
-        dynamicVariables: keep(calls.dynamicVariables),
-        analysisData: keep(calls.analysisData),
+        recordingUrl: keepUnlessPurged(calls.recordingUrl),
+        dynamicVariables: keepUnlessPurged(calls.dynamicVariables),
+        analysisData: keepUnlessPurged(calls.analysisData),
         // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
         status: sql.raw(
           "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)",

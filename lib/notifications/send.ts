@@ -1,0 +1,312 @@
+/**
+ * Processes one `notifications` job: loads what the kind needs (scoped by the job's company),
+ * picks recipients and language, renders (./messages) and hands the message to the transport
+ * (./transports) — at most once per (kind, ref).
+ *
+ * Why at most once, and how: BullMQ runs a job again after a crash, a stall or a thrown error,
+ * and a customer must never get two confirmations. So the `notifications` row (unique on kind +
+ * ref) is claimed *before* the transport is called: INSERT status 'sending'; on a duplicate key
+ * the existing row decides — 'sent', 'sending' or 'skipped' means someone already did (or is
+ * doing) it, so nothing is sent; 'failed' (the transport said the message did not go out) is
+ * re-claimed with a conditional UPDATE, which exactly one of several concurrent attempts wins.
+ * After the transport: 'sent' with sent_at, or 'failed' with the error and the error rethrown
+ * so BullMQ retries. A transport error that may have delivered (timeout after the provider took
+ * the request) stays 'sending' with the error noted and is not retried.
+ *
+ * By design, a crash between the transport's success and the 'sent' update leaves the row
+ * 'sending', and that message is never sent again: at most once, not at least once. Such rows
+ * (status 'sending', minutes old) are the ones to look at after a crash.
+ *
+ * Refs: booking_confirmed and booking_failed use the appointment id (one message per appointment
+ * and event; several operators share one message); breaker_opened uses `<service>-<minute>`, or
+ * `<service>-<minute>-c<company>` when it goes to each company's own operators (one message per
+ * company, so no company sees another's addresses). Recipients are stored masked.
+ */
+import { and, asc, eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { appointments, branches, companies, customers, notifications, services } from '../../drizzle/schema';
+import type { Config } from '../config';
+import type { AppContext } from '../context';
+import { isDuplicateKey, type Db } from '../db';
+import { jobIds, type NotificationJob } from '../queues';
+import { breakerAlertRef } from './breaker-alert';
+import {
+  maskPhone,
+  maskRecipient,
+  pickLang,
+  renderBookingConfirmed,
+  renderBookingFailed,
+  renderBreakerOpened,
+  type Rendered,
+} from './messages';
+import { createTransport, TransportError, UnsupportedChannelError, type Channel, type Transport } from './transports';
+
+export interface NotificationDeps {
+  db: Db;
+  logger: Logger;
+  transport: Transport;
+  config: Pick<Config, 'OPERATOR_ALERT_EMAILS' | 'PUBLIC_URL'>;
+}
+
+export function notificationDeps(ctx: AppContext, extra: Partial<NotificationDeps> = {}): NotificationDeps {
+  const logger = extra.logger ?? ctx.logger.child({ component: 'notifications' });
+  return {
+    db: ctx.database.db,
+    logger,
+    config: ctx.config,
+    ...extra,
+    transport: extra.transport ?? createTransport(ctx.config, logger),
+  };
+}
+
+/** The job can never succeed (missing ids, appointment not in that company): fail it without retries. */
+export class NotificationRejected extends Error {
+  override readonly name = 'NotificationRejected';
+}
+
+export type DeliveryStatus = 'sent' | 'duplicate' | 'skipped' | 'uncertain' | 'failed';
+
+export interface DeliveryResult {
+  ref: string;
+  status: DeliveryStatus;
+  channel: Channel | 'none';
+  /** Masked. */
+  recipient: string | null;
+  reason?: string;
+}
+
+export interface NotificationResult {
+  /** sent if anything was sent; else uncertain, skipped, duplicate — in that order. */
+  status: Exclude<DeliveryStatus, 'failed'>;
+  deliveries: DeliveryResult[];
+}
+
+/** One message to send (or to record as skipped). */
+interface Plan {
+  companyId: number | null;
+  ref: string;
+  channel: Channel | 'none';
+  to: string[];
+  message?: Rendered;
+  skip?: string;
+}
+
+export async function processNotification(deps: NotificationDeps, job: NotificationJob, signal?: AbortSignal): Promise<NotificationResult> {
+  const log = deps.logger.child({ kind: job.kind, companyId: job.companyId, appointmentId: job.appointmentId });
+  const plans = await plan(deps, job, log);
+
+  const results: DeliveryResult[] = [];
+  let firstError: unknown;
+  for (const p of plans) {
+    const r = await deliver(deps, job.kind, p, log, signal);
+    results.push(r.result);
+    if (r.error !== undefined && firstError === undefined) firstError = r.error;
+  }
+  // Rethrow so BullMQ retries: deliveries already 'sent' are duplicates next time, 'failed' ones are re-claimed.
+  if (firstError !== undefined) throw firstError;
+
+  const order = ['sent', 'uncertain', 'skipped', 'duplicate'] as const;
+  const status = order.find((s) => results.some((r) => r.status === s)) ?? 'duplicate';
+  return { status, deliveries: results };
+}
+
+// ---------------------------------------------------------------------------
+// What to send, to whom
+
+async function plan(deps: NotificationDeps, job: NotificationJob, log: Logger): Promise<Plan[]> {
+  if (job.kind === 'breaker_opened') return planBreaker(deps, job, log);
+
+  if (!job.companyId || !job.appointmentId) throw new NotificationRejected(`${job.kind} needs companyId and appointmentId`);
+  const row = await loadAppointment(deps.db, job.companyId, job.appointmentId);
+  if (!row) throw new NotificationRejected(`appointment ${job.appointmentId} not found in company ${job.companyId}`);
+  const lang = pickLang(row.branch.language, row.company.language);
+  const ref = String(row.appointment.id);
+  const companyId = job.companyId;
+
+  if (job.kind === 'booking_confirmed') {
+    const a = row.appointment;
+    const c = row.customer;
+    if (a.status !== 'booked') return [{ companyId, ref, channel: 'none', to: [], skip: `appointment is ${a.status}, not booked` }];
+    if (c.erasedAt) return [{ companyId, ref, channel: 'none', to: [], skip: 'customer data was erased' }];
+    const channel: Channel | null = c.email ? 'email' : c.phone ? 'sms' : null;
+    const to = c.email || c.phone;
+    if (!channel || !to) return [{ companyId, ref, channel: 'none', to: [], skip: 'customer has neither e-mail nor phone' }];
+    const message = renderBookingConfirmed(lang, {
+      customerName: c.name,
+      serviceName: row.service.name,
+      branchName: row.branch.name,
+      start: a.startAt,
+      timeZone: row.branch.timezone,
+    });
+    return [{ companyId, ref, channel, to: [to], message }];
+  }
+
+  // booking_failed → the company's operators, one message to all of them.
+  const a = row.appointment;
+  if (a.status === 'booked') return [{ companyId, ref, channel: 'none', to: [], skip: 'appointment was booked after all' }];
+  const operators = uniqueEmails(row.company.operatorEmails);
+  if (!operators.length) {
+    log.warn({ company: row.company.name }, 'booking failed, but the company has no operatorEmails: nobody is told');
+    return [{ companyId, ref, channel: 'email', to: [], skip: 'company has no operatorEmails' }];
+  }
+  const message = renderBookingFailed(lang, {
+    appointmentId: a.id,
+    customerName: row.customer.erasedAt ? null : row.customer.name,
+    customerPhone: row.customer.erasedAt ? '(erased)' : maskPhone(row.customer.phone),
+    serviceName: row.service.name,
+    branchName: row.branch.name,
+    start: a.startAt,
+    timeZone: row.branch.timezone,
+    reason: a.failureReason,
+    freeSlots: a.alternatives ?? [],
+    jobId: jobIds.booking(a.idempotencyKey),
+    boardUrl: `${deps.config.PUBLIC_URL?.replace(/\/+$/, '') ?? ''}/admin/queues`,
+  });
+  return [{ companyId, ref, channel: 'email', to: operators, message }];
+}
+
+async function loadAppointment(db: Db, companyId: number, appointmentId: number) {
+  const [row] = await db
+    .select({
+      appointment: appointments,
+      customer: { name: customers.name, phone: customers.phone, email: customers.email, erasedAt: customers.erasedAt },
+      service: { name: services.name },
+      branch: { name: branches.name, timezone: branches.timezone, language: branches.language },
+      company: { name: companies.name, language: companies.language, operatorEmails: companies.operatorEmails },
+    })
+    .from(appointments)
+    // Every table on the company of the job: a wrong or forged id finds nothing rather than another tenant's row.
+    .innerJoin(customers, and(eq(customers.id, appointments.customerId), eq(customers.companyId, companyId)))
+    .innerJoin(services, and(eq(services.id, appointments.serviceId), eq(services.companyId, companyId)))
+    .innerJoin(branches, and(eq(branches.id, appointments.branchId), eq(branches.companyId, companyId)))
+    .innerJoin(companies, eq(companies.id, appointments.companyId))
+    .where(and(eq(appointments.id, appointmentId), eq(appointments.companyId, companyId)));
+  return row;
+}
+
+async function planBreaker(deps: NotificationDeps, job: NotificationJob, log: Logger): Promise<Plan[]> {
+  if (!job.service || job.at === undefined) throw new NotificationRejected('breaker_opened needs service and at');
+  const base = breakerAlertRef(job.service, job.at);
+  const since = new Date(job.at);
+
+  const global = uniqueEmails(deps.config.OPERATOR_ALERT_EMAILS ?? []);
+  if (global.length) {
+    // The platform's own operators: language unknown, so both.
+    const message = renderBreakerOpened('both', { service: job.service, since, timeZone: 'UTC' });
+    return [{ companyId: null, ref: base, channel: 'email', to: global, message }];
+  }
+
+  // No OPERATOR_ALERT_EMAILS: every company's operators, one message per company in its language.
+  const all = await deps.db
+    .select({ id: companies.id, language: companies.language, operatorEmails: companies.operatorEmails })
+    .from(companies)
+    .orderBy(asc(companies.id));
+  const zones = new Map<number, string>();
+  for (const b of await deps.db.select({ companyId: branches.companyId, timezone: branches.timezone }).from(branches).orderBy(asc(branches.id))) {
+    if (!zones.has(b.companyId)) zones.set(b.companyId, b.timezone);
+  }
+  const plans: Plan[] = [];
+  for (const c of all) {
+    const to = uniqueEmails(c.operatorEmails);
+    if (!to.length) continue;
+    const message = renderBreakerOpened(pickLang(c.language), { service: job.service, since, timeZone: zones.get(c.id) ?? 'UTC' });
+    plans.push({ companyId: c.id, ref: `${base}-c${c.id}`, channel: 'email', to, message });
+  }
+  if (!plans.length) {
+    log.warn({ service: job.service }, 'circuit breaker opened, but neither OPERATOR_ALERT_EMAILS nor any company operatorEmails are set: nobody is told');
+    return [{ companyId: null, ref: base, channel: 'email', to: [], skip: 'no OPERATOR_ALERT_EMAILS and no company operatorEmails' }];
+  }
+  return plans;
+}
+
+function uniqueEmails(list: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const raw of list) {
+    const e = raw.trim();
+    if (e && !seen.has(e.toLowerCase())) {
+      seen.add(e.toLowerCase());
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Claim, send, record
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** True when this attempt owns the (kind, ref) row and may send. */
+async function claim(db: Db, kind: string, p: Plan, recipient: string | null): Promise<boolean> {
+  try {
+    await db.insert(notifications).values({ companyId: p.companyId, kind, ref: p.ref, channel: p.channel, recipient, status: 'sending' });
+    return true;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const [row] = await db
+    .select({ status: notifications.status })
+    .from(notifications)
+    .where(and(eq(notifications.kind, kind), eq(notifications.ref, p.ref)));
+  if (row?.status !== 'failed') return false;
+  // Known not delivered: try again. Of several concurrent attempts, only one changes the row.
+  const [res] = await db
+    .update(notifications)
+    .set({ status: 'sending', error: null, channel: p.channel, recipient })
+    .where(and(eq(notifications.kind, kind), eq(notifications.ref, p.ref), eq(notifications.status, 'failed')));
+  return res.affectedRows === 1;
+}
+
+async function record(db: Db, kind: string, ref: string, set: { status: 'sent' | 'failed' | 'skipped' | 'sending'; error?: string | null; sentAt?: Date }) {
+  await db
+    .update(notifications)
+    .set({ status: set.status, error: set.error === undefined ? null : set.error && clip(set.error, 1000), ...(set.sentAt ? { sentAt: set.sentAt } : {}) })
+    .where(and(eq(notifications.kind, kind), eq(notifications.ref, ref), eq(notifications.status, 'sending')));
+}
+
+async function deliver(
+  deps: NotificationDeps,
+  kind: NotificationJob['kind'],
+  p: Plan,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<{ result: DeliveryResult; error?: unknown }> {
+  const recipient = p.to.length ? clip(p.to.map(maskRecipient).join(', '), 200) : null;
+  const base = { ref: p.ref, channel: p.channel, recipient };
+  const l = log.child({ ref: p.ref, channel: p.channel, to: recipient });
+
+  if (!(await claim(deps.db, kind, p, recipient))) {
+    l.info('notification already handled: not sending again');
+    return { result: { ...base, status: 'duplicate' } };
+  }
+  if (p.skip || !p.message || p.channel === 'none') {
+    const reason = p.skip ?? 'nothing to send';
+    await record(deps.db, kind, p.ref, { status: 'skipped', error: reason });
+    l.warn({ reason }, 'notification skipped');
+    return { result: { ...base, status: 'skipped', reason } };
+  }
+
+  try {
+    await deps.transport.send({ channel: p.channel, to: p.to.join(', '), subject: p.message.subject, text: p.message.text, kind, ref: p.ref }, signal);
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    if (err instanceof UnsupportedChannelError) {
+      await record(deps.db, kind, p.ref, { status: 'skipped', error: message });
+      l.warn({ reason: message }, 'notification skipped: transport cannot carry this channel');
+      return { result: { ...base, status: 'skipped', reason: message } };
+    }
+    if (err instanceof TransportError && err.maybeDelivered) {
+      // May have gone out: leave it 'sending' so no retry sends it twice.
+      await record(deps.db, kind, p.ref, { status: 'sending', error: `outcome unknown, not retried: ${message}` });
+      l.error({ err, transport: deps.transport.name }, 'notification outcome unknown (may have been delivered): not retrying');
+      return { result: { ...base, status: 'uncertain', reason: message } };
+    }
+    await record(deps.db, kind, p.ref, { status: 'failed', error: message });
+    l.warn({ err, transport: deps.transport.name }, 'notification not delivered: will be retried');
+    return { result: { ...base, status: 'failed', reason: message }, error: err };
+  }
+  await record(deps.db, kind, p.ref, { status: 'sent', sentAt: new Date() });
+  l.info({ transport: deps.transport.name }, 'notification sent');
+  return { result: { ...base, status: 'sent' } };
+}

@@ -1,0 +1,34 @@
+/**
+ * The `notifications` queue: lib/notifications/processNotification with BullMQ semantics.
+ * - sent / duplicate / skipped / uncertain → completed (the result lists each delivery);
+ * - a payload that can never work (bad shape, appointment not in that company) →
+ *   UnrecoverableError, failed at once;
+ * - a transport error known not to have delivered → thrown: BullMQ retries (5 attempts,
+ *   exponential from 2 s), and the retry re-claims only what was not sent.
+ * The transport is built once, when the worker starts, so a bad NOTIFY_TRANSPORT setup stops the
+ * process at start rather than failing every job.
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { AppContext } from '../lib/context';
+import { NotificationRejected, notificationDeps, processNotification, type NotificationDeps } from '../lib/notifications/send';
+import { notificationJobSchema } from '../lib/queues';
+import type { JobHandler } from './run-job';
+
+export function notificationsHandlerWith(deps: NotificationDeps): JobHandler {
+  return async (job: Job, signal: AbortSignal) => {
+    const parsed = notificationJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid notification job: ${parsed.error.message}`);
+    // The breaker ref is per minute of `at`: it must not move between attempts.
+    const data = parsed.data.kind === 'breaker_opened' && parsed.data.at === undefined ? { ...parsed.data, at: job.timestamp } : parsed.data;
+    try {
+      return await processNotification(deps, data, signal);
+    } catch (err) {
+      if (err instanceof NotificationRejected) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+  };
+}
+
+export function notificationsHandler(ctx: AppContext): JobHandler {
+  return notificationsHandlerWith(notificationDeps(ctx));
+}
