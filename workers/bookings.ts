@@ -30,7 +30,11 @@ export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
       }
       const attempts = job.opts.attempts ?? 1;
       if (job.attemptsMade + 1 >= attempts) {
-        await recordFinalFailure(deps, data, `gave up after ${attempts} attempts: ${(err as Error).message}`);
+        // The last attempt: the job's reason (what Bull Board shows first) is the same readable
+        // sentence the appointment keeps.
+        const reason = `gave up after ${attempts} attempts: ${(err as Error).message}`;
+        await recordFinalFailure(deps, data, reason);
+        throw new UnrecoverableError(reason);
       }
       throw err;
     }

@@ -15,6 +15,7 @@ import { webhookTotal } from '../../lib/metrics';
 import { aggregatedMetrics } from '../../lib/metrics/aggregate';
 import { jobIds, type WebhookJob } from '../../lib/queues';
 import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
+import { mountAdmin, type AdminDeps } from './admin';
 import { ApiError } from './errors';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { rateLimit } from './middleware/rate-limit';
@@ -39,6 +40,8 @@ export interface IngressDeps {
   beforeScrape?: () => Promise<void>;
   /** Time to wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
+  /** Bull Board at /admin/queues behind ADMIN_TOKEN (apps/ingress/admin); absent: no admin routes. */
+  admin?: Pick<AdminDeps, 'queues' | 'adminToken'>;
 }
 
 export function clientIp(c: Context, trustProxy: boolean): string {
@@ -139,6 +142,7 @@ export function createApp(deps: IngressDeps): Hono {
 
   app.post('/webhooks/retell', ...webhookChain, receiveRetellWebhook);
   app.post('/api/mcp/retell/webhook', ...webhookChain, receiveRetellWebhook);
+  if (deps.admin) mountAdmin(app, { ...deps.admin, clientKey: ip });
 
   return app;
 }

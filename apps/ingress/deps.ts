@@ -49,6 +49,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     rateLimitPerMinute: c.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     ipAllowlist: c.WEBHOOK_IP_ALLOWLIST,
     trustProxy: c.TRUST_PROXY,
+    admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
     checkReady: async () => {
       const [redis, db] = await Promise.all([
         ctx.redis.ping().then(() => true, () => false),
