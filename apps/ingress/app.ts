@@ -42,6 +42,11 @@ export interface IngressDeps {
   enqueueTimeoutMs?: number;
   /** Bull Board at /admin/queues behind ADMIN_TOKEN (apps/ingress/admin); absent: no admin routes. */
   admin?: Pick<AdminDeps, 'queues' | 'adminToken'>;
+  /**
+   * Further route groups (live-call functions, MCP, Cal.com webhooks, live events …), each a
+   * module under apps/ingress/routes/ that mounts itself. Order is mount order.
+   */
+  routes?: Array<(app: Hono) => void>;
 }
 
 export function clientIp(c: Context, trustProxy: boolean): string {
@@ -143,6 +148,7 @@ export function createApp(deps: IngressDeps): Hono {
   app.post('/webhooks/retell', ...webhookChain, receiveRetellWebhook);
   app.post('/api/mcp/retell/webhook', ...webhookChain, receiveRetellWebhook);
   if (deps.admin) mountAdmin(app, { ...deps.admin, clientKey: ip });
+  for (const mount of deps.routes ?? []) mount(app);
 
   return app;
 }

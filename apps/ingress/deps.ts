@@ -50,6 +50,9 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     ipAllowlist: c.WEBHOOK_IP_ALLOWLIST,
     trustProxy: c.TRUST_PROXY,
     admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
+    routes: [
+      // Route groups: one entry per module under apps/ingress/routes/.
+    ],
     checkReady: async () => {
       const [redis, db] = await Promise.all([
         ctx.redis.ping().then(() => true, () => false),
