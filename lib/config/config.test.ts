@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('treats an empty variable as unset', () => {
+    const c = loadConfig({ ...good, SMTP_URL: '', PUBLIC_URL: '', PORT: '' });
+    expect(c.SMTP_URL).toBeUndefined();
+    expect(c.PORT).toBe(3000);
+  });
+
   it('splits the IP allowlist', () => {
     expect(loadConfig({ ...good, WEBHOOK_IP_ALLOWLIST: '100.20.5.228, 10.0.0.1' }).WEBHOOK_IP_ALLOWLIST).toEqual(['100.20.5.228', '10.0.0.1']);
   });

@@ -69,7 +69,9 @@ export class ConfigError extends Error {
 
 /** Parse an environment (default process.env); throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(env);
+  // An empty variable (`SMTP_URL=` in a compose file) means "not set", as it does in most tools.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const result = envSchema.safeParse(given);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
