@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       '',
       'callbook is running',
       `  ingress      ${base}  (POST /webhooks/retell, GET /healthz, /readyz, /api/metrics)`,
+      `  Bull Board   ${base}/admin/queues  (token: ADMIN_TOKEN in ${SANDBOX_ENV_FILE})`,
       `  redis        ${redis.url} (${redis.source})`,
       `  database     ${config.DATABASE_URL} (${database.source})`,
       `  workers      ${availableQueues().join(', ')}`,
