@@ -25,7 +25,7 @@ export interface AppContext {
 }
 
 export function createContext(config: Config, logger: Logger = createLogger(config.LOG_LEVEL)): AppContext {
-  const database = connectDatabase(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const database = connectDatabase(config.DATABASE_URL, config.DB_POOL_SIZE, { slowMs: config.DB_SLOW_QUERY_MS, logger });
   const redis = createRedis(config.REDIS_URL, 'client');
   // Producers use their own connection: BullMQ's Queue must not share one with blocking workers.
   const queueConnection = createRedis(config.REDIS_URL, 'producer');

@@ -14,6 +14,7 @@ import { BookingDeferred, BookingRejected } from '../lib/booking/errors';
 import { bookingDeps } from '../lib/booking/deps';
 import type { AppContext } from '../lib/context';
 import { bookingJobSchema } from '../lib/queues';
+import { dbUnavailable } from '../lib/db/breaker';
 import type { JobHandler } from './run-job';
 
 export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
@@ -22,6 +23,7 @@ export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
     try {
       return await executeBooking(deps, data, signal);
     } catch (err) {
+      if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back
       if (err instanceof BookingRejected) throw new UnrecoverableError(err.reason);
       if (err instanceof BookingDeferred) {
         deps.logger.info({ jobId: job.id, reason: err.reason, retryAt: new Date(err.retryAt).toISOString() }, 'booking deferred');

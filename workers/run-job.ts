@@ -2,7 +2,8 @@
  * Wraps a queue's handler: enforces the queue's job timeout (BullMQ has none of its own), hands
  * the handler an AbortSignal that fires at the timeout, records duration per queue and outcome.
  */
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
+import { dbUnavailable } from '../lib/db/breaker';
 import { jobDuration } from '../lib/metrics';
 import { JOB_TIMEOUT_MS, type QueueName } from '../lib/queues';
 
@@ -33,6 +34,13 @@ export function withTimeout<T, R>(queue: QueueName, handler: JobHandler<T, R>, t
       end({ outcome: 'completed' });
       return result;
     } catch (err) {
+      // The database is down: the job waits for it instead of spending its attempts.
+      const down = dbUnavailable(err);
+      if (down && token) {
+        end({ outcome: 'delayed' });
+        await job.moveToDelayed(Math.max(down.retryAt, Date.now() + 1_000), token);
+        throw new DelayedError(down.message);
+      }
       end({ outcome: 'failed' });
       throw err;
     } finally {

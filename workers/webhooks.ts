@@ -5,6 +5,7 @@ import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { finishEvent } from '../lib/calls/webhook-inbox';
 import { publishEvent } from '../lib/events';
 import { webhookJobSchema } from '../lib/queues';
+import { dbUnavailable } from '../lib/db/breaker';
 import type { JobHandler } from './run-job';
 
 export function webhooksHandler(ctx: AppContext): JobHandler {
@@ -23,6 +24,7 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
         data,
       );
     } catch (err) {
+      if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back
       // Keep the reason beside the event once retries are spent; the job keeps it too.
       const attempts = job.opts.attempts ?? 1;
       if (job.attemptsMade + 1 >= attempts) {

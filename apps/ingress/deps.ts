@@ -58,7 +58,8 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
         ctx.redis.ping().then(() => true, () => false),
         ctx.database.db.execute(sql`SELECT 1`).then(() => true, () => false),
       ]);
-      return { redis, db };
+      // An open database breaker is not ready, even if a probe query would pass right now.
+      return { redis, db: db && ctx.database.breaker.state !== 'OPEN' };
     },
   };
 }

@@ -36,6 +36,8 @@ export const envSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** Statements slower than this are logged by operation name and duration (never values). */
+  DB_SLOW_QUERY_MS: z.coerce.number().int().positive().default(200),
   CONCURRENCY_WEBHOOKS: z.coerce.number().int().positive().default(10),
   CONCURRENCY_BOOKINGS: z.coerce.number().int().positive().default(5),
   CONCURRENCY_SYNC: z.coerce.number().int().positive().default(1),

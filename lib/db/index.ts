@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
 import mysql from 'mysql2/promise';
+import type { Logger } from 'pino';
 import * as schema from '../../drizzle/schema';
+import { dbBreakerState } from '../metrics';
+import { DbBreaker } from './breaker';
+import { instrumentPool } from './instrument';
+
+export { DbBreaker, DbUnavailableError, dbUnavailable, isConnectionError } from './breaker';
 
 export { schema };
 export type Db = MySql2Database<typeof schema>;
@@ -15,12 +21,28 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface Database {
   db: Db;
   pool: mysql.Pool;
+  breaker: DbBreaker;
   close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Statements slower than this are logged (operation and duration only). Default 200 ms. */
+  slowMs?: number;
+  logger?: Logger;
+  /** Consecutive connection failures that open the breaker (default 5) and for how long (default 30 s). */
+  breakerThreshold?: number;
+  breakerOpenMs?: number;
 }
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle/migrations', import.meta.url));
 
-export function connectDatabase(url: string, poolSize = 10): Database {
+export function connectDatabase(url: string, poolSize = 10, opts: DatabaseOptions = {}): Database {
+  const breaker = new DbBreaker(opts.breakerThreshold ?? 5, opts.breakerOpenMs ?? 30_000, (from, to) => {
+    dbBreakerState.set({ OPEN: 2, HALF_OPEN: 1, CLOSED: 0 }[to]);
+    const log = opts.logger?.child({ component: 'db-breaker' });
+    if (to === 'OPEN') log?.warn({ from, to }, 'database circuit breaker opened: jobs wait until it closes');
+    else log?.info({ from, to }, 'database circuit breaker state change');
+  });
   const pool = mysql.createPool({
     uri: url,
     connectionLimit: poolSize,
@@ -30,8 +52,9 @@ export function connectDatabase(url: string, poolSize = 10): Database {
     enableKeepAlive: true,
     connectTimeout: 5_000,
   });
-  const db = drizzle(pool, { schema, mode: 'default' });
-  return { db, pool, close: () => pool.end() };
+  const instrumented = instrumentPool(pool, { breaker, slowMs: opts.slowMs ?? 200, logger: opts.logger });
+  const db = drizzle(instrumented, { schema, mode: 'default' });
+  return { db, pool, breaker, close: () => pool.end() };
 }
 
 /** Create the database named in the URL when it does not exist (sandbox and tests). */

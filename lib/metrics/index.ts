@@ -69,6 +69,21 @@ export const jobDuration = new Histogram({
   registers: [registry],
 });
 
+export const dbQueryDuration = new Histogram({
+  name: 'mcp_db_query_duration_seconds',
+  help: 'Database statement duration by operation (verb and table)',
+  labelNames: ['op'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const dbBreakerState = new Gauge({
+  name: 'callbook_db_breaker_state',
+  help: 'Database circuit breaker per process: 0 closed, 1 half-open, 2 open (max over processes)',
+  aggregator: 'max',
+  registers: [registry],
+});
+
 export const satisfactionScore = new Gauge({
   name: 'customer_satisfaction_score',
   help: 'Latest call sentiment per branch: 1 positive, 0.5 neutral, 0 negative',

@@ -1,0 +1,99 @@
+/**
+ * Wraps the mysql2 pool drizzle talks to: every statement is timed into
+ * `mcp_db_query_duration_seconds{op}`, statements over the slow threshold are logged with their
+ * operation name and duration (never their values), statements with parameters run as
+ * server-side prepared statements (`execute`, cached per connection by mysql2), and the
+ * database breaker sees every connection failure.
+ */
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import { dbQueryDuration } from '../metrics';
+import { DbBreaker, DbUnavailableError, isConnectionError } from './breaker';
+
+export interface InstrumentOptions {
+  breaker: DbBreaker;
+  slowMs: number;
+  logger?: Logger;
+}
+
+/** `select calls`, `insert appointments`, `update customers`, `begin` … — a label, never values. */
+export function operationName(sqlText: string): string {
+  const s = sqlText.trimStart();
+  const verb = (/^\w+/.exec(s)?.[0] ?? 'unknown').toLowerCase();
+  const table =
+    verb === 'select' || verb === 'delete'
+      ? /\bfrom\s+`?(\w+)`?/i.exec(s)?.[1]
+      : verb === 'insert'
+        ? /\binto\s+`?(\w+)`?/i.exec(s)?.[1]
+        : verb === 'update'
+          ? /^update\s+`?(\w+)`?/i.exec(s)?.[1]
+          : undefined;
+  return table ? `${verb} ${table}` : verb;
+}
+
+function sqlOf(arg: unknown): string {
+  if (typeof arg === 'string') return arg;
+  return (arg as { sql?: string })?.sql ?? '';
+}
+
+type Runner = (...args: unknown[]) => Promise<unknown>;
+
+function timed(target: Pool | PoolConnection, opts: InstrumentOptions, method: 'query' | 'execute'): Runner {
+  return async (...args: unknown[]) => {
+    const text = sqlOf(args[0]);
+    const op = operationName(text);
+    const probe = opts.breaker.admit();
+    const params = args[1];
+    // Parameterised statements go out as prepared statements; bare ones (BEGIN, COMMIT, DDL) as text.
+    const useExecute = method === 'execute' || (Array.isArray(params) && params.length > 0);
+    const run = (useExecute ? target.execute : target.query) as unknown as Runner;
+    const start = performance.now();
+    try {
+      const result = await run.apply(target, args);
+      opts.breaker.success(probe);
+      return result;
+    } catch (err) {
+      if (isConnectionError(err)) {
+        opts.breaker.failure(probe);
+        throw new DbUnavailableError(opts.breaker.retryAt, err);
+      }
+      opts.breaker.neutral(probe);
+      throw err;
+    } finally {
+      const ms = performance.now() - start;
+      dbQueryDuration.observe({ op }, ms / 1000);
+      if (ms >= opts.slowMs) opts.logger?.warn({ op, ms: Math.round(ms) }, 'slow query');
+    }
+  };
+}
+
+function wrap<T extends Pool | PoolConnection>(target: T, opts: InstrumentOptions): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (prop === 'query' || prop === 'execute') return timed(t, opts, prop);
+      if (prop === 'getConnection') {
+        return async () => {
+          const probe = opts.breaker.admit();
+          try {
+            const conn = await (t as Pool).getConnection();
+            opts.breaker.success(probe);
+            return wrap(conn, opts);
+          } catch (err) {
+            if (isConnectionError(err)) {
+              opts.breaker.failure(probe);
+              throw new DbUnavailableError(opts.breaker.retryAt, err);
+            }
+            opts.breaker.neutral(probe);
+            throw err;
+          }
+        };
+      }
+      const v = Reflect.get(t, prop, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+export function instrumentPool(pool: Pool, opts: InstrumentOptions): Pool {
+  return wrap(pool, opts);
+}
