@@ -18,6 +18,7 @@ import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/
 import { mountAdmin, type AdminDeps } from './admin';
 import { ApiError } from './errors';
 import { ipAllowlist } from './middleware/ip-allowlist';
+import { jsonCompression } from './middleware/json-compression';
 import { rateLimit } from './middleware/rate-limit';
 import { retellSignature, type RetellSignatureEnv } from './middleware/retell-signature';
 
@@ -75,6 +76,7 @@ export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
   const log = deps.logger.child({ component: 'ingress' });
   const ip = (c: Context) => clientIp(c, deps.trustProxy);
+  app.use('*', jsonCompression());
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {

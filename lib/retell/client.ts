@@ -10,6 +10,7 @@
 import { eq, isNotNull, and } from 'drizzle-orm';
 import Retell, { APIConnectionError, APIError, APIUserAbortError } from 'retell-sdk';
 import { companies } from '../../drizzle/schema';
+import { keepAliveFetch } from '../http/keep-alive';
 import type { AppContext } from '../context';
 import { serviceBreaker } from '../resilience/service-breakers';
 import type { RedisBreaker } from '../resilience/breaker';
@@ -20,7 +21,7 @@ export type RetellClient = Retell;
 export const RETELL_TIMEOUT_MS = 10_000;
 
 export function createRetellClient(apiKey: string, baseURL: string): Retell {
-  return new Retell({ apiKey, baseURL, maxRetries: 0, timeout: RETELL_TIMEOUT_MS });
+  return new Retell({ apiKey, baseURL, maxRetries: 0, timeout: RETELL_TIMEOUT_MS, fetch: keepAliveFetch });
 }
 
 export interface RetellAccount {

@@ -1,0 +1,17 @@
+/**
+ * One keep-alive connection pool per process for calls out (Cal.com, Retell): a booking costs a
+ * TLS handshake only when the pool has no idle connection to that host. undici is Node's own
+ * HTTP client; its Agent is sized explicitly here instead of relying on the global default.
+ */
+import { Agent, fetch as undiciFetch } from 'undici';
+
+export const outboundAgent = new Agent({
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 10 * 60_000,
+  connections: 64,
+  connect: { timeout: 5_000 },
+});
+
+/** `fetch` over the shared pool; hand it to clients that take a fetch implementation. */
+export const keepAliveFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+  undiciFetch(input as never, { ...(init as object), dispatcher: outboundAgent } as never)) as unknown as typeof fetch;
