@@ -1,18 +1,16 @@
 /** `callbook gdpr export|erase` as an operator runs them, and a late webhook after an erasure. */
-import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { calls, customers } from '../drizzle/schema';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { importTenants } from '../lib/tenants/import';
+import { runCli } from './helpers/cli';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { CALLER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
 
-const exec = promisify(execFile);
 let env: TestEnv;
 beforeAll(async () => {
   env = await createTestEnv();
@@ -20,15 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/callbook.mjs', ...args], { env: { ...process.env, ...env.vars } });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli({ ...env.vars }, ...args);
 
 const deps = () => ({ db: env.ctx.database.db, cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger });
 const deliver = (payload: Record<string, unknown>) =>

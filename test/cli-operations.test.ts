@@ -1,6 +1,4 @@
 /** Operator CLI commands as a user runs them: a real process against real MariaDB/Redis and the Cal.com simulator. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +10,10 @@ import { createRedis } from '../lib/redis';
 import { serviceBreaker } from '../lib/resilience/service-breakers';
 import { importTenants } from '../lib/tenants/import';
 import { startSeededSim } from './helpers/calcom';
+import { runCli } from './helpers/cli';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { CALLER, SALON_NUMBER, callId, twoCompanies } from './helpers/fixtures';
 
-const exec = promisify(execFile);
 let env: TestEnv;
 let sim: Awaited<ReturnType<typeof startSeededSim>>;
 
@@ -29,15 +27,7 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/callbook.mjs', ...args], { env: { ...process.env, ...env.vars, CALCOM_API_URL: sim.url } });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli({ ...env.vars, CALCOM_API_URL: sim.url }, ...args);
 const json = async (...args: string[]) => {
   const r = await cli('--json', ...args);
   expect(r.code, r.err + r.out).toBe(0);

@@ -1,19 +1,17 @@
 /** `callbook sync run` and `callbook agents update-prompt` against the Retell and Cal.com simulators. */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Retell from 'retell-sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { auditLog, retellPhoneNumbers } from '../drizzle/schema';
 import { importTenants } from '../lib/tenants/import';
 import { DEMO, createRetellSim, seedRetellDemo, startRetellSim } from '../sim/retell';
 import { startSeededSim } from './helpers/calcom';
+import { runCli } from './helpers/cli';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { twoCompanies } from './helpers/fixtures';
 
-const exec = promisify(execFile);
 let env: TestEnv;
 let calcom: Awaited<ReturnType<typeof startSeededSim>>;
 let retell: Awaited<ReturnType<typeof startRetellSim>>;
@@ -32,15 +30,7 @@ afterAll(async () => {
   await retell.close();
 });
 
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/callbook.mjs', ...args], { env: { ...process.env, ...env.vars } });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli({ ...env.vars }, ...args);
 
 it('sync run imports the Retell numbers and reports what needs an operator', async () => {
   const r = await cli('--json', 'sync', 'run');

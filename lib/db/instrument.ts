@@ -38,27 +38,33 @@ function sqlOf(arg: unknown): string {
 
 type Runner = (...args: unknown[]) => Promise<unknown>;
 
+/** Run `fn` under the breaker: connection failures count and surface as DbUnavailableError. */
+async function guarded<T>(breaker: DbBreaker, fn: () => Promise<T>): Promise<T> {
+  const probe = breaker.admit();
+  try {
+    const result = await fn();
+    breaker.success(probe);
+    return result;
+  } catch (err) {
+    if (isConnectionError(err)) {
+      breaker.failure(probe);
+      throw new DbUnavailableError(breaker.retryAt, err);
+    }
+    breaker.neutral(probe);
+    throw err;
+  }
+}
+
 function timed(target: Pool | PoolConnection, opts: InstrumentOptions, method: 'query' | 'execute'): Runner {
   return async (...args: unknown[]) => {
-    const text = sqlOf(args[0]);
-    const op = operationName(text);
-    const probe = opts.breaker.admit();
+    const op = operationName(sqlOf(args[0]));
     const params = args[1];
     // Parameterised statements go out as prepared statements; bare ones (BEGIN, COMMIT, DDL) as text.
     const useExecute = method === 'execute' || (Array.isArray(params) && params.length > 0);
     const run = (useExecute ? target.execute : target.query) as unknown as Runner;
     const start = performance.now();
     try {
-      const result = await run.apply(target, args);
-      opts.breaker.success(probe);
-      return result;
-    } catch (err) {
-      if (isConnectionError(err)) {
-        opts.breaker.failure(probe);
-        throw new DbUnavailableError(opts.breaker.retryAt, err);
-      }
-      opts.breaker.neutral(probe);
-      throw err;
+      return await guarded(opts.breaker, () => run.apply(target, args));
     } finally {
       const ms = performance.now() - start;
       dbQueryDuration.observe({ op }, ms / 1000);
@@ -72,21 +78,7 @@ function wrap<T extends Pool | PoolConnection>(target: T, opts: InstrumentOption
     get(t, prop) {
       if (prop === 'query' || prop === 'execute') return timed(t, opts, prop);
       if (prop === 'getConnection') {
-        return async () => {
-          const probe = opts.breaker.admit();
-          try {
-            const conn = await (t as Pool).getConnection();
-            opts.breaker.success(probe);
-            return wrap(conn, opts);
-          } catch (err) {
-            if (isConnectionError(err)) {
-              opts.breaker.failure(probe);
-              throw new DbUnavailableError(opts.breaker.retryAt, err);
-            }
-            opts.breaker.neutral(probe);
-            throw err;
-          }
-        };
+        return async () => wrap(await guarded(opts.breaker, () => (t as Pool).getConnection()), opts);
       }
       const v = Reflect.get(t, prop, t) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
