@@ -1,5 +1,6 @@
 /** The `callbook` bin as a user runs it: real process, real database, exit codes. */
 import { execFile } from 'node:child_process';
+import { runCli } from './helpers/cli';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,22 +15,14 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/callbook.mjs', ...args], { env: { ...process.env, ...env.vars } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(env.vars, ...args);
 
 describe('callbook CLI', () => {
   it('imports the example tenants and lists them as JSON', async () => {
     const r = await cli('--json', 'tenants', 'import', 'examples/tenants.yaml');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ companies: { created: 2 } });
-    const list = JSON.parse((await cli('--json', 'tenants', 'list')).stdout) as Array<{ slug: string; hasCalcomKey: boolean }>;
+    expect(JSON.parse(r.out)).toMatchObject({ companies: { created: 2 } });
+    const list = JSON.parse((await cli('--json', 'tenants', 'list')).out) as Array<{ slug: string; hasCalcomKey: boolean }>;
     expect(list.map((c) => c.slug)).toEqual(['praxis-nord', 'salon-anna']);
     expect(list.every((c) => c.hasCalcomKey)).toBe(true);
   }, 30_000);
@@ -39,7 +32,7 @@ describe('callbook CLI', () => {
     await writeFile(file, 'companies:\n  - slug: ok\n    name: X\n    branches:\n      - {slug: b, name: B, timezone: Nowhere/City}\n');
     const r = await cli('tenants', 'import', file);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('companies[0].branches[0].timezone: must be an IANA time zone');
+    expect(r.err).toContain('companies[0].branches[0].timezone: must be an IANA time zone');
   }, 30_000);
 
   it('names a bad variable and exits 3', async () => {
