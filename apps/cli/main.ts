@@ -11,6 +11,7 @@ import { registerDemoCall } from './commands/demo-call';
 import { registerGdpr } from './commands/gdpr';
 import { registerOperations } from './commands/operations';
 import { registerSync } from './commands/sync';
+import { registerTokens } from './commands/tokens';
 import { registerTenants } from './commands/tenants';
 import { cliConfig } from './env';
 import { fail } from './output';
@@ -41,5 +42,6 @@ registerBooking(program, run);
 registerOperations(program, run);
 registerSync(program, run);
 registerGdpr(program, run);
+registerTokens(program, run);
 
 await program.parseAsync(process.argv);

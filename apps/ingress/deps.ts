@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { registerQueueGauges } from '../../lib/metrics/queues';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
+import { mountMcp } from './routes/mcp';
 
 /** The company key for the number a raw Retell body names, when that company has its own. */
 export function companyRetellKeys(ctx: AppContext) {
@@ -52,6 +53,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
+      mountMcp(ctx),
     ],
     checkReady: async () => {
       const [redis, db] = await Promise.all([

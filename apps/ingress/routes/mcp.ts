@@ -1,0 +1,67 @@
+/**
+ * `/mcp`: callbook's MCP server over Streamable HTTP (JSON-RPC 2.0), stateless — each POST gets a
+ * fresh server and transport bound to the caller, answered with plain JSON (no sessions, no SSE),
+ * so any ingress process can take any request. GET (a server-sent-event stream) and DELETE (ending
+ * a session) answer 405, as the spec allows a server without them.
+ *
+ * Auth: `Authorization: Bearer <ADMIN_TOKEN>` (every company) or a company/branch token made with
+ * `callbook tokens create` (confined to it). Missing or wrong → 401 with a JSON-RPC error body;
+ * wrong tokens are throttled per client address (429 after 20 a minute).
+ */
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Context, Hono } from 'hono';
+import { authenticate, type AuthDeps } from '../../../lib/auth/tokens';
+import type { AppContext } from '../../../lib/context';
+import { ERROR_CODES } from '../../../lib/mcp/errors';
+import { createMcpServer } from '../../../lib/mcp/server';
+import { LoginThrottle } from '../admin/auth';
+import { clientIp } from '../app';
+
+export const MCP_PATH = '/mcp';
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface McpRouteOptions {
+  /** Wrong tokens per client address and minute before 429 (default 20). */
+  wrongTokensPerMinute?: number;
+}
+
+function rpcError(c: Context, status: 401 | 405 | 429, code: number, message: string) {
+  return c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status);
+}
+
+export function mountMcp(ctx: AppContext, opts: McpRouteOptions = {}): (app: Hono) => void {
+  const auth: AuthDeps = { db: ctx.database.db, cache: ctx.cache, adminToken: ctx.config.ADMIN_TOKEN.trim() ? ctx.config.ADMIN_TOKEN : '' };
+  const throttle = new LoginThrottle(opts.wrongTokensPerMinute ?? 20);
+  const log = ctx.logger.child({ component: 'mcp' });
+
+  return (app) => {
+    app.on(['POST', 'GET', 'DELETE'], MCP_PATH, async (c) => {
+      const who = clientIp(c, ctx.config.TRUST_PROXY);
+      const wait = throttle.retryAfter(who);
+      if (wait) {
+        c.header('Retry-After', String(wait));
+        return rpcError(c, 429, ERROR_CODES.unauthorized, `too many wrong tokens; try again in ${wait} s`);
+      }
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      const principal = await authenticate(auth, bearer);
+      if (!principal) {
+        if (bearer) throttle.fail(who);
+        c.header('WWW-Authenticate', 'Bearer realm="callbook mcp"');
+        return rpcError(c, 401, ERROR_CODES.unauthorized, bearer ? 'unauthorized: unknown or revoked token' : 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN or a callbook token>');
+      }
+      if (c.req.method !== 'POST') {
+        c.header('Allow', 'POST');
+        return rpcError(c, 405, -32000, 'method not allowed: this MCP server is stateless (no SSE stream, no sessions); POST JSON-RPC messages');
+      }
+      const server = createMcpServer(ctx, principal);
+      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_BODY_BYTES });
+      transport.onerror = (err) => log.debug({ err: err.message }, 'mcp transport');
+      await server.connect(transport);
+      try {
+        return await transport.handleRequest(c.req.raw);
+      } finally {
+        await server.close();
+      }
+    });
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * `calls_search` and `calls_get`: calls as recorded, confined to the principal's company (and
+ * branch). Both read personal data (numbers, summaries, transcripts) and write an audit row.
+ */
+import { and, desc, eq, gte, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { appointments, branches, calls, companies, customers } from '../../drizzle/schema';
+import { audit } from '../audit';
+import { invalidParams, notFound } from './errors';
+import { optionalCompany, resolveBranch, tokenBranchId, tokenCompanyId } from './scope';
+import { arg, defineTool, ok, type ToolDef } from './tool';
+
+const dateArg = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isNaN(Date.parse(s)), 'must be YYYY-MM-DD or an ISO date-time')
+  .describe('YYYY-MM-DD (a whole day, UTC) or an ISO date-time');
+
+/** `from` is inclusive, `to` inclusive of a whole day when given as a date. */
+function bound(s: string, end: boolean): Date {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
+    const d = new Date(`${s}T00:00:00.000Z`);
+    if (Number.isNaN(d.getTime())) throw invalidParams(`invalid date "${s}"`);
+    return end ? new Date(d.getTime() + 86_400_000) : d;
+  }
+  return new Date(s);
+}
+
+/** `%` and `_` typed by the user match themselves. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
+
+const callTime = sql`COALESCE(${calls.startedAt}, ${calls.createdAt})`;
+
+const callsSearch = defineTool({
+  name: 'calls_search',
+  title: 'Search calls',
+  description:
+    'Find recorded calls by phone number (caller or dialled), date range, status and words in the summary; newest first, without transcripts (use calls_get). A company/branch token sees only its own calls; the admin sees every company unless one is named.',
+  input: z
+    .object({
+      company: arg.company.optional(),
+      branch: arg.branch.optional(),
+      phone: arg.phone.optional().describe("the caller's or the dialled number, E.164"),
+      from: dateArg.optional(),
+      to: dateArg.optional(),
+      status: z.enum(['ongoing', 'ended', 'analyzed']).optional(),
+      text: z.string().min(2).max(200).optional().describe('words in the call summary (case-insensitive)'),
+      bookingDecision: z.enum(['book', 'no_booking']).optional(),
+      limit: z.number().int().min(1).max(100).default(20),
+    })
+    .strict(),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  handler: async (a, t) => {
+    const db = t.ctx.database.db;
+    const company = await optionalCompany(t, a.company);
+    const branch = company ? await resolveBranch(t, company, a.branch, false) : null;
+    if (!company && a.branch) throw invalidParams('branch: name the company too');
+    const conds: SQL[] = [];
+    if (company) conds.push(eq(calls.companyId, company.id));
+    const branchId = branch?.id ?? tokenBranchId(t);
+    if (branchId !== null) conds.push(eq(calls.branchId, branchId));
+    if (a.phone) conds.push(or(eq(calls.fromNumber, a.phone), eq(calls.toNumber, a.phone))!);
+    if (a.from) conds.push(gte(callTime, bound(a.from, false)));
+    if (a.to) conds.push(lt(callTime, bound(a.to, true)));
+    if (a.status) conds.push(eq(calls.status, a.status));
+    if (a.text) conds.push(like(calls.summary, `%${likeEscape(a.text)}%`));
+    if (a.bookingDecision) conds.push(eq(calls.bookingDecision, a.bookingDecision));
+    const rows = await db
+      .select({ c: calls, company: companies.slug, branch: branches.slug, customerName: customers.name })
+      .from(calls)
+      .innerJoin(companies, eq(companies.id, calls.companyId))
+      .innerJoin(branches, and(eq(branches.id, calls.branchId), eq(branches.companyId, calls.companyId)))
+      .leftJoin(customers, and(eq(customers.id, calls.customerId), eq(customers.companyId, calls.companyId)))
+      .where(and(...conds))
+      .orderBy(desc(callTime), desc(calls.id))
+      .limit(a.limit);
+    const filters = { phone: a.phone ? 'given' : undefined, from: a.from, to: a.to, status: a.status, text: a.text ? 'given' : undefined, branch: branch?.slug };
+    await audit(db, {
+      companyId: company?.id ?? tokenCompanyId(t),
+      actor: t.actor,
+      action: 'calls.search',
+      target: company ? `company:${company.slug}` : 'all companies',
+      details: { tool: 'calls_search', filters, results: rows.length },
+    });
+    return ok({
+      count: rows.length,
+      calls: rows.map(({ c, company: co, branch: br, customerName }) => ({
+        callId: c.retellCallId,
+        company: co,
+        branch: br,
+        status: c.status,
+        direction: c.direction,
+        from: c.fromNumber,
+        to: c.toNumber,
+        customerName,
+        startedAt: c.startedAt?.toISOString() ?? null,
+        durationMs: c.durationMs,
+        summary: c.summary,
+        sentiment: c.sentiment,
+        bookingDecision: c.bookingDecision,
+        bookingReason: c.bookingReason,
+        appointmentId: c.appointmentId,
+        purged: c.purgedAt !== null,
+      })),
+    });
+  },
+});
+
+const callsGet = defineTool({
+  name: 'calls_get',
+  title: 'Get one call',
+  description: 'One call by its Retell call id, with transcript, summary, collected variables, the customer and its appointments. Another company\'s call is "not found".',
+  input: z.object({ callId: z.string().min(1).max(100).describe('the Retell call id, e.g. call_8f2c…') }).strict(),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  handler: async (a, t) => {
+    const db = t.ctx.database.db;
+    const conds: SQL[] = [eq(calls.retellCallId, a.callId)];
+    const ownCompany = tokenCompanyId(t);
+    const ownBranch = tokenBranchId(t);
+    if (ownCompany !== null) conds.push(eq(calls.companyId, ownCompany));
+    if (ownBranch !== null) conds.push(eq(calls.branchId, ownBranch));
+    const [row] = await db
+      .select({ c: calls, company: companies.slug, branch: branches.slug })
+      .from(calls)
+      .innerJoin(companies, eq(companies.id, calls.companyId))
+      .innerJoin(branches, and(eq(branches.id, calls.branchId), eq(branches.companyId, calls.companyId)))
+      .where(and(...conds));
+    if (!row) throw notFound(`no call "${a.callId}"`);
+    const c = row.c;
+    const [customer] = c.customerId
+      ? await db.select().from(customers).where(and(eq(customers.id, c.customerId), eq(customers.companyId, c.companyId)))
+      : [];
+    const appts = await db
+      .select()
+      .from(appointments)
+      .where(and(eq(appointments.callId, c.id), eq(appointments.companyId, c.companyId)));
+    await audit(db, { companyId: c.companyId, actor: t.actor, action: 'calls.get', target: `call:${c.retellCallId}`, details: { tool: 'calls_get' } });
+    return ok({
+      call: {
+        callId: c.retellCallId,
+        company: row.company,
+        branch: row.branch,
+        agentId: c.agentId,
+        status: c.status,
+        direction: c.direction,
+        from: c.fromNumber,
+        to: c.toNumber,
+        startedAt: c.startedAt?.toISOString() ?? null,
+        endedAt: c.endedAt?.toISOString() ?? null,
+        durationMs: c.durationMs,
+        disconnectionReason: c.disconnectionReason,
+        summary: c.summary,
+        sentiment: c.sentiment,
+        transcript: c.transcript,
+        recordingUrl: c.recordingUrl,
+        dynamicVariables: c.dynamicVariables,
+        analysisData: c.analysisData,
+        bookingDecision: c.bookingDecision,
+        bookingReason: c.bookingReason,
+        bookingRequest: c.bookingRequest,
+        purgedAt: c.purgedAt?.toISOString() ?? null,
+      },
+      customer: customer
+        ? { id: customer.id, name: customer.name, phone: customer.phone, email: customer.email, erased: customer.erasedAt !== null }
+        : null,
+      appointments: appts.map((ap) => ({
+        id: ap.id,
+        status: ap.status,
+        start: ap.startAt.toISOString(),
+        end: ap.endAt?.toISOString() ?? null,
+        calcomUid: ap.calcomBookingUid,
+        failureReason: ap.failureReason,
+        alternatives: ap.alternatives,
+      })),
+    });
+  },
+});
+
+export const callTools: ToolDef[] = [callsSearch, callsGet];
