@@ -6,6 +6,9 @@ import { eq } from 'drizzle-orm';
 import { registerQueueGauges } from '../../lib/metrics/queues';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
+import { calcomWebhookRoutes } from './routes/calcom-webhooks';
+import { eventRoutes } from './routes/events';
+import { inboundRoutes } from './routes/inbound';
 import { mountMcp } from './routes/mcp';
 
 /** The company key for the number a raw Retell body names, when that company has its own. */
@@ -53,6 +56,9 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
+      calcomWebhookRoutes(ctx),
+      inboundRoutes(ctx),
+      eventRoutes(ctx),
       mountMcp(ctx),
     ],
     checkReady: async () => {

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig } from '../../lib/config';
 import { createContext, type AppContext } from '../../lib/context';
+import { closeEventHubs } from '../../lib/events/hub';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
 
@@ -27,7 +28,11 @@ export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = cr
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));
             // Idle keep-alive sockets would hold close() open for their timeout.
-            if ('closeIdleConnections' in server) server.closeIdleConnections();
+            const closeIdle = () => ('closeIdleConnections' in server ? server.closeIdleConnections() : undefined);
+            closeIdle();
+            // Open /events streams never end by themselves: end them (clients reconnect elsewhere),
+            // then drop the connections they leave idle.
+            void closeEventHubs().then(() => setTimeout(closeIdle, 50));
           }),
       });
     });

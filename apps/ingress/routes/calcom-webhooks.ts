@@ -1,0 +1,128 @@
+/**
+ * Cal.com's outgoing webhooks: `POST /webhooks/calcom/:company` (the company's slug: configure
+ * this URL per company in Cal.com) and `POST /webhooks/calcom` (the company is found by the
+ * payload's event type, and the secret that signed the body decides). Per request: body limit
+ * (413) → per-source rate limit (429) → `X-Cal-Signature-256` on the raw bytes with the company's
+ * secret (401) → JSON (400) → schema (422 with paths) → applied synchronously through the
+ * webhook_events inbox (lib/calcom-webhooks) → 200. Unknown triggers are acknowledged and ignored.
+ */
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppContext } from '../../../lib/context';
+import {
+  bookingWebhookSchema,
+  calcomDedupeKey,
+  candidateCompanies,
+  companyBySlug,
+  envelopeSchema,
+  findSigner,
+  handleCalcomWebhook,
+  isHandledTrigger,
+  peekEventTypeId,
+  verifyCalcomSignature,
+  type CalcomWebhookDeps,
+  type SigningCompany,
+} from '../../../lib/calcom-webhooks';
+import type { Cipher } from '../../../lib/crypto';
+import { publishEvent } from '../../../lib/events';
+import type { Redis } from '../../../lib/redis';
+import { describeIssues } from '../../../lib/retell/webhook';
+import { clientIp } from '../app';
+import { ApiError } from '../errors';
+import { rateLimit } from '../middleware/rate-limit';
+
+export interface CalcomWebhookRouteDeps extends CalcomWebhookDeps {
+  cipher: Cipher;
+  redis: Redis;
+  keyPrefix: string;
+  maxBodyBytes: number;
+  rateLimitPerMinute: number;
+  trustProxy: boolean;
+}
+
+export function calcomWebhookRouteDeps(ctx: AppContext): CalcomWebhookRouteDeps {
+  return {
+    db: ctx.database.db,
+    cache: ctx.cache,
+    cipher: ctx.cipher,
+    logger: ctx.logger.child({ component: 'calcom-webhooks' }),
+    redis: ctx.redis,
+    keyPrefix: ctx.ns,
+    maxBodyBytes: ctx.config.WEBHOOK_MAX_BODY_BYTES,
+    rateLimitPerMinute: ctx.config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+    trustProxy: ctx.config.TRUST_PROXY,
+    publish: (e) => publishEvent(ctx.redis, ctx.ns, e, (err) => ctx.logger.warn({ err }, 'live event not published')),
+  };
+}
+
+/** For `routes` in apps/ingress/deps.ts. */
+export const calcomWebhookRoutes = (ctx: AppContext) => (app: Hono) => mountCalcomWebhooks(app, calcomWebhookRouteDeps(ctx));
+
+const HEADER = 'x-cal-signature-256';
+
+export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): void {
+  const chain = [
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `body exceeds ${deps.maxBodyBytes} bytes`);
+      },
+    }),
+    rateLimit({ redis: deps.redis, keyPrefix: deps.keyPrefix, limitPerMinute: deps.rateLimitPerMinute, clientKey: (c) => clientIp(c, deps.trustProxy) }),
+  ] as const;
+
+  const receive = async (c: Context) => {
+    const receivedAt = new Date();
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    const header = c.req.header(HEADER);
+    if (!header) throw new ApiError(401, 'invalid_signature', 'missing X-Cal-Signature-256 header');
+    if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw new ApiError(401, 'invalid_signature', 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
+
+    let json: unknown;
+    let parseError: string | undefined;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      parseError = (err as Error).message;
+    }
+
+    // Authenticate before anything else is said about the body.
+    const slug = c.req.param('company');
+    let signer: SigningCompany | null;
+    if (slug !== undefined) {
+      const company = await companyBySlug(deps.db, deps.cipher, slug);
+      signer = company && verifyCalcomSignature(raw, company.secret, header) ? company : null;
+    } else {
+      signer = findSigner(raw, header, await candidateCompanies(deps.db, deps.cipher, parseError ? null : peekEventTypeId(json)));
+    }
+    if (!signer) throw new ApiError(401, 'invalid_signature', 'signature does not match the body for this company');
+
+    if (parseError !== undefined) throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${parseError}`);
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) throw new ApiError(422, 'schema_mismatch', 'webhook does not match the Cal.com schema', describeIssues(envelope.error));
+    const trigger = envelope.data.triggerEvent;
+    // Cal.com retries non-2xx: triggers callbook does not use are acknowledged and dropped.
+    if (!isHandledTrigger(trigger)) return c.json({ status: 'ignored', triggerEvent: trigger }, 200);
+    const parsed = bookingWebhookSchema.safeParse(json);
+    if (!parsed.success) throw new ApiError(422, 'schema_mismatch', 'webhook does not match the Cal.com booking schema', describeIssues(parsed.error));
+
+    const result = await handleCalcomWebhook(deps, {
+      companyId: signer.companyId,
+      webhook: parsed.data,
+      dedupeKey: calcomDedupeKey(parsed.data, raw),
+      receivedAt,
+    });
+    return c.json(
+      {
+        status: result.outcome === 'duplicate' ? 'duplicate' : 'processed',
+        outcome: result.outcome,
+        company: signer.slug,
+        ...(result.appointmentId !== undefined ? { appointmentId: result.appointmentId } : {}),
+      },
+      200,
+    );
+  };
+
+  app.post('/webhooks/calcom', ...chain, receive);
+  app.post('/webhooks/calcom/:company', ...chain, receive);
+}

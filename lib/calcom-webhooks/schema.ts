@@ -1,0 +1,63 @@
+/**
+ * The shape of Cal.com's booking webhooks (`{triggerEvent, createdAt, payload}`), validated at the
+ * edge, and the inbox key of one delivery. Only what callbook reads is checked; everything else
+ * passes through (Cal.com adds fields over time). Triggers other than the three below are
+ * acknowledged and ignored.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const HANDLED_TRIGGERS = ['BOOKING_CREATED', 'BOOKING_RESCHEDULED', 'BOOKING_CANCELLED'] as const;
+export type HandledTrigger = (typeof HANDLED_TRIGGERS)[number];
+
+export function isHandledTrigger(t: string): t is HandledTrigger {
+  return (HANDLED_TRIGGERS as readonly string[]).includes(t);
+}
+
+const isoTime = z.string().max(64).refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be an ISO 8601 date-time' });
+const uid = z.string().min(1).max(100);
+
+/** Any webhook: enough to route it (trigger) and find its company (eventTypeId, if any). */
+export const envelopeSchema = z.looseObject({
+  triggerEvent: z.string().min(1).max(64),
+  createdAt: z.string().max(64).optional(),
+  payload: z.unknown().optional(),
+});
+
+export const bookingPayloadSchema = z.looseObject({
+  uid,
+  bookingId: z.number().int().nonnegative().nullish(),
+  eventTypeId: z.number().int().positive().nullish(),
+  startTime: isoTime,
+  endTime: isoTime,
+  /** UPPERCASE in webhooks: ACCEPTED, PENDING, CANCELLED, REJECTED … */
+  status: z.string().max(32).nullish(),
+  /** BOOKING_RESCHEDULED: the uid of the booking that was moved (the payload's uid is the new one). */
+  rescheduleUid: uid.nullish(),
+  rescheduleStartTime: isoTime.nullish(),
+  updatedAt: z.string().max(64).nullish(),
+  cancellationReason: z.string().nullish(),
+});
+
+export const bookingWebhookSchema = z.looseObject({
+  triggerEvent: z.enum(HANDLED_TRIGGERS),
+  createdAt: z.string().max(64).optional(),
+  payload: bookingPayloadSchema,
+});
+export type CalcomBookingWebhook = z.infer<typeof bookingWebhookSchema>;
+
+/** The payload's event type id, read without validating the rest (to find candidate companies). */
+export function peekEventTypeId(body: unknown): number | null {
+  const id = (body as { payload?: { eventTypeId?: unknown } } | null)?.payload?.eventTypeId;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/**
+ * `<triggerEvent>:<uid>:<createdAt, else payload.updatedAt, else a hash of the body>` — the same
+ * delivery sent twice has the same key. Hashed when it would not fit the column (191).
+ */
+export function calcomDedupeKey(w: CalcomBookingWebhook, rawBody: Uint8Array | string): string {
+  const stamp = w.createdAt ?? w.payload.updatedAt ?? `sha256-${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
+  const key = `${w.triggerEvent}:${w.payload.uid}:${stamp}`;
+  return key.length <= 191 ? key : `${w.triggerEvent}:sha256-${createHash('sha256').update(key).digest('hex')}`;
+}
