@@ -1,7 +1,8 @@
 /** Helpers shared by the benchmarks: child processes, a private database and key prefix, tables. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
 
@@ -80,4 +81,169 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
 
 export function machine(): string {
   return `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`;
+}
+
+/** A free TCP port on loopback (there is a small race until the caller binds it). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Poll `url` until it answers 2xx. */
+export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface PrivateRedis {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A redis-server of our own on a free port (no persistence, noeviction), so memory figures and
+ * timings are ours alone and the machine's Redis is never touched. BENCH_REDIS_URL overrides.
+ */
+export async function startRedis(): Promise<PrivateRedis> {
+  if (process.env.BENCH_REDIS_URL) return { url: process.env.BENCH_REDIS_URL, pid: 0, stop: async () => {} };
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  process.on('exit', () => child.kill('SIGKILL'));
+  await waitForLine(child, /Ready to accept connections/);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface ProcStats {
+  /** Resident set now, and its high-water mark (VmHWM), in MiB. */
+  rssMiB: number;
+  peakRssMiB: number;
+  /** User + system CPU seconds so far. */
+  cpuSec: number;
+}
+
+/** RSS, peak RSS and CPU time of a live process, from /proc (Linux). */
+export function procStats(pid: number): ProcStats | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name) are utime and stime, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024, cpuSec: ticks / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `used_memory` and friends from INFO memory, in bytes. */
+export async function redisMemory(redis: Redis): Promise<{ used: number; peak: number; rss: number }> {
+  const info = await redis.info('memory');
+  const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { used: field('used_memory'), peak: field('used_memory_peak'), rss: field('used_memory_rss') };
+}
+
+export function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+/** The 1/5/15-minute load averages, for the record. */
+export function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+}
+
+export interface BenchCall {
+  callId: string;
+  /** The business number dialled (a branch's), and the caller's. */
+  to: string;
+  from: string;
+  name: string;
+  /** ISO start with offset; omitted: a call with no booking details. */
+  start?: string;
+  service?: string;
+}
+
+const TRANSCRIPT = [
+  'Agent: Guten Tag, Sie sind mit dem Salon verbunden, mein Name ist Lea. Wie kann ich Ihnen helfen?',
+  'User: Hallo, ich würde gern einen Termin zum Haareschneiden machen.',
+  'Agent: Sehr gern. Für welchen Tag hätten Sie gern einen Termin, und haben Sie eine bevorzugte Uhrzeit?',
+  'User: Am liebsten Dienstag am Vormittag, so gegen elf, wenn das geht.',
+  'Agent: Dienstag um elf Uhr ist noch frei. Darf ich Ihren Namen und eine Rückrufnummer notieren?',
+  'User: Ja, gerne. Die Nummer, von der ich anrufe, passt.',
+  'Agent: Wunderbar. Soll es nur ein Schnitt sein, oder auch Waschen und Föhnen?',
+  'User: Nur schneiden, bitte, die Spitzen und etwas kürzer an den Seiten.',
+  'Agent: Alles klar. Ich trage Sie für Dienstag um elf Uhr zum Haarschnitt ein. Ist das so richtig?',
+  'User: Ja, genau so. Vielen Dank!',
+  'Agent: Sie bekommen gleich eine Bestätigung. Einen schönen Tag noch und bis Dienstag!',
+].join('\n');
+
+/**
+ * A Retell webhook body as Retell sends it for an inbound phone call, about 2 KB: transcript,
+ * collected variables, and on call_analyzed the post-call analysis carrying the booking details
+ * (confirmed, ISO time with offset, service) — so call_ended waits and call_analyzed decides.
+ */
+export function retellBody(event: 'call_ended' | 'call_analyzed', c: BenchCall, now = Date.now()): string {
+  const call: Record<string, unknown> = {
+    call_id: c.callId,
+    agent_id: 'agent_5f3c1e0b9a7d4c2e8b6a1f0d',
+    call_type: 'phone_call',
+    call_status: 'ended',
+    direction: 'inbound',
+    from_number: c.from,
+    to_number: c.to,
+    start_timestamp: now - 154_000,
+    end_timestamp: now - 1_000,
+    duration_ms: 153_000,
+    disconnection_reason: 'user_hangup',
+    transcript: TRANSCRIPT,
+    recording_url: `https://dxc03zgurdly9.cloudfront.net/${c.callId}/recording.wav`,
+    retell_llm_dynamic_variables: { branch_name: 'Mitte', opening_hours: 'Mo-Fr 9-18, Sa 9-14' },
+    collected_dynamic_variables: { customer_name: c.name },
+    metadata: { source: 'bench' },
+  };
+  if (event === 'call_analyzed') {
+    call.call_analysis = {
+      call_summary: 'The caller booked a haircut for Tuesday at 11 and confirmed the appointment.',
+      user_sentiment: 'Positive',
+      call_successful: true,
+      in_voicemail: false,
+      custom_analysis_data: c.start ? { booking_confirmed: true, appointment_datetime: c.start, service: c.service ?? 'Haarschnitt', customer_name: c.name } : {},
+    };
+  }
+  return JSON.stringify({ event, call });
+}
+
+/** Forward a child's stdout to our stderr (and keep its pipe drained). */
+export function forwardStdout(child: ChildProcess, name: string): void {
+  child.stdout!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`));
 }
