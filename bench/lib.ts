@@ -23,9 +23,17 @@ export function benchVars(extra: Record<string, string> = {}): Record<string, st
   };
 }
 
+/** Children still running when the driver exits (a failed run, Ctrl-C) are killed with it. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 export function startProcess(args: string[], env: Record<string, string>, name: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return child;
 }
 
@@ -127,7 +135,8 @@ export async function startRedis(): Promise<PrivateRedis> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  process.on('exit', () => child.kill('SIGKILL'));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   await waitForLine(child, /Ready to accept connections/);
   return {
     url: `redis://127.0.0.1:${port}`,

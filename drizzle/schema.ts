@@ -48,6 +48,8 @@ export const companies = mysqlTable(
     calcomUsername: varchar('calcom_username', { length: 100 }),
     retentionDays: int('retention_days').notNull().default(365),
     operatorEmails: json<string[]>('operator_emails').notNull().$defaultFn(() => []),
+    /** Customers' name/email/phone and calls' words stored AES-256-GCM encrypted (lib/pii); null = PII_ENCRYPTION_DEFAULT. */
+    piiEncryption: boolean('pii_encryption'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -111,15 +113,18 @@ export const customers = mysqlTable(
   {
     id: id(),
     companyId: ref('company_id').notNull(),
-    phone: varchar('phone', { length: 20 }).notNull(),
-    name: varchar('name', { length: 200 }),
-    email: varchar('email', { length: 254 }),
+    /** E.164, or its ciphertext when the company encrypts PII (lib/pii); `erased-<id>` after an erasure. */
+    phone: varchar('phone', { length: 512 }).notNull(),
+    /** Blind index of the phone (lib/pii phoneIndex): the only column phone lookups use. */
+    phoneIndex: varchar('phone_index', { length: 64 }).notNull(),
+    name: varchar('name', { length: 1536 }),
+    email: varchar('email', { length: 1536 }),
     /** Set by GDPR erase: name, email and phone are gone; the row stays so history keeps its shape. */
     erasedAt: datetime('erased_at', { fsp: 3 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('customers_company_phone_uq').on(t.companyId, t.phone)],
+  (t) => [uniqueIndex('customers_company_phone_index_uq').on(t.companyId, t.phoneIndex)],
 );
 
 export const calls = mysqlTable(
@@ -132,8 +137,10 @@ export const calls = mysqlTable(
     customerId: ref('customer_id'),
     agentId: varchar('agent_id', { length: 100 }),
     direction: varchar('direction', { length: 16 }),
-    fromNumber: varchar('from_number', { length: 20 }),
-    toNumber: varchar('to_number', { length: 20 }),
+    fromNumber: varchar('from_number', { length: 512 }),
+    toNumber: varchar('to_number', { length: 512 }),
+    /** Blind index of the customer's number (lib/pii phoneIndex), for search by phone. */
+    callerIndex: varchar('caller_index', { length: 64 }),
     status: varchar('status', { length: 20 }).notNull(),
     startedAt: datetime('started_at', { fsp: 3 }),
     endedAt: datetime('ended_at', { fsp: 3 }),
@@ -142,7 +149,7 @@ export const calls = mysqlTable(
     transcript: mediumtext('transcript'),
     summary: text('summary'),
     sentiment: varchar('sentiment', { length: 16 }),
-    recordingUrl: varchar('recording_url', { length: 1000 }),
+    recordingUrl: varchar('recording_url', { length: 2048 }),
     dynamicVariables: json<Record<string, unknown>>('dynamic_variables'),
     analysisData: json<Record<string, unknown>>('analysis_data'),
     /** Set exactly once (see lib/calls/decide-booking): 'book' or 'no_booking'. */
@@ -156,7 +163,11 @@ export const calls = mysqlTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('calls_retell_call_id_uq').on(t.retellCallId), index('calls_company_idx').on(t.companyId, t.createdAt)],
+  (t) => [
+    uniqueIndex('calls_retell_call_id_uq').on(t.retellCallId),
+    index('calls_company_idx').on(t.companyId, t.createdAt),
+    index('calls_caller_index_idx').on(t.companyId, t.callerIndex),
+  ],
 );
 
 export const appointments = mysqlTable(

@@ -73,9 +73,9 @@ describe('database layer', () => {
   });
 
   it('does not open on constraint violations', async () => {
-    await env.ctx.database.db.insert(customers).values({ companyId: 999, phone: '+4911111111' });
+    await env.ctx.database.db.insert(customers).values({ companyId: 999, phone: '+4911111111', phoneIndex: '+4911111111' });
     for (let i = 0; i < 8; i++) {
-      await expect(env.ctx.database.db.insert(customers).values({ companyId: 999, phone: '+4911111111' })).rejects.toThrow();
+      await expect(env.ctx.database.db.insert(customers).values({ companyId: 999, phone: '+4911111111', phoneIndex: '+4911111111' })).rejects.toThrow();
     }
     expect(env.ctx.database.breaker.state).toBe('CLOSED');
   });

@@ -86,7 +86,7 @@ async function seedAppointment(
   const phone = `+49170${String(1_000_000 + phoneSeq++).padStart(7, '0')}`;
   const [c] = await db()
     .insert(customers)
-    .values({ companyId: t.companyId, phone, name: o.name === undefined ? 'Anna' : o.name, email: o.email ?? null });
+    .values({ companyId: t.companyId, phone, phoneIndex: phone, name: o.name === undefined ? 'Anna' : o.name, email: o.email ?? null });
   const key = randomBytes(32).toString('hex');
   const [a] = await db()
     .insert(appointments)

@@ -13,6 +13,7 @@ import { createTestEnv, type TestEnv } from './helpers/env';
 import { CALLER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
 import { jobIds } from '../lib/queues';
 import { lookupPhone } from '../lib/calls/resolve-phone';
+import { phoneIndex } from '../lib/pii';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -27,7 +28,7 @@ it('a worker sent SIGTERM mid-job finishes that job exactly once, then exits 0',
   // Hold the customer's unique key so the worker's upsert blocks inside its transaction.
   const blocker = await mysql.createConnection({ uri: env.config.DATABASE_URL });
   await blocker.beginTransaction();
-  await blocker.query('INSERT INTO customers (company_id, phone) VALUES (?, ?)', [where.companyId, CALLER]);
+  await blocker.query('INSERT INTO customers (company_id, phone, phone_index) VALUES (?, ?, ?)', [where.companyId, CALLER, phoneIndex(where.companyId, CALLER)]);
 
   const body = JSON.stringify(retellEvent('call_ended', { callId: id }));
   await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });

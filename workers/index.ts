@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
 import { startMetricsPublisher } from '../lib/metrics/publish';
-import { assertNoEviction, createRedis } from '../lib/redis';
+import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { HANDLERS } from './handlers';
 import { scheduleHousekeeping } from './default';
 import { scheduleSync } from './sync';
@@ -38,13 +38,16 @@ export async function scheduleRepeatables(ctx: AppContext, names: readonly Queue
 export function startWorkers(ctx: AppContext, names: readonly QueueName[]): RunningWorkers {
   const missing = names.filter((n) => !HANDLERS[n]);
   if (missing.length) throw new Error(`no worker for queue(s) ${missing.join(', ')} in this version; available: ${availableQueues().join(', ')}`);
-  const connection = createRedis(ctx.config.REDIS_URL, 'worker');
+  const connection = createRedis(redisTarget(ctx.config), 'worker');
   const workers = names.map((name) => {
     const handler = withTimeout(name, HANDLERS[name]!(ctx));
     const worker = new Worker(name, handler, {
       connection,
       prefix: bullPrefix(ctx.config.REDIS_PREFIX),
       concurrency: ctx.config[CONCURRENCY_KEY[name]] as number,
+      // A killed worker's jobs return to the queue after the lock lapses and the next stalled check.
+      lockDuration: ctx.config.WORKER_LOCK_MS,
+      stalledInterval: ctx.config.WORKER_LOCK_MS,
     });
     const log = ctx.logger.child({ queue: name });
     worker.on('failed', (job, err) =>

@@ -9,6 +9,7 @@ import { createLogger } from '../../lib/logger';
 import { registerBooking } from './commands/booking';
 import { registerDemoCall } from './commands/demo-call';
 import { registerGdpr } from './commands/gdpr';
+import { registerKeys } from './commands/keys';
 import { registerOperations } from './commands/operations';
 import { registerSync } from './commands/sync';
 import { registerTokens } from './commands/tokens';
@@ -43,5 +44,6 @@ registerOperations(program, run);
 registerSync(program, run);
 registerGdpr(program, run);
 registerTokens(program, run);
+registerKeys(program, run);
 
 await program.parseAsync(process.argv);

@@ -6,17 +6,19 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Cipher } from '../../lib/crypto';
+import { dbUnavailable } from '../../lib/db/breaker';
 import { webhookTotal } from '../../lib/metrics';
 import { aggregatedMetrics } from '../../lib/metrics/aggregate';
 import { jobIds, type WebhookJob } from '../../lib/queues';
+import { isRedisUnavailable } from '../../lib/redis';
 import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
 import { mountAdmin, type AdminDeps } from './admin';
 import { ApiError } from './errors';
+import { bodyLimit } from './middleware/body-limit';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
 import { rateLimit } from './middleware/rate-limit';
@@ -85,6 +87,15 @@ export function createApp(deps: IngressDeps): Hono {
     }
     if (err instanceof HTTPException) {
       return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
+    }
+    // Redis or the database out of reach anywhere on the way (the company-key lookup of a
+    // signature, a cache read …): 503, which Retell retries — never a 500. The chaos test's
+    // Redis restart found a bad-signature webhook answered 500 by the cache read in keysFor.
+    if (isRedisUnavailable(err) || dbUnavailable(err)) {
+      webhookTotal.inc({ status: '503' });
+      log.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable; answering 503');
+      c.header('Retry-After', '1');
+      return c.json({ error: { code: 'unavailable', message: 'a backing service is unavailable; retry later' } }, 503);
     }
     log.error({ err, path: c.req.path }, 'unhandled error');
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);

@@ -8,6 +8,7 @@ import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service
 import type { IngressDeps } from './app';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
 import { eventRoutes } from './routes/events';
+import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
 import { mountMcp } from './routes/mcp';
 
@@ -56,6 +57,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
+      mountFunctions(ctx, { keysFor: companyRetellKeys(ctx) }),
       calcomWebhookRoutes(ctx),
       inboundRoutes(ctx),
       eventRoutes(ctx),

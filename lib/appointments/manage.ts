@@ -8,6 +8,7 @@ import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { appointments, branches, companies, customers, services } from '../../drizzle/schema';
 import { audit } from '../audit';
+import { phoneIndexCandidates } from '../pii';
 import { describeSlots, nearestFreeSlots } from '../booking/alternatives';
 import type { BookingDeps } from '../booking/book';
 import { BookingDeferred, BookingRejected } from '../booking/errors';
@@ -42,7 +43,13 @@ async function load(deps: Pick<BookingDeps, 'db'>, scope: Scope, where: { id?: n
   if (where.id !== undefined) conds.push(eq(appointments.id, where.id));
   if (where.upcomingFrom) conds.push(gt(appointments.startAt, where.upcomingFrom));
   if (scope.branchId) conds.push(eq(appointments.branchId, scope.branchId));
-  if (scope.customerPhone) conds.push(eq(customers.phone, scope.customerPhone));
+  // `!== undefined`, not truthiness: a caller whose number is '' (withheld) must match nobody,
+  // not — as a falsy check would have it — every customer of the company.
+  if (scope.customerPhone !== undefined) {
+    if (!scope.customerPhone) return [];
+    // By the blind index: the phone column may hold a ciphertext (lib/pii).
+    conds.push(inArray(customers.phoneIndex, phoneIndexCandidates(scope.companyId, scope.customerPhone)));
+  }
   const rows = await deps.db
     .select({ a: appointments, s: services, b: branches })
     .from(appointments)
@@ -91,6 +98,16 @@ async function guarded<T>(deps: BookingDeps, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Cal.com's own message, without the `Cal.com POST /bookings/<uid>/cancel → 400 …:` prefix. */
+function calcomDetail(err: CalcomError): string {
+  const i = err.message.indexOf(': ');
+  return i < 0 ? err.message : err.message.slice(i + 2);
+}
+
+const ALREADY_CANCELLED = /cancelled already/i;
+/** Cal.com's answer to rescheduling a booking that an earlier (lost) answer already moved. */
+const ALREADY_RESCHEDULED = /rescheduled already to booking with uid=([A-Za-z0-9_-]+)/;
+
 async function forgetDays(deps: BookingDeps, eventTypeId: number, timeZone: string, ...starts: string[]) {
   const keys = starts.map((s) => cacheKeys.availability(eventTypeId, DateTime.fromISO(s).setZone(timeZone).toISODate()!));
   await deps.cache.invalidate(...new Set(keys));
@@ -102,8 +119,10 @@ export async function cancelAppointment(deps: BookingDeps, scope: Scope, input: 
   try {
     await guarded(deps, () => client.cancelBooking(appt.calcomUid!, { cancellationReason: input.reason ?? 'cancelled by the caller' }));
   } catch (err) {
-    // Already cancelled in Cal.com (e.g. a retry after a lost answer): converge locally.
-    if (!(err instanceof CalcomError && (err.kind === 'not_found' || /cancel/i.test(err.message)))) throw err;
+    // Already cancelled in Cal.com (e.g. a retry after a lost answer): converge locally. Only
+    // Cal.com's own words count: the message also names the path (`/bookings/<uid>/cancel`), so
+    // matching /cancel/ there took every failure — a 500, a timeout — for success.
+    if (!(err instanceof CalcomError && (err.kind === 'not_found' || ALREADY_CANCELLED.test(calcomDetail(err))))) throw err;
   }
   await deps.db.update(appointments).set({ status: 'cancelled' }).where(and(eq(appointments.id, appt.id), eq(appointments.companyId, scope.companyId)));
   await forgetDays(deps, appt.service.eventTypeId, appt.branch.timezone, appt.start);
@@ -125,12 +144,20 @@ export async function rescheduleAppointment(
   try {
     moved = await guarded(deps, () => client.rescheduleBooking(appt.calcomUid!, { start: newStart, reschedulingReason: 'requested by the caller' }));
   } catch (err) {
-    if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
+    // A retry after a lost answer: Cal.com already moved it (to a new uid). Adopt that booking
+    // when it is at the time asked for; before, every later attempt failed on the old uid.
+    const movedTo = err instanceof CalcomError ? ALREADY_RESCHEDULED.exec(calcomDetail(err))?.[1] : undefined;
+    const earlier = movedTo ? await guarded(deps, () => client.getBooking(movedTo)) : undefined;
+    if (earlier && new Date(earlier.start).toISOString() === newStart && earlier.status !== 'cancelled') {
+      moved = earlier;
+    } else if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
       const alternatives = await nearestFreeSlots(client, { eventTypeId: appt.service.eventTypeId, requested: input.start, timeZone: appt.branch.timezone }).catch(() => [] as string[]);
       throw new BookingRejected(`slot taken; ${alternatives.length ? `free: ${describeSlots(alternatives, input.start, appt.branch.timezone)}` : 'no free slot nearby'}`, err.kind, alternatives);
+    } else if (err instanceof CalcomError && !err.retryable) {
+      throw new BookingRejected(`Cal.com refused the change (${err.kind}): ${err.message}`, err.kind);
+    } else {
+      throw err;
     }
-    if (err instanceof CalcomError && !err.retryable) throw new BookingRejected(`Cal.com refused the change (${err.kind}): ${err.message}`, err.kind);
-    throw err;
   }
   await deps.db
     .update(appointments)

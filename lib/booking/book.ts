@@ -52,9 +52,17 @@ export interface BookingResult {
   start: string;
 }
 
-const LOCK_TTL_MS = 130_000; // longer than the bookings job timeout (120 s)
+/**
+ * The lock is a lease, renewed while the attempt runs: a holder that dies (kill -9, OOM) frees
+ * it within LOCK_LEASE_MS. It used to be one fixed 130 s TTL (longer than the job timeout): the
+ * chaos test found that a bookings worker killed mid-booking then held its booking back for
+ * over two minutes — every retry found the dead holder's lock and was deferred again.
+ */
+const LOCK_LEASE_MS = 15_000;
+const LOCK_RENEW_MS = 5_000;
 const LOCK_RETRY_MS = 2_000;
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
 /** Permanent Cal.com answers: retrying the same request cannot succeed. */
 const PERMANENT = new Set(['slot_unavailable', 'out_of_bounds', 'in_past', 'validation', 'auth', 'forbidden', 'not_found', 'conflict']);
@@ -72,17 +80,26 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
   const early = existing && done(existing);
   if (early) {
     bookingTotal.inc({ status: 'cached' });
+    await confirmOnce(deps, existing);
     return early;
   }
 
   const lockKey = `${deps.ns}mcp:calcom:booking-lock:${job.idempotencyKey}`;
   const token = randomBytes(8).toString('hex');
-  if ((await deps.redis.set(lockKey, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
+  if ((await deps.redis.set(lockKey, token, 'PX', LOCK_LEASE_MS, 'NX')) !== 'OK') {
     throw new BookingDeferred('another attempt for this booking is in progress', Date.now() + LOCK_RETRY_MS);
   }
+  const renew = setInterval(() => {
+    deps.redis.eval(RENEW, 1, lockKey, token, LOCK_LEASE_MS).then(
+      (held) => Number(held) === 1 || log.warn('booking lock lapsed while the attempt ran'),
+      (err: unknown) => log.warn({ err }, 'could not renew booking lock'),
+    );
+  }, LOCK_RENEW_MS);
+  renew.unref();
   try {
     return await bookLocked(deps, job, log, signal);
   } finally {
+    clearInterval(renew);
     await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
   }
 }
@@ -101,6 +118,7 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, log: Logger, signa
   const already = done(row);
   if (already) {
     bookingTotal.inc({ status: 'cached' });
+    await confirmOnce(deps, row);
     return already;
   }
   const client = guard(deps, deps.clientFor(ctx.company.calcomApiKey));
@@ -229,13 +247,23 @@ async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, r
   bookingTotal.inc({ status: 'created' });
   appointmentsCreatedTotal.inc({ source: job.source });
   if (row.callId) callsProcessedTotal.inc({ outcome: 'booked' });
-  if (deps.notificationsQueue) {
-    const note: NotificationJob = { kind: 'booking_confirmed', companyId: job.companyId, appointmentId: row.id };
-    await deps.notificationsQueue.add('booking_confirmed', note, { jobId: jobIds.notification('booking_confirmed', row.id) });
-  }
+  await confirmOnce(deps, { ...row, status: 'booked' });
   await deps.publish?.({ type: 'booking.booked', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, start: booking.start });
   log.info({ appointmentId: row.id, uid: booking.uid, start: booking.start }, 'booked');
   return { status: 'booked', appointmentId: row.id, uid: booking.uid, start: booking.start };
+}
+
+/**
+ * Queue the customer's confirmation of a booked appointment. Also on the "already booked" paths:
+ * an attempt that committed the booking and then died (kill -9, Redis gone) before this add
+ * left a booking without its confirmation, and every retry returned early — the chaos test
+ * found 4 of 705 bookings unconfirmed. Sending stays at most once: the job id is fixed, and the
+ * notifications table's claim on (kind, appointment) skips one already handled.
+ */
+async function confirmOnce(deps: Pick<BookingDeps, 'notificationsQueue'>, row: Pick<AppointmentRow, 'id' | 'companyId' | 'status'>): Promise<void> {
+  if (!deps.notificationsQueue || row.status !== 'booked') return;
+  const note: NotificationJob = { kind: 'booking_confirmed', companyId: row.companyId, appointmentId: row.id };
+  await deps.notificationsQueue.add('booking_confirmed', note, { jobId: jobIds.notification('booking_confirmed', row.id) });
 }
 
 /** Mark the appointment failed after the queue gave up on retryable errors. */

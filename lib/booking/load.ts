@@ -3,6 +3,7 @@
  * the branch (time zone, language), the service (event type), the customer. A row that does not
  * belong to the job's company is treated as missing.
  */
+import { openPii } from '../pii';
 import { and, eq } from 'drizzle-orm';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
@@ -41,6 +42,7 @@ export async function loadBookingContext(db: Db, cipher: Cipher, job: BookingJob
     company: { id: company.id, slug: company.slug, calcomApiKey: cipher.decrypt(company.calcomApiKeyEnc), calcomUsername: company.calcomUsername },
     branch: { id: branch.id, name: branch.name, timezone: branch.timezone, language: branch.language },
     service,
-    customer: { id: customer.id, phone: customer.phone, name: customer.name, email: customer.email },
+    // PII may be stored encrypted (lib/pii): the attendee needs the plaintext.
+    customer: { id: customer.id, phone: openPii(cipher, customer.phone), name: openPii(cipher, customer.name), email: openPii(cipher, customer.email) },
   };
 }

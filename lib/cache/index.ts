@@ -8,6 +8,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
+import { deleteKeys, scanKeys } from '../redis';
 import { cacheHitsTotal } from '../metrics';
 
 const L1_MAX_TTL_MS = 30_000;
@@ -54,21 +55,21 @@ export class TieredCache {
     await this.redis.set(this.ns + key, JSON.stringify(boxed), 'PX', ttlMs);
   }
 
-  async invalidate(...keys: string[]): Promise<void> {
+  /** Drop keys from both levels; returns how many existed in L2. */
+  async invalidate(...keys: string[]): Promise<number> {
     for (const k of keys) this.l1.delete(k);
-    if (keys.length) await this.redis.del(...keys.map((k) => this.ns + k));
+    // One DEL per key on a cluster: the keys usually live in different slots.
+    return keys.length ? deleteKeys(this.redis, keys.map((k) => this.ns + k)) : 0;
   }
 
-  /** Drop every key under a prefix (both levels; L2 by SCAN, never KEYS). Returns how many L2 keys went. */
+  /** Drop every key under a prefix (both levels; L2 by SCAN on every master, never KEYS). Returns how many L2 keys went. */
   async invalidatePrefix(prefix: string): Promise<number> {
     for (const k of this.l1.keys()) if (k.startsWith(prefix)) this.l1.delete(k);
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.ns}${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (found.length) removed += await this.redis.del(...found);
-    } while (cursor !== '0');
+    // On a cluster SCAN walks every master; deletes go per key (no CROSSSLOT).
+    await scanKeys(this.redis, `${this.ns}${prefix}*`, async (found) => {
+      removed += await deleteKeys(this.redis, found);
+    }, 500);
     return removed;
   }
 }

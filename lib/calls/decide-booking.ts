@@ -70,7 +70,7 @@ export interface DecideInput {
 export async function decideBooking(input: DecideInput): Promise<Decision> {
   const { db, where, callRowId } = input;
   const [row] = await db
-    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason })
+    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
     .from(calls)
     .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId)));
   let decision: Decision;
@@ -79,7 +79,11 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
   } else if (row?.decision === 'no_booking') {
     return { kind: 'no_booking', reason: row.reason ?? '' };
   } else {
-    const proposed = await evaluateIntent(db, where, input.retellCallId, input.intent, input.final);
+    // Booked live during the call (lib/live/book-appointment.ts): the webhook must not book a
+    // second time, even when its analysis read another time than the one the caller took.
+    const proposed: Decision = row?.appointmentId
+      ? { kind: 'no_booking', reason: `booked live during the call (appointment ${row.appointmentId})` }
+      : await evaluateIntent(db, where, input.retellCallId, input.intent, input.final);
     if (proposed.kind === 'wait') return proposed;
     if (proposed.kind === 'book' && !input.customerId) {
       decision = { kind: 'no_booking', reason: 'caller number unknown (withheld), cannot create a customer' };

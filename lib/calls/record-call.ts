@@ -3,18 +3,25 @@
  * once, so every write merges: a later event never blanks what an earlier one stored, a
  * call's status only moves forward, and a known name is never replaced by "Unknown".
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
 import { calls, customers } from '../../drizzle/schema';
+import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
 
 type Exec = Db | Tx;
 
-/** Find or create the customer of `phone` inside one company; returns its id. */
+/**
+ * Find or create the customer of `phone` inside one company; returns its id. The row is found by
+ * its blind index (lib/pii), never by the phone column, which may hold a ciphertext.
+ */
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number> {
+  const seal = await piiSealer(db, companyId);
+  const index = phoneIndex(companyId, phone);
+  if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
   const [res] = await db
     .insert(customers)
-    .values({ companyId, phone, name: name ?? null, email: email ?? null })
+    .values({ companyId, phone: seal(phone), phoneIndex: index, name: seal(name ?? null), email: seal(email ?? null) })
     .onDuplicateKeyUpdate({
       set: {
         // LAST_INSERT_ID(id) makes insertId the existing row's id on the update path.
@@ -24,6 +31,26 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
       },
     });
   return Number(res.insertId);
+}
+
+/**
+ * A row written before BLIND_INDEX_KEY was set carries the plain index (the E.164): move it to the
+ * HMAC so the upsert below finds it instead of creating a second customer. A non-locking read
+ * first; the update (by primary key) only when such a row exists. `callbook keys rotate` rewrites
+ * all of them in bulk, after which this is one indexed read that finds nothing.
+ */
+async function upgradeLegacyIndex(db: Exec, companyId: number, phone: string, index: string): Promise<void> {
+  const [legacy] = await db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(and(eq(customers.companyId, companyId), eq(customers.phoneIndex, phone)));
+  if (!legacy) return;
+  try {
+    await db.update(customers).set({ phoneIndex: index }).where(and(eq(customers.id, legacy.id), eq(customers.phoneIndex, phone)));
+  } catch (err) {
+    // Both forms exist (a row was created under the HMAC meanwhile): keep the legacy row as is.
+    if ((err as { code?: string; cause?: { code?: string } }).code !== 'ER_DUP_ENTRY' && (err as { cause?: { code?: string } }).cause?.code !== 'ER_DUP_ENTRY') throw err;
+  }
 }
 
 const STATUS_BY_EVENT: Record<string, string> = { call_started: 'ongoing', call_ended: 'ended', call_analyzed: 'analyzed' };
@@ -47,6 +74,9 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
   // What callers said never comes back after retention or an erasure removed it (purged_at set).
   const keepUnlessPurged = (col: { name: string }) =>
     sql.raw(`IF(\`purged_at\` IS NULL, COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`), \`${col.name}\`)`);
+  const seal = await piiSealer(db, w.companyId);
+  const sealJson = await piiJsonSealer(db, w.companyId);
+  const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
   const [res] = await db
     .insert(calls)
     .values({
@@ -56,19 +86,20 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
       customerId: w.customerId,
       agentId: c.agent_id ?? null,
       direction: c.direction ?? null,
-      fromNumber: c.from_number ?? null,
-      toNumber: c.to_number ?? null,
+      fromNumber: seal(c.from_number ?? null),
+      toNumber: seal(c.to_number ?? null),
+      callerIndex: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
       status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
       startedAt: ms(c.start_timestamp),
       endedAt: ms(c.end_timestamp),
       durationMs: c.duration_ms ?? null,
       disconnectionReason: c.disconnection_reason ?? null,
-      transcript: c.transcript ?? null,
-      summary: analysis?.call_summary ?? null,
+      transcript: seal(c.transcript ?? null),
+      summary: seal(analysis?.call_summary ?? null),
       sentiment: analysis?.user_sentiment ?? null,
-      recordingUrl: c.recording_url ?? null,
-      dynamicVariables: Object.keys(vars).length ? vars : null,
-      analysisData: analysis?.custom_analysis_data ?? null,
+      recordingUrl: seal(c.recording_url ?? null),
+      dynamicVariables: sealJson(Object.keys(vars).length ? vars : null),
+      analysisData: sealJson(analysis?.custom_analysis_data ?? null),
     })
     .onDuplicateKeyUpdate({
       set: {
@@ -78,6 +109,7 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
         direction: keep(calls.direction),
         fromNumber: keepUnlessPurged(calls.fromNumber),
         toNumber: keepUnlessPurged(calls.toNumber),
+        callerIndex: keepUnlessPurged(calls.callerIndex),
         startedAt: keep(calls.startedAt),
         endedAt: keep(calls.endedAt),
         durationMs: keep(calls.durationMs),

@@ -37,6 +37,15 @@ describe('loadConfig', () => {
     expect(c.PORT).toBe(3000);
   });
 
+  it('takes a Redis Cluster: REDIS_URL becomes optional, the nodes are checked', () => {
+    const c = loadConfig({ ...good, REDIS_URL: undefined, REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001' });
+    expect(c.REDIS_CLUSTER_NODES).toEqual(['10.0.0.1:7000', '10.0.0.2:7001']);
+    expect(c.REDIS_URL).toBe('redis://10.0.0.1:7000');
+    expect(loadConfig({ ...good, REDIS_CLUSTER_NODES: 'a:1' }).REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(() => loadConfig({ ...good, REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(/REDIS_CLUSTER_NODES is invalid: must be comma-separated host:port/);
+    expect(() => loadConfig({ ...good, REDIS_URL: undefined })).toThrow(/REDIS_URL is missing: .*REDIS_CLUSTER_NODES/);
+  });
+
   it('splits the IP allowlist', () => {
     expect(loadConfig({ ...good, WEBHOOK_IP_ALLOWLIST: '100.20.5.228, 10.0.0.1' }).WEBHOOK_IP_ALLOWLIST).toEqual(['100.20.5.228', '10.0.0.1']);
   });

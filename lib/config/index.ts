@@ -16,7 +16,26 @@ export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^mysql:\/\//, 'must be a mysql:// URL, e.g. mysql://root@127.0.0.1:3306/callbook'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL, e.g. redis://127.0.0.1:6379'),
+  /** Required unless REDIS_CLUSTER_NODES is set (then it defaults to the first node; see loadConfig). */
+  REDIS_URL: z
+    .string('must be set: a redis:// URL, e.g. redis://127.0.0.1:6379 (or set REDIS_CLUSTER_NODES for a Redis Cluster)')
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL, e.g. redis://127.0.0.1:6379'),
+  /**
+   * A Redis Cluster: comma-separated `host:port` of some of its nodes (ioredis finds the rest).
+   * Every connection — cache, breakers, queues, workers — then talks to the cluster; REDIS_URL,
+   * if also set, only lends its username/password/TLS (`rediss://`) to the cluster connections.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine(
+      (s) => {
+        const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+        return parts.length > 0 && parts.every((p) => /^[^\s:/]+:\d{1,5}$/.test(p));
+      },
+      'must be comma-separated host:port pairs, e.g. 10.0.0.1:7000,10.0.0.2:7000',
+    )
+    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .optional(),
   /** Namespace for every Redis key and queue; tests use one per run. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]*$/, 'letters, digits, _ - { } only').default('callbook'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -28,6 +47,14 @@ export const envSchema = z.object({
   CALCOM_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
   CALCOM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ENCRYPTION_KEY: base64Key32,
+  /** Earlier ENCRYPTION_KEYs (comma-separated base64), still accepted for decryption while `callbook keys rotate` runs. */
+  ENCRYPTION_KEYS_PREVIOUS: csv
+    .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'each key must be 32 bytes encoded as base64')
+    .optional(),
+  /** HMAC-SHA256 key of the phone blind index (customers.phone_index, calls.caller_index); required once PII encryption is on. */
+  BLIND_INDEX_KEY: base64Key32.optional(),
+  /** PII encryption for companies whose tenants entry does not say (piiEncryption). */
+  PII_ENCRYPTION_DEFAULT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   WEBHOOK_IP_ALLOWLIST: csv.optional(),
   /** Trust X-Forwarded-For for the client address (only behind a proxy you control). */
@@ -43,6 +70,12 @@ export const envSchema = z.object({
   CONCURRENCY_SYNC: z.coerce.number().int().positive().default(1),
   CONCURRENCY_NOTIFICATIONS: z.coerce.number().int().positive().default(5),
   CONCURRENCY_DEFAULT: z.coerce.number().int().positive().default(2),
+  /**
+   * How long a worker's hold on a job lasts without renewal (BullMQ's lockDuration; renewed at
+   * half of it while the job runs). The stalled-job check runs at the same interval, so the
+   * jobs of a worker that died (kill -9, OOM) go to another worker within about twice this.
+   */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Where confirmations and alerts go: log (default), smtp (SMTP_URL), http (NOTIFY_HTTP_URL). */
   NOTIFY_TRANSPORT: z.enum(['log', 'smtp', 'http']).default('log'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
@@ -73,8 +106,19 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`SMTP_URL=` in a compose file) means "not set", as it does in most tools.
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  // With a cluster, REDIS_URL is optional: the first node stands in for it (live-event
+  // subscriptions connect there; classic pub/sub reaches every node of a cluster).
+  if (given.REDIS_URL === undefined && given.REDIS_CLUSTER_NODES) {
+    const first = given.REDIS_CLUSTER_NODES.split(',').map((p) => p.trim()).find(Boolean);
+    if (first) given.REDIS_URL = `redis://${first}`;
+  }
   const result = envSchema.safeParse(given);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.PII_ENCRYPTION_DEFAULT && !result.data.BLIND_INDEX_KEY) {
+      throw new ConfigError(['BLIND_INDEX_KEY is missing: PII_ENCRYPTION_DEFAULT=true needs it (32 bytes, base64: openssl rand -base64 32)']);
+    }
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
     const got = env[name];

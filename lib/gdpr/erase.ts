@@ -22,6 +22,7 @@
  *
  * Every step is idempotent: erasing twice finds nothing left to cancel and nothing left to blank.
  */
+import { open } from '../pii';
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { audit } from '../audit';
@@ -168,15 +169,28 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   const counts = await db.transaction(async (tx) => {
     await tx
       .update(customers)
-      .set({ name: null, email: null, phone: `erased-${customerId}`, erasedAt: customer.erasedAt ?? now })
+      .set({ name: null, email: null, phone: `erased-${customerId}`, phoneIndex: `erased-${customerId}`, erasedAt: customer.erasedAt ?? now })
       .where(and(eq(customers.companyId, companyId), eq(customers.id, customerId)));
-    const phone = customer.phone;
-    // The caller's number: from_number inbound, to_number outbound; either one, wherever it equals the number.
+    // The caller's number: from_number inbound, to_number outbound; either one, wherever it equals
+    // the number. Stored values may be ciphertexts (lib/pii), so they are compared decrypted, row by row.
+    const phone = open(customer.phone);
+    const numbers = await tx
+      .select({ id: calls.id, direction: calls.direction, fromNumber: calls.fromNumber, toNumber: calls.toNumber })
+      .from(calls)
+      .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
+    for (const r of numbers) {
+      const outbound = r.direction === 'outbound';
+      const isCaller = (v: string | null) => v !== null && open(v) === phone;
+      const fromNumber = outbound && !isCaller(r.fromNumber) ? r.fromNumber : null;
+      const toNumber = outbound || isCaller(r.toNumber) ? null : r.toNumber;
+      if (fromNumber !== r.fromNumber || toNumber !== r.toNumber) {
+        await tx.update(calls).set({ fromNumber, toNumber }).where(and(eq(calls.id, r.id), eq(calls.companyId, companyId)));
+      }
+    }
     const [c] = await tx
       .update(calls)
       .set({
-        fromNumber: sql`IF(${calls.direction} <=> 'outbound' AND NOT (${calls.fromNumber} <=> ${phone}), ${calls.fromNumber}, NULL)`,
-        toNumber: sql`IF(${calls.direction} <=> 'outbound' OR ${calls.toNumber} <=> ${phone}, NULL, ${calls.toNumber})`,
+        callerIndex: null,
         transcript: null,
         summary: null,
         recordingUrl: null,

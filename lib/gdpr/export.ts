@@ -7,6 +7,7 @@
  * The file goes to disk with mode 0600 (only the service user can read it); a queue job returns
  * its path, never the data, since job return values sit in Redis in clear text.
  */
+import { open, openJson } from '../pii';
 import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { and, asc, eq, inArray } from 'drizzle-orm';
@@ -111,24 +112,24 @@ export async function exportCustomer(
     format: EXPORT_FORMAT,
     exportedAt: (req.now ?? new Date()).toISOString(),
     company,
-    customer: { id: customer.id, name: customer.name, email: customer.email, phone: customer.phone, createdAt: iso(customer.createdAt), erasedAt: iso(customer.erasedAt) },
+    customer: { id: customer.id, name: open(customer.name), email: open(customer.email), phone: open(customer.phone), createdAt: iso(customer.createdAt), erasedAt: iso(customer.erasedAt) },
     calls: callRows.map(({ call: c, branch }) => ({
       id: c.id,
       retellCallId: c.retellCallId,
       branch,
       direction: c.direction,
-      fromNumber: c.fromNumber,
-      toNumber: c.toNumber,
+      fromNumber: open(c.fromNumber),
+      toNumber: open(c.toNumber),
       status: c.status,
       startedAt: iso(c.startedAt),
       endedAt: iso(c.endedAt),
       durationMs: c.durationMs,
-      transcript: c.transcript,
-      summary: c.summary,
+      transcript: open(c.transcript),
+      summary: open(c.summary),
       sentiment: c.sentiment,
-      recordingUrl: c.recordingUrl,
-      dynamicVariables: c.dynamicVariables,
-      analysisData: c.analysisData,
+      recordingUrl: open(c.recordingUrl),
+      dynamicVariables: openJson(c.dynamicVariables),
+      analysisData: openJson(c.analysisData),
       bookingDecision: c.bookingDecision,
       bookingReason: c.bookingReason,
       appointmentId: c.appointmentId,

@@ -3,7 +3,8 @@
  * phone number), so a request always names the company: the same number in another company is
  * another customer and is never touched by this request. Queue jobs then carry only the ids.
  */
-import { and, eq } from 'drizzle-orm';
+import { phoneIndexCandidates } from '../pii';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db';
 import { companies, customers } from '../../drizzle/schema';
 
@@ -37,7 +38,7 @@ export async function findCustomer(db: Db, q: { company: string | number; phone:
   const [row] = await db
     .select({ id: customers.id })
     .from(customers)
-    .where(and(eq(customers.companyId, company.id), eq(customers.phone, phone)));
+    .where(and(eq(customers.companyId, company.id), inArray(customers.phoneIndex, phoneIndexCandidates(company.id, phone))));
   if (!row) throw new GdprLookupError(`no customer with that number in company ${company.slug} (already erased, or never called)`);
   return { companyId: company.id, companySlug: company.slug, customerId: row.id };
 }

@@ -15,7 +15,8 @@
  * without a caller number all give the empty answer `{"call_inbound":{}}`: Retell then runs the
  * number's agent as configured.
  */
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { open, phoneIndexCandidates } from '../pii';
+import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { appointments, branches, customers, services } from '../../drizzle/schema';
 import type { TieredCache } from '../cache';
@@ -95,7 +96,7 @@ export async function answerInbound(deps: InboundDeps, body: unknown, now: Date 
       // above), and a company_id condition here makes MariaDB scan the company's branches instead.
       .leftJoin(services, eq(services.id, appointments.serviceId))
       .leftJoin(branches, eq(branches.id, appointments.branchId))
-      .where(and(eq(customers.companyId, where.companyId), eq(customers.phone, from), isNull(customers.erasedAt)))
+      .where(and(eq(customers.companyId, where.companyId), inArray(customers.phoneIndex, phoneIndexCandidates(where.companyId, from)), isNull(customers.erasedAt)))
       .orderBy(asc(appointments.startAt))
       .limit(1)
       .then((rows) => rows[0]),
@@ -105,7 +106,7 @@ export async function answerInbound(deps: InboundDeps, body: unknown, now: Date 
   const lang: Lang = where.language === 'en' ? 'en' : 'de';
   const vars: Record<string, string> = {
     caller_known: 'true',
-    customer_name: caller.name ?? '',
+    customer_name: open(caller.name) ?? '',
     company_name: where.companyName,
     branch_name: where.branchName,
     opening_hours: branchInfo.openingHours ?? '',

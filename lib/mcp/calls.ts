@@ -2,7 +2,8 @@
  * `calls_search` and `calls_get`: calls as recorded, confined to the principal's company (and
  * branch). Both read personal data (numbers, summaries, transcripts) and write an audit row.
  */
-import { and, desc, eq, gte, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import { open, openJson, phoneIndexCandidates } from '../pii';
 import { z } from 'zod';
 import { appointments, branches, calls, companies, customers } from '../../drizzle/schema';
 import { audit } from '../audit';
@@ -58,7 +59,14 @@ const callsSearch = defineTool({
     if (company) conds.push(eq(calls.companyId, company.id));
     const branchId = branch?.id ?? tokenBranchId(t);
     if (branchId !== null) conds.push(eq(calls.branchId, branchId));
-    if (a.phone) conds.push(or(eq(calls.fromNumber, a.phone), eq(calls.toNumber, a.phone))!);
+    if (a.phone) {
+      // The caller through the blind index (works when numbers are stored encrypted, lib/pii);
+      // plaintext rows (companies without PII encryption) also by either number.
+      const phone = a.phone;
+      const scope = company ? [company.id] : tokenCompanyId(t) !== null ? [tokenCompanyId(t)!] : (await db.select({ id: companies.id }).from(companies)).map((r) => r.id);
+      const byIndex = scope.map((id) => and(eq(calls.companyId, id), inArray(calls.callerIndex, phoneIndexCandidates(id, phone)))!);
+      conds.push(or(eq(calls.fromNumber, phone), eq(calls.toNumber, phone), ...byIndex)!);
+    }
     if (a.from) conds.push(gte(callTime, bound(a.from, false)));
     if (a.to) conds.push(lt(callTime, bound(a.to, true)));
     if (a.status) conds.push(eq(calls.status, a.status));
@@ -89,12 +97,12 @@ const callsSearch = defineTool({
         branch: br,
         status: c.status,
         direction: c.direction,
-        from: c.fromNumber,
-        to: c.toNumber,
-        customerName,
+        from: open(c.fromNumber),
+        to: open(c.toNumber),
+        customerName: open(customerName),
         startedAt: c.startedAt?.toISOString() ?? null,
         durationMs: c.durationMs,
-        summary: c.summary,
+        summary: open(c.summary),
         sentiment: c.sentiment,
         bookingDecision: c.bookingDecision,
         bookingReason: c.bookingReason,
@@ -142,25 +150,25 @@ const callsGet = defineTool({
         agentId: c.agentId,
         status: c.status,
         direction: c.direction,
-        from: c.fromNumber,
-        to: c.toNumber,
+        from: open(c.fromNumber),
+        to: open(c.toNumber),
         startedAt: c.startedAt?.toISOString() ?? null,
         endedAt: c.endedAt?.toISOString() ?? null,
         durationMs: c.durationMs,
         disconnectionReason: c.disconnectionReason,
-        summary: c.summary,
+        summary: open(c.summary),
         sentiment: c.sentiment,
-        transcript: c.transcript,
-        recordingUrl: c.recordingUrl,
-        dynamicVariables: c.dynamicVariables,
-        analysisData: c.analysisData,
+        transcript: open(c.transcript),
+        recordingUrl: open(c.recordingUrl),
+        dynamicVariables: openJson(c.dynamicVariables),
+        analysisData: openJson(c.analysisData),
         bookingDecision: c.bookingDecision,
         bookingReason: c.bookingReason,
         bookingRequest: c.bookingRequest,
         purgedAt: c.purgedAt?.toISOString() ?? null,
       },
       customer: customer
-        ? { id: customer.id, name: customer.name, phone: customer.phone, email: customer.email, erased: customer.erasedAt !== null }
+        ? { id: customer.id, name: open(customer.name), phone: open(customer.phone), email: open(customer.email), erased: customer.erasedAt !== null }
         : null,
       appointments: appts.map((ap) => ({
         id: ap.id,

@@ -6,18 +6,14 @@
 import { AggregatorRegistry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { registry } from './index';
+import { getValues, scanKeys } from '../redis';
 import { processKey } from './publish';
 
 export async function aggregatedMetrics(redis: Redis, ns: string): Promise<{ contentType: string; body: string }> {
   const own = processKey(ns);
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${ns}metrics:proc:*`, 'COUNT', 500);
-    cursor = next;
-    keys.push(...found.filter((k) => k !== own));
-  } while (cursor !== '0');
-  const published = keys.length ? await redis.mget(...keys) : [];
+  // SCAN on every master of a cluster; GET per key there (an MGET across slots is refused).
+  const keys = (await scanKeys(redis, `${ns}metrics:proc:*`, undefined, 500)).filter((k) => k !== own);
+  const published = await getValues(redis, keys);
   type Snapshot = Awaited<ReturnType<typeof registry.getMetricsAsJSON>>;
   const all: Snapshot[] = [await registry.getMetricsAsJSON(), ...published.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Snapshot)];
   const merged = AggregatorRegistry.aggregate(all);

@@ -23,6 +23,7 @@
  * company, so no company sees another's addresses). Recipients are stored masked.
  */
 import { and, asc, eq } from 'drizzle-orm';
+import { open } from '../pii';
 import type { Logger } from 'pino';
 import { appointments, branches, companies, customers, notifications, services } from '../../drizzle/schema';
 import type { Config } from '../config';
@@ -181,6 +182,8 @@ async function loadAppointment(db: Db, companyId: number, appointmentId: number)
     .innerJoin(branches, and(eq(branches.id, appointments.branchId), eq(branches.companyId, companyId)))
     .innerJoin(companies, eq(companies.id, appointments.companyId))
     .where(and(eq(appointments.id, appointmentId), eq(appointments.companyId, companyId)));
+  // The customer's contact may be stored encrypted (lib/pii): messages need the plaintext.
+  if (row) row.customer = { ...row.customer, name: open(row.customer.name), phone: open(row.customer.phone), email: open(row.customer.email) };
   return row;
 }
 

@@ -51,6 +51,8 @@ export const companySchema = z.strictObject({
   calcomWebhookSecret: z.string().min(8).optional(),
   retentionDays: z.number().int().positive().max(3650).default(365),
   operatorEmails: z.array(z.email()).default([]),
+  /** Store customers' name/email/phone and calls' numbers and words encrypted (lib/pii); absent keeps what is stored, null = PII_ENCRYPTION_DEFAULT. */
+  piiEncryption: z.boolean().nullable().optional(),
   branches: z.array(branchSchema).min(1, 'a company needs at least one branch'),
   services: z.array(serviceSchema).default([]),
 });

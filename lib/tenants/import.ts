@@ -11,6 +11,7 @@ import { cacheKeys } from '../cache';
 import type { Cipher } from '../crypto';
 import type { Db, Tx } from '../db';
 import { auditLog, branches, companies, phoneNumbers, services } from '../../drizzle/schema';
+import { blindIndexKeyMissing, forgetPiiFlags } from '../pii';
 import { formatPath, tenantsFileSchema, type CompanySpec, type TenantsFile } from './file-schema';
 
 export class TenantsFileError extends Error {
@@ -52,11 +53,15 @@ async function importCompany(tx: Tx, cipher: Cipher, spec: CompanySpec, ci: numb
     retentionDays: spec.retentionDays,
     operatorEmails: spec.operatorEmails,
     calcomUsername: spec.calcomUsername ?? null,
+    ...(spec.piiEncryption !== undefined && { piiEncryption: spec.piiEncryption }),
     // Absent keys leave stored keys alone: a file without secrets must not erase them.
     ...(spec.retellApiKey !== undefined && { retellApiKeyEnc: enc(spec.retellApiKey) }),
     ...(spec.calcomApiKey !== undefined && { calcomApiKeyEnc: enc(spec.calcomApiKey) }),
     ...(spec.calcomWebhookSecret !== undefined && { calcomWebhookSecretEnc: enc(spec.calcomWebhookSecret) }),
   };
+  if (spec.piiEncryption === true && blindIndexKeyMissing()) {
+    throw new TenantsFileError([{ path: `companies[${ci}].piiEncryption`, message: 'needs BLIND_INDEX_KEY to be set (32 bytes, base64: openssl rand -base64 32)' }]);
+  }
   const [existing] = await tx.select({ id: companies.id }).from(companies).where(eq(companies.slug, spec.slug));
   let companyId: number;
   if (existing) {
@@ -152,6 +157,8 @@ export async function importTenants(
       });
     }
   });
+  // This process sees a changed piiEncryption at once; others within the flag cache's 30 s.
+  forgetPiiFlags();
   const numbers = file.companies.flatMap((c) => c.branches.flatMap((b) => b.phoneNumbers));
   if (deps.cache && numbers.length) await deps.cache.invalidate(...numbers.map(cacheKeys.phoneResolution));
   return summary;

@@ -8,10 +8,12 @@ import { loadConfig, type Config } from '../../lib/config';
 import { createContext, type AppContext } from '../../lib/context';
 import { connectDatabase, ensureDatabase, runMigrations } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
-import { createRedis } from '../../lib/redis';
+import { createRedis, deleteKeys, redisTarget, scanKeys } from '../../lib/redis';
 
 export const MYSQL_ROOT = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Set (host:port,…) to run the suite against a Redis Cluster instead. */
+export const TEST_REDIS_CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES;
 
 export interface TestEnv {
   config: Config;
@@ -27,6 +29,7 @@ export function testVars(overrides: Record<string, string> = {}): Record<string,
   return {
     DATABASE_URL: `${MYSQL_ROOT}/cbt_${id}`,
     REDIS_URL: TEST_REDIS_URL,
+    ...(TEST_REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES } : {}),
     REDIS_PREFIX: `cbt${id}`,
     RETELL_API_KEY: 'key_test_retell_global',
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -61,20 +64,21 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   };
 }
 
-/** Drop the database and every Redis key under the prefix (queues use `{prefix}`). */
+/**
+ * Drop the database and every Redis key under the prefix (queues use `{prefix}`); on a Redis
+ * Cluster, SCAN runs on every master and keys are deleted one by one (no CROSSSLOT).
+ */
 export async function dropTestState(config: Config): Promise<void> {
   const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
   const conn = await mysql.createConnection({ uri: MYSQL_ROOT });
   await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
   await conn.end();
-  const redis = createRedis(config.REDIS_URL, 'client');
-  for (const pattern of [`${config.REDIS_PREFIX}:*`, `{${config.REDIS_PREFIX}}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+  const redis = createRedis(redisTarget(config), 'client');
+  try {
+    for (const pattern of [`${config.REDIS_PREFIX}:*`, `{${config.REDIS_PREFIX}}*`]) {
+      await scanKeys(redis, pattern, async (keys) => void (await deleteKeys(redis, keys)));
+    }
+  } finally {
+    redis.disconnect();
   }
-  redis.disconnect();
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { and, eq } from 'drizzle-orm';
+import { open, openJson } from '../../../lib/pii';
 import type { Job } from 'bullmq';
 import { appointments, calls, customers } from '../../../drizzle/schema';
 import { audit } from '../../../lib/audit';
@@ -124,13 +125,16 @@ export function registerOperations(program: Command, run: Run): void {
     .action((id: string) =>
       run(async (ctx, json) => {
         const db = ctx.database.db;
-        const [call] = await db.select().from(calls).where(eq(calls.retellCallId, id));
-        if (!call) throw new CliError(`no call ${id}`, 2);
-        const [customer] = call.customerId ? await db.select().from(customers).where(and(eq(customers.id, call.customerId), eq(customers.companyId, call.companyId))) : [];
+        const [stored] = await db.select().from(calls).where(eq(calls.retellCallId, id));
+        if (!stored) throw new CliError(`no call ${id}`, 2);
+        // Personal data may be stored encrypted (lib/pii): shown decrypted.
+        const call = { ...stored, fromNumber: open(stored.fromNumber), toNumber: open(stored.toNumber), transcript: open(stored.transcript), summary: open(stored.summary), recordingUrl: open(stored.recordingUrl) };
+        const [storedCustomer] = call.customerId ? await db.select().from(customers).where(and(eq(customers.id, call.customerId), eq(customers.companyId, call.companyId))) : [];
+        const customer = storedCustomer ? { ...storedCustomer, name: open(storedCustomer.name), phone: open(storedCustomer.phone), email: open(storedCustomer.email) } : undefined;
         const appts = await db.select().from(appointments).where(and(eq(appointments.callId, call.id), eq(appointments.companyId, call.companyId)));
         await audit(db, { companyId: call.companyId, actor: actor(), action: 'calls.show', target: `call:${id}` });
         const out = {
-          call: { ...call, dynamicVariables: call.dynamicVariables, analysisData: call.analysisData },
+          call: { ...call, dynamicVariables: openJson(call.dynamicVariables), analysisData: openJson(call.analysisData) },
           customer: customer ? { id: customer.id, name: customer.name, phone: customer.phone, email: customer.email } : null,
           appointments: appts.map((a) => ({ id: a.id, status: a.status, start: a.startAt, calcomUid: a.calcomBookingUid, failureReason: a.failureReason })),
         };

@@ -1,0 +1,34 @@
+/**
+ * `callbook keys rotate [--batch 500]`: re-encrypt what an older ENCRYPTION_KEY made (company
+ * secrets, customers' and calls' personal data), encrypt the plaintext PII of companies with
+ * encryption on, and fill missing blind indexes — in batches, while the system runs (lib/pii/rotate).
+ */
+import type { Command } from 'commander';
+import type { AppContext } from '../../../lib/context';
+import { rotateKeys } from '../../../lib/pii/rotate';
+import { CliError, print } from '../output';
+import { actor } from '../resolve';
+
+type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
+
+export function registerKeys(program: Command, run: Run): void {
+  const keys = program.command('keys').description('encryption keys');
+  keys
+    .command('rotate')
+    .description('re-encrypt secrets and personal data under the current ENCRYPTION_KEY (older keys in ENCRYPTION_KEYS_PREVIOUS), in batches, while the system runs')
+    .option('--batch <n>', 'rows per batch (each batch its own short transaction)', '500')
+    .action((o: { batch: string }) =>
+      run(async (ctx, json) => {
+        const batch = Number(o.batch);
+        if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new CliError(`--batch must be a whole number from 1 to 10000 (got "${o.batch}")`, 2);
+        const counts = await rotateKeys(ctx.database.db, ctx.cipher, { batch, actor: actor() });
+        print(json, { keyId: ctx.cipher.keyId, ...counts }, () =>
+          [
+            `current key ${ctx.cipher.keyId}: re-encrypted ${counts.companies} company secret(s), ${counts.customers} customer(s), ${counts.calls} call(s)`,
+            counts.skipped ? `${counts.skipped} row(s) kept changing under concurrent writes: run keys rotate again` : 'nothing skipped',
+            ...(counts.duplicates ? [`${counts.duplicates} customer(s) share a number with another row of their company (from before BLIND_INDEX_KEY): left as they are`] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+}

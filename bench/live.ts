@@ -1,0 +1,272 @@
+/**
+ * Latency of the live-call functions under load: 50 simulated calls at once, each asking
+ * `check_availability` for a day and then `book_appointment` for a free slot of it, against the
+ * Cal.com simulator answering every request after 50 ms.
+ *
+ * Three OS processes: the simulator (`sim/calcom/server.ts`, latency 50 ms, rate limit out of
+ * the way), the real ingress HTTP server (`apps/ingress/server.ts`, a child process, with
+ * CALCOM_RATE_LIMIT_PER_MINUTE raised out of the way) and this driver, which holds one
+ * keep-alive connection per simulated call and measures each request client-side, from
+ * sending to the last byte of the answer. Bodies are signed with retell-sdk before the clock
+ * starts. Every call books a distinct slot, so every booking must succeed.
+ *
+ * The ceiling, measured in the same run, is the same pair of requests sent straight to the
+ * simulator (GET /v2/slots for the day, POST /v2/bookings), on a second account: 50 ms plus the
+ * simulator's own time, what callbook would cost if it cost nothing.
+ *
+ *   npm run bench:live                        # 50 calls at once, 20 rounds: 1000 of each function
+ *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=0 npm run bench:live
+ *   DB_POOL_SIZE=20 BENCH_PROFILE_DIR=/tmp/prof npm run bench:live   # ingress pool size; CPU profile
+ *
+ * BENCH_THINK_MS: a pause after each request, as a caller talks between function calls (default 0:
+ * back to back, a closed loop that measures saturation: latency = 50 / throughput).
+ *
+ * BENCH_LAYOUT: `spread` (default) gives each simulated line its own run of slots, so
+ * concurrent callers mostly ask about different days; `hot` gives the 50 concurrent calls
+ * neighbouring slots, so they all ask about the same day while each booking clears that day
+ * from the availability cache.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { DateTime } from 'luxon';
+import Retell from 'retell-sdk';
+import { Agent, request } from 'undici';
+import { TieredCache } from '../lib/cache';
+import { Cipher } from '../lib/crypto';
+import { connectDatabase, ensureDatabase, runMigrations } from '../lib/db';
+import { createRedis } from '../lib/redis';
+import { importTenants } from '../lib/tenants/import';
+import { tenantsFileSchema } from '../lib/tenants/file-schema';
+import { benchVars, dropBenchState, freePort, load, machine, percentile, procStats, startProcess, stopProcess, table, waitForHttp, waitForLine } from './lib';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+const LAYOUT = process.env.BENCH_LAYOUT === 'hot' ? 'hot' : 'spread';
+/** Pause of a simulated call between its requests (the caller talking); 0 = back to back. */
+const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
+const think = () => (THINK_MS > 0 ? new Promise((r) => setTimeout(r, THINK_MS)) : Promise.resolve());
+const KEY = 'cal_bench_live';
+const CEILING_KEY = 'cal_bench_live_ceiling';
+const EVENT_TYPE = 9100;
+const CEILING_EVENT_TYPE = 9101;
+const NUMBER = '+4930999000';
+const ZONE = 'Europe/Berlin';
+
+async function seedSim(origin: string): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const r = await fetch(`${origin}/__sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`sim ${path}: ${r.status} ${await r.text()}`);
+  };
+  const allDay = { days: [1, 2, 3, 4, 5, 6, 7], startHour: 0, endHour: 24 };
+  for (const [key, id] of [[KEY, EVENT_TYPE], [CEILING_KEY, CEILING_EVENT_TYPE]] as const) {
+    await post('accounts', { apiKey: key, username: key, timeZone: ZONE, rateLimitPerMinute: 100_000_000 });
+    await post('event-types', { id, slug: `live-${id}`, title: 'Cut', lengthInMinutes: 30, ownerApiKey: key, schedule: allDay });
+  }
+  await post('faults', { latencyMs: LATENCY_MS });
+}
+
+/** Slot of call (line, round): distinct half-hours from the day after tomorrow on. */
+function slotOf(line: number, round: number): DateTime {
+  const first = DateTime.now().setZone(ZONE).plus({ days: 2 }).startOf('day');
+  const i = LAYOUT === 'hot' ? round * CALLS + line : line * ROUNDS + round;
+  return first.plus({ minutes: 30 * i });
+}
+
+interface Timed {
+  fn: string;
+  ms: number;
+}
+
+async function timedPost(agent: Agent, url: string, body: string, headers: Record<string, string>): Promise<{ ms: number; status: number; json: any }> {
+  const t0 = performance.now();
+  const res = await request(url, { method: 'POST', body, headers, dispatcher: agent });
+  const text = await res.body.text();
+  return { ms: performance.now() - t0, status: res.statusCode, json: text ? JSON.parse(text) : null };
+}
+
+/** The callbook run: N lines, each call = check_availability then book_appointment. */
+async function runCallbook(base: string): Promise<{ samples: Timed[]; seconds: number; failures: string[] }> {
+  const headers = (sig: string) => ({ 'content-type': 'application/json', 'x-retell-signature': sig });
+  type Prepared = { check: [string, string]; book: [string, string]; start: string };
+  const prepared: Prepared[][] = [];
+  for (let line = 0; line < CALLS; line++) {
+    const calls: Prepared[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const slot = slotOf(line, round);
+      const call = { call_id: `call_bench_${line}_${round}`, agent_id: 'agent_bench', call_type: 'phone_call', call_status: 'ongoing', direction: 'inbound', to_number: NUMBER, from_number: `+4917${10_000_000 + line * 1000 + round}` };
+      const check = JSON.stringify({ name: 'check_availability', call, args: { when: slot.toISODate(), service: 'Schnitt' } });
+      const book = JSON.stringify({ name: 'book_appointment', call, args: { when: slot.toFormat('yyyy-MM-dd HH:mm'), service: 'Schnitt', customer_name: `Bench ${line}.${round}` } });
+      calls.push({ check: [check, await Retell.sign(check, 'key_bench_retell')], book: [book, await Retell.sign(book, 'key_bench_retell')], start: slot.toUTC().toISO()! });
+    }
+    prepared.push(calls);
+  }
+  const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
+  const samples: Timed[] = [];
+  const failures: string[] = [];
+  // One warm-up request per line (connections, JIT), not measured.
+  await Promise.all(prepared.map(async (calls) => timedPost(agent, `${base}/functions/retell/check_availability`, calls[0]!.check[0], headers(calls[0]!.check[1]))));
+  const t0 = performance.now();
+  await Promise.all(
+    prepared.map(async (calls) => {
+      for (const c of calls) {
+        const check = await timedPost(agent, `${base}/functions/retell/check_availability`, c.check[0], headers(c.check[1]));
+        samples.push({ fn: 'check_availability', ms: check.ms });
+        if (check.status !== 200 || check.json.status !== 'available') failures.push(`check ${c.start}: ${check.status} ${JSON.stringify(check.json)}`);
+        await think();
+        const book = await timedPost(agent, `${base}/functions/retell/book_appointment`, c.book[0], headers(c.book[1]));
+        samples.push({ fn: 'book_appointment', ms: book.ms });
+        if (book.status !== 200 || book.json.status !== 'booked') failures.push(`book ${c.start}: ${book.status} ${JSON.stringify(book.json)}`);
+        await think();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await agent.close();
+  return { samples, seconds, failures };
+}
+
+/** The ceiling: the same pair straight to the simulator, on its own account and event type. */
+async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: number }> {
+  const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
+  const h = { authorization: `Bearer ${CEILING_KEY}`, 'content-type': 'application/json' };
+  const samples: Timed[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CALLS }, async (_, line) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const slot = slotOf(line, round);
+        const day = slot.startOf('day');
+        const q = new URLSearchParams({ eventTypeId: String(CEILING_EVENT_TYPE), start: day.toUTC().toISO()!, end: day.endOf('day').toUTC().toISO()!, timeZone: ZONE, format: 'range' });
+        let t = performance.now();
+        const slots = await request(`${simUrl}/slots?${q}`, { headers: { ...h, 'cal-api-version': '2024-09-04' }, dispatcher: agent });
+        await slots.body.text();
+        samples.push({ fn: 'GET /v2/slots', ms: performance.now() - t });
+        if (slots.statusCode !== 200) throw new Error(`ceiling slots: ${slots.statusCode}`);
+        await think();
+        t = performance.now();
+        const body = JSON.stringify({ start: slot.toUTC().toISO(), eventTypeId: CEILING_EVENT_TYPE, attendee: { name: 'Bench', timeZone: ZONE, phoneNumber: '+4917000000000' } });
+        const booked = await request(`${simUrl}/bookings`, { method: 'POST', body, headers: { ...h, 'cal-api-version': '2024-08-13' }, dispatcher: agent });
+        const text = await booked.body.text();
+        samples.push({ fn: 'POST /v2/bookings', ms: performance.now() - t });
+        if (booked.statusCode !== 201) throw new Error(`ceiling booking: ${booked.statusCode} ${text}`);
+        await think();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await agent.close();
+  return { samples, seconds };
+}
+
+/** Counters from the ingress's /api/metrics that explain where time goes. */
+async function scrape(base: string): Promise<{ l1: number; l2: number; dbQueries: number; dbSeconds: number }> {
+  const text = await (await fetch(`${base}/api/metrics`)).text();
+  const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return {
+    l1: sum(/^mcp_cache_hits_total\{.*cache="l1"/),
+    l2: sum(/^mcp_cache_hits_total\{.*cache="l2"/),
+    dbQueries: sum(/^mcp_db_query_duration_seconds_count/),
+    dbSeconds: sum(/^mcp_db_query_duration_seconds_sum/),
+  };
+}
+
+function rows(samples: Timed[], seconds: number) {
+  const by = new Map<string, number[]>();
+  for (const s of samples) (by.get(s.fn) ?? by.set(s.fn, []).get(s.fn)!).push(s.ms);
+  return [...by].map(([fn, ms]) => {
+    ms.sort((a, b) => a - b);
+    return { fn, n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), max: ms[ms.length - 1]!, rate: ms.length / seconds };
+  });
+}
+
+const tenants = tenantsFileSchema.parse({
+  companies: [
+    {
+      slug: 'bench',
+      name: 'Bench',
+      language: 'de',
+      calcomApiKey: KEY,
+      calcomUsername: KEY,
+      branches: [{ slug: 'main', name: 'Main', timezone: ZONE, phoneNumbers: [NUMBER], defaultService: 'cut' }],
+      services: [{ slug: 'cut', name: 'Cut', calcomEventTypeId: EVENT_TYPE, durationMinutes: 30, aliases: ['Schnitt'] }],
+    },
+  ],
+});
+
+const postJson = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function main(): Promise<number> {
+  const children: ChildProcess[] = [];
+  let vars: Record<string, string> | undefined;
+  try {
+    const simProc = startProcess(['sim/calcom/server.ts'], { PORT: '0' }, 'sim');
+    children.push(simProc);
+    const [, simUrl] = await waitForLine(simProc, /listening on (http:\/\/\S+\/v2)/);
+    const origin = simUrl!.replace(/\/v2$/, '');
+    await seedSim(origin);
+
+    const port = await freePort();
+    vars = benchVars({ CALCOM_API_URL: simUrl!, CALCOM_RATE_LIMIT_PER_MINUTE: '100000000', PORT: String(port), HOST: '127.0.0.1', ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}) });
+    await ensureDatabase(vars.DATABASE_URL!);
+    const database = connectDatabase(vars.DATABASE_URL!, 2);
+    await runMigrations(database);
+    const redis = createRedis(vars.REDIS_URL!, 'client');
+    await importTenants({ db: database.db, cipher: new Cipher(vars.ENCRYPTION_KEY!), cache: new TieredCache(redis, `${vars.REDIS_PREFIX}:`) }, tenants, 'bench');
+    redis.disconnect();
+    await database.close();
+
+    // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of the ingress there when it exits.
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const ingress = startProcess([...profile, 'apps/ingress/server.ts'], vars, 'ingress');
+    children.push(ingress);
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/healthz`);
+    console.error(`${CALLS} calls × ${ROUNDS} rounds, layout ${LAYOUT}, simulator latency ${LATENCY_MS} ms, DB pool ${vars.DB_POOL_SIZE ?? 'default'}; signing bodies`);
+
+    const loadBefore = load();
+    const before = await scrape(base);
+    const cpu0 = procStats(ingress.pid!);
+    const simCpu0 = procStats(simProc.pid!);
+    const live = await runCallbook(base);
+    const cpu1 = procStats(ingress.pid!);
+    const simCpu1 = procStats(simProc.pid!);
+    const after = await scrape(base);
+    const simRequests = ((await (await fetch(`${origin}/__sim/requests`)).json()) as { data: Array<{ path: string; query?: Record<string, string> }> }).data;
+    const slotGets = simRequests.filter((r) => r.path === '/v2/slots' && r.query?.eventTypeId === String(EVENT_TYPE)).length;
+    console.error(`callbook done in ${live.seconds.toFixed(1)} s; measuring the ceiling on an emptied simulator`);
+    // The ceiling starts from the same state: no bookings (the simulator's slot search walks all of them).
+    await postJson(`${origin}/__sim/reset`, {});
+    await postJson(`${origin}/__sim/faults`, { latencyMs: LATENCY_MS });
+    const ceiling = await runCeiling(simUrl!);
+    const loadAfter = load();
+
+    const all = [...rows(live.samples, live.seconds).map((r) => ({ ...r, via: 'callbook ingress' })), ...rows(ceiling.samples, ceiling.seconds).map((r) => ({ ...r, via: 'simulator direct (ceiling)' }))];
+    const pace = THINK_MS > 0 ? `${THINK_MS} ms pause after each request` : 'back to back';
+    console.log(`\nbench/live — ${CALLS} concurrent calls × ${ROUNDS} rounds (check_availability, then book_appointment; ${pace}), layout ${LAYOUT}, simulator latency ${LATENCY_MS} ms, ingress DB pool ${vars.DB_POOL_SIZE ?? 10}; ${machine()}\n`);
+    console.log(
+      table(
+        ['request', 'via', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'req/s'],
+        all.map((r) => [r.fn, r.via, r.n, r.p50.toFixed(0), r.p95.toFixed(0), r.p99.toFixed(0), r.max.toFixed(0), r.rate.toFixed(0)]),
+      ),
+    );
+    const dbq = after.dbQueries - before.dbQueries;
+    console.log(
+      `\ncallbook phase: ${live.seconds.toFixed(1)} s, ${(live.samples.length / live.seconds).toFixed(0)} req/s overall; ` +
+        `${slotGets} GET /v2/slots reached the simulator for ${ROUNDS * CALLS} availability checks (cache hits l1 ${after.l1 - before.l1}, l2 ${after.l2 - before.l2}); ` +
+        (dbq ? `${dbq} DB statements, mean ${(((after.dbSeconds - before.dbSeconds) / dbq) * 1000).toFixed(2)} ms (pool wait included); ` : '') +
+        `${live.failures.length} failed calls.`,
+    );
+    if (cpu0 && cpu1 && simCpu0 && simCpu1) {
+      const perReq = ((cpu1.cpuSec - cpu0.cpuSec) * 1000) / live.samples.length;
+      console.log(`CPU in the callbook phase: ingress ${(cpu1.cpuSec - cpu0.cpuSec).toFixed(1)} s (${perReq.toFixed(1)} ms per request), simulator ${(simCpu1.cpuSec - simCpu0.cpuSec).toFixed(1)} s.`);
+    }
+    console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
+    if (live.failures.length) console.log(live.failures.slice(0, 5).join('\n'));
+    return live.failures.length ? 1 : 0;
+  } finally {
+    for (const child of children.reverse()) await stopProcess(child);
+    if (vars) await dropBenchState(vars);
+  }
+}
+
+process.exit(await main());
