@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
 import { startMetricsPublisher } from '../lib/metrics/publish';
+import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { HANDLERS } from './handlers';
 import { scheduleHousekeeping } from './default';
@@ -105,6 +106,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const ctx = createContext(config);
   if (!config.REDIS_SKIP_POLICY_CHECK) await assertNoEviction(ctx.redis);
+  // A company that encrypts personal data needs BLIND_INDEX_KEY: stop here, naming it.
+  await assertPiiKeys(ctx.database.db);
   const running = startWorkers(ctx, names);
   await scheduleRepeatables(ctx, names);
   // No HTTP listener here: metrics go to Redis and the ingress serves the sum (lib/metrics).

@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig } from '../../lib/config';
 import { createContext, type AppContext } from '../../lib/context';
 import { closeEventHubs } from '../../lib/events/hub';
+import { assertPiiKeys } from '../../lib/pii';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
 
@@ -42,6 +43,7 @@ export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = cr
 async function main(): Promise<void> {
   const config = loadConfig();
   const ctx = createContext(config);
+  await assertPiiKeys(ctx.database.db);
   const running = await listen(ctx, config.PORT, config.HOST);
   ctx.logger.info({ port: running.port }, 'ingress listening');
   let stopping = false;
