@@ -15,6 +15,7 @@ import { parseTenantsFile, importTenants } from '../../lib/tenants/import';
 import { listen } from '../ingress/server';
 import { availableQueues, onShutdownSignal, scheduleRepeatables, startWorkers } from '../../workers';
 import { SANDBOX_ENV_FILE } from '../cli/env';
+import { createRetellSim, seedRetellDemo, startRetellSim } from '../../sim/retell';
 import { startSandboxCalcom } from './calcom';
 import { NoMysqlError, resolveDatabaseUrl, resolveRedis } from './services';
 
@@ -44,6 +45,15 @@ async function main(): Promise<void> {
   const tenants = parseTenantsFile(readFileSync(DEMO_TENANTS, 'utf8'), DEMO_TENANTS);
   // Cal.com: the real one when CALCOM_API_URL is set, else the simulator seeded from the tenants.
   const calcomSim = env.CALCOM_API_URL ? undefined : await startSandboxCalcom(tenants, Number(env.CALCOM_SIM_PORT ?? 5555));
+  // Retell: the real API when RETELL_API_URL is set, else the simulator (the sync worker talks to it).
+  const retellKey = env.RETELL_API_KEY ?? secrets.RETELL_API_KEY!;
+  const retellSim = env.RETELL_API_URL
+    ? undefined
+    : await (async () => {
+        const sim = createRetellSim({ apiKeys: [retellKey] });
+        seedRetellDemo(sim);
+        return startRetellSim(sim, Number(env.RETELL_SIM_PORT ?? 5556));
+      })();
   const vars: Record<string, string> = {
     DATABASE_URL: database.url,
     REDIS_URL: redis.url,
@@ -51,9 +61,10 @@ async function main(): Promise<void> {
     REDIS_PREFIX: env.REDIS_PREFIX ?? 'callbook',
     ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? secrets.ENCRYPTION_KEY!,
     ADMIN_TOKEN: env.ADMIN_TOKEN ?? secrets.ADMIN_TOKEN!,
-    RETELL_API_KEY: env.RETELL_API_KEY ?? secrets.RETELL_API_KEY!,
+    RETELL_API_KEY: retellKey,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     ...(calcomSim ? { CALCOM_API_URL: calcomSim.url } : {}),
+    ...(retellSim ? { RETELL_API_URL: retellSim.url } : {}),
   };
   const config = loadConfig({ ...env, ...vars });
   mkdirSync(dirname(SANDBOX_ENV_FILE), { recursive: true });
@@ -81,6 +92,7 @@ async function main(): Promise<void> {
       `  redis        ${redis.url} (${redis.source})`,
       `  database     ${config.DATABASE_URL} (${database.source})`,
       `  workers      ${availableQueues().join(', ')}`,
+      `  Retell API   ${config.RETELL_API_URL}${retellSim ? ' (simulator)' : ''}`,
       `  Cal.com      ${config.CALCOM_API_URL}${calcomSim ? ' (simulator; its bookings: ' + calcomSim.origin + '/__sim/bookings)' : ''}`,
       `  demo tenants ${DEMO_TENANTS}:`,
       ...numbers.map((n) => `               ${n}`),
@@ -99,6 +111,7 @@ async function main(): Promise<void> {
     await ctx.close();
     await redis.stop();
     await calcomSim?.close();
+    await retellSim?.close();
   }, ctx.logger);
 }
 
