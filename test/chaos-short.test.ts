@@ -11,8 +11,8 @@ it('150 calls survive a kill -9, a Redis restart and a failing Cal.com: one book
   const report = await runChaos({
     calls: 150,
     concurrency: 16,
-    minDurationMs: 6_000,
-    killEveryMs: [2_000, 2_500],
+    minDurationMs: 4_500,
+    killEveryMs: [1_500, 2_000],
     maxKills: 1,
     redisRestartAt: 0.6,
     faults: { errorRatio: 0.1, hangRatio: 0.02, dropAfterOkRatio: 0.02 },

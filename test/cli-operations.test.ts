@@ -55,7 +55,7 @@ describe('callbook operator commands', () => {
     expect(taken.code).toBe(1);
     expect(taken.err).toMatch(/not booked: slot taken .*free: /);
     expect(await audits()).toContain('booking.create');
-  }, 60_000);
+  }, 180_000);
 
   it('names what is wrong: unknown company, service, bad phone', async () => {
     const r1 = await cli('availability', 'haircut', '2030-01-01', '--company', 'nope');
@@ -65,7 +65,7 @@ describe('callbook operator commands', () => {
     expect(r2.err).toContain('no service "massage"');
     const r3 = await cli('book', '--company', 'salon-anna', '--service', 'haircut', '--phone', '0151', '--at', '2030-01-01 10:00');
     expect(r3.err).toContain('--phone must be E.164');
-  }, 60_000);
+  }, 120_000);
 
   it('breaker status shows the shared state; reset closes it and is audited', async () => {
     const b = serviceBreaker('calcom', { redis: env.ctx.redis, ns: env.ctx.ns, logger: env.ctx.logger });
@@ -75,7 +75,7 @@ describe('callbook operator commands', () => {
     expect(await json('breaker', 'reset', 'calcom')).toMatchObject({ from: 'OPEN', to: 'CLOSED' });
     expect((await b.status()).state).toBe('CLOSED');
     expect(await audits()).toContain('breaker.reset');
-  }, 60_000);
+  }, 120_000);
 
   it('cache clear removes keys under a prefix', async () => {
     await env.ctx.cache.set('mcp:calcom:availability:1001:2030-01-01', ['x'], 60_000);
@@ -83,7 +83,7 @@ describe('callbook operator commands', () => {
     expect(r.removed).toBeGreaterThanOrEqual(1);
     expect(await env.ctx.redis.get(`${env.ctx.ns}mcp:calcom:availability:1001:2030-01-01`)).toBeNull();
     expect(await audits()).toContain('cache.clear');
-  }, 60_000);
+  }, 120_000);
 
   it('failed list shows why; failed retry puts the job back', async () => {
     const connection = createRedis(env.config.REDIS_URL, 'worker');
@@ -101,7 +101,7 @@ describe('callbook operator commands', () => {
     const none = await cli('failed', 'retry', '--id', 'no-such-job');
     expect(none.code).toBe(2);
     expect(await audits()).toContain('failed.retry');
-  }, 60_000);
+  }, 120_000);
 
   it('calls show prints the transcript and audits the read', async () => {
     const where = (await lookupPhone(env.ctx.database.db, SALON_NUMBER))!;
@@ -114,5 +114,5 @@ describe('callbook operator commands', () => {
     expect(r.out).toContain('Jana');
     expect(await audits()).toContain('calls.show');
     expect((await cli('calls', 'show', 'call_missing')).code).toBe(2);
-  }, 60_000);
+  }, 120_000);
 });

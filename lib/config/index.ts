@@ -84,6 +84,8 @@ export const envSchema = z.object({
   NOTIFY_HTTP_TOKEN: z.string().optional(),
   /** Who hears of an opened circuit breaker; empty = every company's operators. */
   OPERATOR_ALERT_EMAILS: csv.optional(),
+  /** The inbound-call webhook answers empty rather than later than this (Retell waits before ringing). */
+  INBOUND_DEADLINE_MS: z.coerce.number().int().min(0).default(80),
   /** How often a worker process publishes its metrics to Redis for the ingress to serve. */
   METRICS_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).default(600_000),

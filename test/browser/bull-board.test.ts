@@ -105,7 +105,7 @@ const title = 'an operator logs in, finds the failed booking and its reason, ret
 describe('Bull Board in Chromium', () => {
   if (!hasChromium) console.warn(`test/browser: no Chromium at ${CHROMIUM} (apt-get install chromium); the browser test is skipped`);
 
-  it.skipIf(!hasChromium)(hasChromium ? title : `${title} [SKIPPED: no ${CHROMIUM}]`, { timeout: 30_000 }, async () => {
+  it.skipIf(!hasChromium)(hasChromium ? title : `${title} [SKIPPED: no ${CHROMIUM}]`, { timeout: 90_000 }, async () => {
     const base = `http://127.0.0.1:${server.port}`;
 
     // A booking that fails for good: Cal.com answers 500 to everything for the salon's key.
@@ -132,7 +132,7 @@ describe('Bull Board in Chromium', () => {
     await page.fill('input[name=token]', 'not-the-admin-token-at-all');
     const [refused] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/admin/login') && r.request().method() === 'POST'), page.click('button[type=submit]')]);
     expect(refused.status()).toBe(401);
-    await expect.poll(() => page.locator('#login-error').textContent()).toBe('Wrong token.');
+    await expect.poll(() => page.locator('#login-error').textContent(), { timeout: 15_000 }).toBe('Wrong token.');
     expect(await page.context().cookies()).toEqual([]);
 
     // The right token: a session cookie (HttpOnly, SameSite=Strict) and the board.
@@ -141,7 +141,7 @@ describe('Bull Board in Chromium', () => {
     const [cookie] = await page.context().cookies();
     expect(cookie).toMatchObject({ name: 'callbook_admin', httpOnly: true, sameSite: 'Strict', path: '/admin' });
     const nav = page.locator('#bull-board-sidebar nav');
-    for (const q of ['webhooks', 'bookings', 'sync', 'notifications', 'default']) await expect.poll(() => nav.locator(`a[title="${q}"]`).count()).toBe(1);
+    for (const q of ['webhooks', 'bookings', 'sync', 'notifications', 'default']) await expect.poll(() => nav.locator(`a[title="${q}"]`).count(), { timeout: 15_000 }).toBe(1);
 
     // The bookings queue, its Failed tab, the job and its reason.
     await nav.locator('a[title="bookings"]').click();

@@ -850,7 +850,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const failed = (await Promise.all(queues.map((q) => q.getFailedCount()))).reduce((a, b) => a + b, 0);
       if (pending === 0 && failed === 0) {
         if (++quiet >= 3) break;
-      } else quiet = 0;
+        await sleep(500);
+        continue;
+      }
+      quiet = 0;
       if (round % 10 === 9) log(`recovering: ${JSON.stringify(await countsByQueue(queues))}`);
       if (Date.now() > quiesceUntil) {
         violations.push(`no quiescence within the timeout: ${pending} jobs pending, ${failed} failed`);

@@ -42,6 +42,7 @@ export function inboundRouteDeps(ctx: AppContext, extra: Partial<InboundRouteDep
     ipAllowlist: ctx.config.WEBHOOK_IP_ALLOWLIST,
     trustProxy: ctx.config.TRUST_PROXY,
     maxBodyBytes: Math.min(ctx.config.WEBHOOK_MAX_BODY_BYTES, 64 * 1024),
+    deadlineMs: ctx.config.INBOUND_DEADLINE_MS,
     ...extra,
   };
 }
