@@ -154,4 +154,4 @@ it('a short chaos run on its own cluster: a kill -9, a master restarted, faults 
   printFigures('chaos (short) on a Redis Cluster: 60 calls', report);
   expect(report.violations).toEqual([]);
   expect(report.figures.redis_restarts).toBe(1);
-}, 120_000);
+}, 180_000);

@@ -202,9 +202,8 @@ const cacheClear = defineTool({
     }
     const company = (await optionalCompany(t, a.company))!;
     const { keys, prefixes } = await companyCacheKeys(t, company);
-    const before = await t.ctx.redis.exists(...keys.map((k) => t.ctx.ns + k));
-    await cache.invalidate(...keys);
-    let removed = before;
+    // invalidate() deletes key by key (no multi-key command: Redis Cluster-safe) and counts them.
+    let removed = await cache.invalidate(...keys);
     for (const p of prefixes) removed += await cache.invalidatePrefix(p);
     await audit(t.ctx.database.db, { companyId: company.id, actor: t.actor, action: 'cache.clear', target: `company:${company.slug}`, details: { tool: 'cache_clear', removed } });
     return ok({ company: company.slug, removed, keys, prefixes });
