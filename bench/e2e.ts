@@ -511,7 +511,7 @@ const retention = (q: QueueName) => {
   return `completed ${fmt(o.removeOnComplete)}, failed ${fmt(o.removeOnFail)}`;
 };
 
-console.log(`\nbench/e2e — ${N} calls (call_ended + call_analyzed each, ~1.9 KB signed bodies), ${INFLIGHT} in flight${RATE ? `, paced at ${RATE} calls/s` : ''}; ${COMPANIES} companies; zero-latency Cal.com simulator`);
+console.log(`\nbench/e2e — ${N} calls (call_ended 1.5 KB + call_analyzed 1.9 KB, signed), ${INFLIGHT} in flight${RATE ? `, paced at ${RATE} calls/s` : ''}; ${COMPANIES} companies; zero-latency Cal.com simulator`);
 console.log(`${machine()}\n`);
 console.log(
   table(
