@@ -20,14 +20,37 @@ function atLocalHour(day: DateTime, hour: number): DateTime {
   return day.set({ hour: whole, minute: Math.round((hour - whole) * 60), second: 0, millisecond: 0 });
 }
 
+// luxon's zone arithmetic (an Intl formatToParts per offset) was most of the simulator's CPU
+// under bench/live.ts, enough to keep it from answering in its configured latency. Slot
+// starts and rendered times are pure functions of their inputs, so they are memoised; each
+// memo is emptied when it grows past MEMO_LIMIT entries.
+const MEMO_LIMIT = 20_000;
+
+function memo<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    if (map.size >= MEMO_LIMIT) map.clear();
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
+const dayStarts = new Map<string, DateTime[]>();
+
 /** Slot starts of one local day (any DateTime inside it, in the owner's zone), by the event type's schedule. */
 export function slotStartsOnDay(et: SimEventType, day: DateTime, lengthMinutes: number): DateTime[] {
   const schedule = et.schedule ?? DEFAULT_SCHEDULE;
   const localDay = day.startOf('day');
   if (!schedule.days.includes(localDay.weekday)) return [];
   const interval = et.slotIntervalMinutes ?? et.lengthInMinutes;
-  const open = atLocalHour(localDay, schedule.startHour);
-  const close = atLocalHour(localDay, schedule.endHour);
+  const key = `${localDay.zoneName}|${localDay.toMillis()}|${schedule.startHour}|${schedule.endHour}|${lengthMinutes}|${interval}`;
+  return memo(dayStarts, key, () => startsBetween(localDay, schedule.startHour, schedule.endHour, lengthMinutes, interval));
+}
+
+function startsBetween(localDay: DateTime, startHour: number, endHour: number, lengthMinutes: number, interval: number): DateTime[] {
+  const open = atLocalHour(localDay, startHour);
+  const close = atLocalHour(localDay, endHour);
   const starts: DateTime[] = [];
   for (let t = open; t.plus({ minutes: lengthMinutes }) <= close; t = t.plus({ minutes: interval })) {
     starts.push(t);
@@ -47,15 +70,37 @@ export function earliestStart(et: SimEventType, now: Date): number {
   return now.getTime() + (et.minimumBookingNoticeMinutes ?? 0) * 60_000;
 }
 
-function busy(bookings: SimBooking[], host: string, startMs: number, endMs: number, excludeUid?: string): boolean {
-  return bookings.some(
-    (b) =>
-      (b.status === 'accepted' || b.status === 'pending') &&
-      b.uid !== excludeUid &&
-      b.hostApiKeys.includes(host) &&
-      Date.parse(b.start) < endMs &&
-      startMs < Date.parse(b.end),
-  );
+/** A booking that holds its hosts, with its times parsed once. */
+interface Occupied {
+  hostApiKeys: string[];
+  startMs: number;
+  endMs: number;
+}
+
+/** Accepted and pending bookings overlapping `[fromMs, toMs)`, other than `excludeUid`. */
+function occupiedWithin(bookings: SimBooking[], fromMs: number, toMs: number, excludeUid?: string): Occupied[] {
+  const out: Occupied[] = [];
+  for (const b of bookings) {
+    if ((b.status !== 'accepted' && b.status !== 'pending') || b.uid === excludeUid) continue;
+    const startMs = Date.parse(b.start);
+    const endMs = Date.parse(b.end);
+    if (startMs < toMs && fromMs < endMs) out.push({ hostApiKeys: b.hostApiKeys, startMs, endMs });
+  }
+  return out;
+}
+
+function busy(occupied: Occupied[], host: string, startMs: number, endMs: number): boolean {
+  return occupied.some((b) => b.hostApiKeys.includes(host) && b.startMs < endMs && startMs < b.endMs);
+}
+
+function freeHosts(state: SimState, et: SimEventType, occupied: Occupied[], startMs: number, endMs: number): AccountRecord[] | null {
+  const hosts = state.hostsOf(et);
+  const free = hosts.filter((h) => !busy(occupied, h.apiKey, startMs, endMs));
+  if (et.teamId !== undefined && et.schedulingType === 'roundRobin') {
+    const first = free[0];
+    return first ? [first] : null;
+  }
+  return free.length === hosts.length && hosts.length > 0 ? hosts : null;
 }
 
 /**
@@ -69,13 +114,7 @@ export function pickHosts(
   endMs: number,
   excludeUid?: string,
 ): AccountRecord[] | null {
-  const hosts = state.hostsOf(et);
-  const free = hosts.filter((h) => !busy(state.bookings, h.apiKey, startMs, endMs, excludeUid));
-  if (et.teamId !== undefined && et.schedulingType === 'roundRobin') {
-    const first = free[0];
-    return first ? [first] : null;
-  }
-  return free.length === hosts.length && hosts.length > 0 ? hosts : null;
+  return freeHosts(state, et, occupiedWithin(state.bookings, startMs, endMs, excludeUid), startMs, endMs);
 }
 
 export interface SlotQuery {
@@ -89,8 +128,15 @@ export interface SlotQuery {
 
 export type SlotMap = Record<string, Array<{ start: string; end?: string }>>;
 
+const rendered = new Map<string, string>();
+const dates = new Map<string, string>();
+
 function render(t: DateTime, zone: string): string {
-  return t.setZone(zone).toISO() ?? t.toUTC().toISO() ?? '';
+  return memo(rendered, `${t.toMillis()}|${zone}`, () => t.setZone(zone).toISO() ?? t.toUTC().toISO() ?? '');
+}
+
+function dateIn(t: DateTime, zone: string): string {
+  return memo(dates, `${t.toMillis()}|${zone}`, () => t.setZone(zone).toISODate() ?? '');
 }
 
 /** Free slot starts in `[from, to]`, grouped by date in `timeZone` and rendered with its offset. */
@@ -101,15 +147,19 @@ export function listSlots(state: SimState, et: SimEventType, q: SlotQuery, now: 
   const fromMs = q.from.toMillis();
   const toMs = q.to.toMillis();
   const lastDay = q.to.setZone(zone).startOf('day');
+  // Parse and filter the bookings once per query, not once per slot and host: the slot search
+  // otherwise walks every booking for every slot, which made the simulator the CPU bottleneck of
+  // bench/live.ts.
+  const occupied = occupiedWithin(state.bookings, fromMs, toMs + q.lengthMinutes * 60_000, q.excludeUid);
   for (let day = q.from.setZone(zone).startOf('day'); day <= lastDay; day = day.plus({ days: 1 })) {
     for (const start of slotStartsOnDay(et, day, q.lengthMinutes)) {
       const ms = start.toMillis();
       if (ms < fromMs || ms > toMs || ms < earliest) continue;
       const endMs = ms + q.lengthMinutes * 60_000;
-      if (!pickHosts(state, et, ms, endMs, q.excludeUid)) continue;
-      const key = start.setZone(q.timeZone).toISODate() ?? '';
+      if (!freeHosts(state, et, occupied, ms, endMs)) continue;
+      const key = dateIn(start, q.timeZone);
       const item: { start: string; end?: string } = { start: render(start, q.timeZone) };
-      if (q.range) item.end = render(start.plus({ minutes: q.lengthMinutes }), q.timeZone);
+      if (q.range) item.end = render(DateTime.fromMillis(endMs, { zone }), q.timeZone);
       (data[key] ??= []).push(item);
     }
   }
