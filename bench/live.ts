@@ -36,6 +36,7 @@ import { connectDatabase, ensureDatabase, runMigrations } from '../lib/db';
 import { createRedis } from '../lib/redis';
 import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
+import { prng } from '../test/helpers/prng';
 import { benchVars, dropBenchState, freePort, load, machine, percentile, procStats, startProcess, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
@@ -44,7 +45,17 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const LAYOUT = process.env.BENCH_LAYOUT === 'hot' ? 'hot' : 'spread';
 /** Pause of a simulated call between its requests (the caller talking); 0 = back to back. */
 const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
-const think = () => (THINK_MS > 0 ? new Promise((r) => setTimeout(r, THINK_MS)) : Promise.resolve());
+/**
+ * BENCH_JITTER=1 (default): each pause is drawn uniformly from [0.5, 1.5] × BENCH_THINK_MS and
+ * every line starts after a random pause of up to BENCH_THINK_MS, so the 50 callers drift apart
+ * as independent callers do. BENCH_JITTER=0 keeps them in lockstep: all 50 send their next
+ * request within the same millisecond, every time (a burst test).
+ */
+const JITTER = process.env.BENCH_JITTER !== '0';
+const rnd = prng(Number(process.env.BENCH_SEED ?? 7));
+const pause = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+const think = () => pause(JITTER ? THINK_MS * (0.5 + rnd()) : THINK_MS);
+const stagger = () => pause(JITTER ? THINK_MS * rnd() : 0);
 const KEY = 'cal_bench_live';
 const CEILING_KEY = 'cal_bench_live_ceiling';
 const EVENT_TYPE = 9100;
@@ -108,6 +119,7 @@ async function runCallbook(base: string): Promise<{ samples: Timed[]; seconds: n
   const t0 = performance.now();
   await Promise.all(
     prepared.map(async (calls) => {
+      await stagger();
       for (const c of calls) {
         const check = await timedPost(agent, `${base}/functions/retell/check_availability`, c.check[0], headers(c.check[1]));
         samples.push({ fn: 'check_availability', ms: check.ms });
@@ -133,6 +145,7 @@ async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: 
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CALLS }, async (_, line) => {
+      await stagger();
       for (let round = 0; round < ROUNDS; round++) {
         const slot = slotOf(line, round);
         const day = slot.startOf('day');
@@ -241,7 +254,7 @@ async function main(): Promise<number> {
     const loadAfter = load();
 
     const all = [...rows(live.samples, live.seconds).map((r) => ({ ...r, via: 'callbook ingress' })), ...rows(ceiling.samples, ceiling.seconds).map((r) => ({ ...r, via: 'simulator direct (ceiling)' }))];
-    const pace = THINK_MS > 0 ? `${THINK_MS} ms pause after each request` : 'back to back';
+    const pace = THINK_MS > 0 ? (JITTER ? `pauses of ${THINK_MS / 2}–${THINK_MS * 1.5} ms between requests, random` : `${THINK_MS} ms pause after each request, in lockstep`) : 'back to back';
     console.log(`\nbench/live — ${CALLS} concurrent calls × ${ROUNDS} rounds (check_availability, then book_appointment; ${pace}), layout ${LAYOUT}, simulator latency ${LATENCY_MS} ms, ingress DB pool ${vars.DB_POOL_SIZE ?? 10}; ${machine()}\n`);
     console.log(
       table(
