@@ -15,11 +15,14 @@
  * simulator's own time, what callbook would cost if it cost nothing.
  *
  *   npm run bench:live                        # 50 calls at once, 20 rounds: 1000 of each function
- *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=0 npm run bench:live
+ *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=1000 BENCH_JITTER=1 npm run bench:live
+ *   BENCH_THINK_MS=0 npm run bench:live       # saturation: back to back, no pause
  *   DB_POOL_SIZE=20 BENCH_PROFILE_DIR=/tmp/prof npm run bench:live   # ingress pool size; CPU profile
  *
- * BENCH_THINK_MS: a pause after each request, as a caller talks between function calls (default 0:
- * back to back, a closed loop that measures saturation: latency = 50 / throughput).
+ * BENCH_THINK_MS: the mean pause after each request, as a caller talks between function calls
+ * (default 1000 ms — a real conversation leaves several seconds between function calls, so this
+ * is about ten times a real call's rate). 0: back to back, a closed loop that measures
+ * saturation (latency = 50 / throughput), not calls.
  *
  * BENCH_LAYOUT: `spread` (default) gives each simulated line its own run of slots, so
  * concurrent callers mostly ask about different days; `hot` gives the 50 concurrent calls
@@ -44,7 +47,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const LAYOUT = process.env.BENCH_LAYOUT === 'hot' ? 'hot' : 'spread';
 /** Pause of a simulated call between its requests (the caller talking); 0 = back to back. */
-const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 0);
+const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1000);
 /**
  * BENCH_JITTER=1 (default): each pause is drawn uniformly from [0.5, 1.5] × BENCH_THINK_MS and
  * every line starts after a random pause of up to BENCH_THINK_MS, so the 50 callers drift apart
