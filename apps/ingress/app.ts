@@ -21,6 +21,7 @@ import { ApiError } from './errors';
 import { bodyLimit } from './middleware/body-limit';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
+import { except } from 'hono/combine';
 import { rateLimit } from './middleware/rate-limit';
 import { retellSignature, type RetellSignatureEnv } from './middleware/retell-signature';
 
@@ -78,7 +79,10 @@ export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
   const log = deps.logger.child({ component: 'ingress' });
   const ip = (c: Context) => clientIp(c, deps.trustProxy);
-  app.use('*', jsonCompression());
+  // Webhook answers are small acknowledgements: skipping compression there spares each one
+  // Hono's compress reading c.res.headers, which builds a full web Response (bench/ingress
+  // profiled it at ~3 % of the ingress's CPU).
+  app.use('*', except('/webhooks/*', jsonCompression()));
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {

@@ -3,11 +3,28 @@
  * version and key id so keys can be rotated later without guessing which key encrypted a value.
  * Format: `v1:<keyId>:<iv b64>:<tag b64>:<ciphertext b64>`.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** The key id of a 32-byte key: a short fingerprint, not the key. */
 export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
+// A fresh random 96-bit IV per encryption, drawn from the CSPRNG in batches: one
+// randomFillSync per 256 IVs instead of one per IV (bench/ingress profiled randomBytes at ~4 %
+// of the ingress's CPU). Every IV is still used once; createCipheriv copies it.
+const IV_BYTES = 12;
+const ivPool = Buffer.alloc(IV_BYTES * 256);
+let ivOffset = ivPool.length;
+
+function nextIv(): Buffer {
+  if (ivOffset >= ivPool.length) {
+    randomFillSync(ivPool);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
 }
 
 function parseKey(base64Key: string): Buffer {
@@ -55,7 +72,7 @@ export class Keyring {
   }
 
   encrypt(plaintext: string): string {
-    const iv = randomBytes(12);
+    const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return ['v1', this.keyId, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');

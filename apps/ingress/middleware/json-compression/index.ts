@@ -14,6 +14,8 @@ export const jsonCompression = () => {
   const fallback = compress({ threshold: THRESHOLD, contentTypeFilter: /^application\/(?:[\w.+-]+\+)?json/i });
   return createMiddleware(async (c, next) => {
     const accepts = c.req.header('accept-encoding') ?? '';
+    // Nothing to negotiate: don't let Hono's compress read c.res.headers (it builds a full Response).
+    if (!/\b(?:br|gzip|deflate)\b/i.test(accepts)) return next();
     if (!/\bbr\b/.test(accepts)) return fallback(c, next);
     await next();
     const res = c.res;
