@@ -22,6 +22,7 @@
  *
  *   npm run bench:e2e                                  # 20,000 calls; single and procfile
  *   BENCH_CALLS=2000 BENCH_MODES=single BENCH_SYSTEMS=callbook npm run bench:e2e
+ *   BENCH_CALLS=3000 BENCH_SYSTEMS=callbook BENCH_CALCOM_LATENCY_MS=200 npm run bench:e2e   # I/O-bound: scale-out
  */
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -66,6 +67,12 @@ const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'noop,callbook').split(',') as Sys
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 64);
 const RATE = Number(process.env.BENCH_RATE ?? 0);
 const COMPANIES = Number(process.env.BENCH_COMPANIES ?? 20);
+/**
+ * Delay of every simulator answer (default 0, the issue's zero-latency simulator). Real Cal.com
+ * answers in 100s of ms; with it set, bookings are bound by waiting, not CPU, and the scale-out
+ * of the procfile layout shows even on two cores.
+ */
+const CALCOM_LATENCY_MS = Number(process.env.BENCH_CALCOM_LATENCY_MS ?? 0);
 const SCALE: Record<string, number> = Object.fromEntries(
   (process.env.BENCH_SCALE ?? 'webhooks=2,bookings=2').split(',').map((kv) => {
     const [k, v] = kv.split('=');
@@ -154,6 +161,7 @@ async function seedSim(origin: string): Promise<void> {
     await post('accounts', { apiKey: calKey(c), username: `bench-${c}`, timeZone: ZONE, rateLimitPerMinute: 1_000_000_000 });
     await post('event-types', { id: 7000 + c, slug: 'haircut', title: 'Haircut', lengthInMinutes: SLOT_MINUTES, ownerApiKey: calKey(c), schedule: { days: [1, 2, 3, 4, 5, 6, 7], startHour: OPEN_HOUR, endHour: CLOSE_HOUR } });
   }
+  if (CALCOM_LATENCY_MS > 0) await post('faults', { latencyMs: CALCOM_LATENCY_MS });
 }
 
 /** Calls per Redis command since start (the Redis is ours alone). */
@@ -511,7 +519,7 @@ const retention = (q: QueueName) => {
   return `completed ${fmt(o.removeOnComplete)}, failed ${fmt(o.removeOnFail)}`;
 };
 
-console.log(`\nbench/e2e — ${N} calls (call_ended 1.5 KB + call_analyzed 1.9 KB, signed), ${INFLIGHT} in flight${RATE ? `, paced at ${RATE} calls/s` : ''}; ${COMPANIES} companies; zero-latency Cal.com simulator`);
+console.log(`\nbench/e2e — ${N} calls (call_ended 1.5 KB + call_analyzed 1.9 KB, signed), ${INFLIGHT} in flight${RATE ? `, paced at ${RATE} calls/s` : ''}; ${COMPANIES} companies; ${CALCOM_LATENCY_MS ? `Cal.com simulator answering after ${CALCOM_LATENCY_MS} ms` : 'zero-latency Cal.com simulator'}`);
 console.log(`${machine()}\n`);
 console.log(
   table(
