@@ -4,41 +4,25 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { appointments, calls } from '../drizzle/schema';
 import { executeBooking } from '../lib/booking/book';
 import { bookingDeps } from '../lib/booking/deps';
 import { BookingDeferred, BookingRejected } from '../lib/booking/errors';
-import { bookingIdempotencyKey } from '../lib/calls/idempotency';
-import { upsertCall, upsertCustomer } from '../lib/calls/record-call';
-import { lookupPhone } from '../lib/calls/resolve-phone';
-import { servicesForBranch } from '../lib/calls/match-service';
 import { cacheKeys } from '../lib/cache';
 import { jobIds, type BookingJob } from '../lib/queues';
 import { serviceBreaker } from '../lib/resilience/service-breakers';
-import { importTenants } from '../lib/tenants/import';
 import { startWorkers, type RunningWorkers } from '../workers';
-import { createTestEnv, type TestEnv } from './helpers/env';
-import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, twoCompanies } from './helpers/fixtures';
-import { SALON_KEY, startSeededSim } from './helpers/calcom';
+import { berlinWeekday, bookingJobForNewCall } from './helpers/bookings';
+import type { TestEnv } from './helpers/env';
+import { CALLER, CLINIC_NUMBER, callId } from './helpers/fixtures';
+import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
 
 let env: TestEnv;
-let sim: Awaited<ReturnType<typeof startSeededSim>>;
+let sim: SeededSim;
 let workers: RunningWorkers | undefined;
 
-beforeAll(async () => {
-  sim = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: sim.url, CALCOM_TIMEOUT_MS: '1500' });
-  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
-});
-afterAll(async () => {
-  await env.cleanup();
-  await sim.close();
-});
-beforeEach(async () => {
-  sim.sim.clearFaults();
-  await serviceBreaker('calcom', { redis: env.ctx.redis, ns: env.ctx.ns, logger: env.ctx.logger }).reset();
-});
+useSimTestEnv({ CALCOM_TIMEOUT_MS: '1500' }, (started) => ({ sim, env } = started));
 afterEach(async () => {
   await workers?.close();
   workers = undefined;
@@ -49,8 +33,7 @@ let slotSeq = 0;
 /** A distinct weekday slot (local Europe/Berlin, 9:00–16:00) for each call, in the future: no two tests collide. */
 function nextSlot(): DateTime {
   const i = slotSeq++;
-  let d = DateTime.now().setZone('Europe/Berlin').startOf('day').plus({ days: 3 });
-  while (d.weekday > 5) d = d.plus({ days: 1 });
+  let d = berlinWeekday(3, 0);
   for (let advanced = 0; advanced < Math.floor(i / 8); ) {
     d = d.plus({ days: 1 });
     if (d.weekday <= 5) advanced++;
@@ -58,23 +41,9 @@ function nextSlot(): DateTime {
   return d.set({ hour: 9 + (i % 8) });
 }
 
-async function makeJob(opts: { number?: string; service?: string; start?: DateTime; withCall?: boolean } = {}): Promise<BookingJob> {
-  const where = (await lookupPhone(db(), opts.number ?? SALON_NUMBER))!;
-  const svc = (await servicesForBranch(db(), where.companyId, where.branchId)).find((s) => s.slug === (opts.service ?? 'haircut'))!;
-  const customerId = await upsertCustomer(db(), where.companyId, CALLER, 'Anna');
-  const retellId = callId();
-  const callRowId = opts.withCall === false ? undefined : await upsertCall(db(), { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_analyzed', call: { call_id: retellId } });
-  const start = (opts.start ?? nextSlot()).toUTC().toISO()!;
-  return {
-    companyId: where.companyId,
-    branchId: where.branchId,
-    customerId,
-    serviceId: svc.id,
-    callId: callRowId,
-    start,
-    idempotencyKey: bookingIdempotencyKey({ companyId: where.companyId, callRef: retellId, eventTypeId: svc.calcomEventTypeId, startIso: start }),
-    source: 'call',
-  };
+/** A new call's booking job (default: the salon, haircut, the next free slot). */
+function makeJob(opts: { number?: string; service?: string; start?: DateTime; withCall?: boolean } = {}): Promise<BookingJob> {
+  return bookingJobForNewCall(db(), (opts.start ?? nextSlot()).toUTC().toISO()!, opts);
 }
 
 const simBookingsFor = (key: string) => sim.sim.bookings().filter((b) => b.metadata.callbook_key === key);

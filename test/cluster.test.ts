@@ -16,33 +16,29 @@ import { EventHub, type LiveEventMessage } from '../lib/events/hub';
 import { processKey, publishOnce } from '../lib/metrics/publish';
 import { bullPrefix } from '../lib/queues';
 import { isCluster, masters, scanKeys } from '../lib/redis';
-import { importTenants } from '../lib/tenants/import';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { printFigures, runChaos, startRedisCluster, type RedisClusterProc } from './chaos/harness';
-import { startSeededSim } from './helpers/calcom';
-import { createTestEnv, type TestEnv } from './helpers/env';
-import { callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
+import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
+import type { TestEnv } from './helpers/env';
+import { callId, retellEvent, signed } from './helpers/fixtures';
 
 let cluster: RedisClusterProc;
-let sim: Awaited<ReturnType<typeof startSeededSim>>;
+let sim: SeededSim;
 let env: TestEnv;
 let server: RunningServer;
 let workers: RunningWorkers;
 
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  sim = await startSeededSim();
   // REDIS_URL left out on purpose: with cluster nodes it is optional.
-  env = await createTestEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.csv, CALCOM_API_URL: sim.url, WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' });
-  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
+  ({ sim, env } = await startSimTestEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.csv, WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' }));
   server = await listen(env.ctx, 0, '127.0.0.1');
   workers = startWorkers(env.ctx, ['webhooks', 'bookings', 'notifications']);
 });
 afterAll(async () => {
   await workers?.close();
   await server?.close();
-  await env?.cleanup();
-  await sim?.close();
+  await stopSimTestEnv({ env, sim });
   await cluster?.stop();
 });
 

@@ -14,15 +14,14 @@ import { createToken } from '../lib/auth/tokens';
 import { lookupPhone, type PhoneResolution } from '../lib/calls/resolve-phone';
 import { eventsChannel, publishEvent } from '../lib/events';
 import { closeEventHubs, EventHub } from '../lib/events/hub';
-import { importTenants } from '../lib/tenants/import';
-import { createTestEnv, type TestEnv } from './helpers/env';
+import type { TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
-import { startSeededSim } from './helpers/calcom';
+import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
 
 const KREUZBERG_NUMBER = '+4930333333';
 
 let env: TestEnv;
-let sim: Awaited<ReturnType<typeof startSeededSim>>;
+let sim: SeededSim;
 let server: RunningServer;
 let base: string;
 let mitte: PhoneResolution;
@@ -31,12 +30,10 @@ let clinic: PhoneResolution;
 const tokens = { salon: '', kreuzberg: '', clinic: '' };
 
 beforeAll(async () => {
-  sim = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: sim.url, WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' });
   const tenants = twoCompanies();
   tenants.companies[0]!.branches.push({ slug: 'kreuzberg', name: 'Salon Anna Kreuzberg', timezone: 'Europe/Berlin', phoneNumbers: [KREUZBERG_NUMBER] });
+  ({ sim, env } = await startSimTestEnv({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' }, tenants));
   const db = env.ctx.database.db;
-  await importTenants({ db, cipher: env.ctx.cipher, cache: env.ctx.cache }, tenants, 'test');
   mitte = (await lookupPhone(db, SALON_NUMBER))!;
   kreuzberg = (await lookupPhone(db, KREUZBERG_NUMBER))!;
   clinic = (await lookupPhone(db, CLINIC_NUMBER))!;
@@ -49,8 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await closeEventHubs();
-  await env?.cleanup();
-  await sim?.close();
+  await stopSimTestEnv({ env, sim });
 });
 
 interface Sse {

@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { and, eq } from 'drizzle-orm';
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appointments, auditLog, calls, customers, notifications } from '../drizzle/schema';
 import { executeBooking } from '../lib/booking/book';
 import { bookingDeps } from '../lib/booking/deps';
-import { bookingIdempotencyKey } from '../lib/calls/idempotency';
 import { servicesForBranch } from '../lib/calls/match-service';
 import { upsertCall, upsertCustomer } from '../lib/calls/record-call';
 import { lookupPhone } from '../lib/calls/resolve-phone';
@@ -25,15 +23,15 @@ import { findCustomer, GdprLookupError } from '../lib/gdpr/find';
 import { bullPrefix, jobIds, type BookingJob, type DefaultJob } from '../lib/queues';
 import { createRedis } from '../lib/redis';
 import type { RetellCall } from '../lib/retell/webhook';
-import { importTenants } from '../lib/tenants/import';
 import { defaultHandler } from '../workers/default';
 import { withTimeout } from '../workers/run-job';
-import { createTestEnv, type TestEnv } from './helpers/env';
-import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
-import { startSeededSim } from './helpers/calcom';
+import { berlinWeekday, bookingJobFor } from './helpers/bookings';
+import type { TestEnv } from './helpers/env';
+import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent } from './helpers/fixtures';
+import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
 
 let env: TestEnv;
-let sim: Awaited<ReturnType<typeof startSeededSim>>;
+let sim: SeededSim;
 const exportDir = join(tmpdir(), `cbt-gdpr-${randomBytes(4).toString('hex')}`, 'nested');
 const db = () => env.ctx.database.db;
 const pool = () => env.ctx.database.pool;
@@ -53,9 +51,7 @@ let upcoming: { appointmentId: number; uid: string };
 let pastAppointment: number;
 
 beforeAll(async () => {
-  sim = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: sim.url, CALCOM_TIMEOUT_MS: '1500', GDPR_EXPORT_DIR: exportDir });
-  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
+  ({ sim, env } = await startSimTestEnv({ CALCOM_TIMEOUT_MS: '1500', GDPR_EXPORT_DIR: exportDir }));
   salon = (await lookupPhone(db(), SALON_NUMBER))!;
   clinic = (await lookupPhone(db(), CLINIC_NUMBER))!;
 
@@ -92,8 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await env?.cleanup();
-  await sim?.close();
+  await stopSimTestEnv({ env, sim });
   await rm(join(exportDir, '..'), { recursive: true, force: true });
 });
 
@@ -113,23 +108,12 @@ async function recordCall(where: Where, customerId: number, to: string, transcri
 
 /** A distinct weekday slot (Europe/Berlin, 9:00–16:00) a few days ahead. */
 function nextSlot(i: number): string {
-  let d = DateTime.now().setZone('Europe/Berlin').startOf('day').plus({ days: 4 });
-  while (d.weekday > 5) d = d.plus({ days: 1 });
-  return d.set({ hour: 9 + i }).toUTC().toISO()!;
+  return berlinWeekday(4, 9 + i).toUTC().toISO()!;
 }
 
-async function bookingJob(where: Where, customerId: number, service: string, callRowId: number | undefined, start: string): Promise<BookingJob> {
-  const svc = (await servicesForBranch(db(), where.companyId, where.branchId)).find((s) => s.slug === service)!;
-  return {
-    companyId: where.companyId,
-    branchId: where.branchId,
-    customerId,
-    serviceId: svc.id,
-    callId: callRowId,
-    start,
-    idempotencyKey: bookingIdempotencyKey({ companyId: where.companyId, callRef: callId(), eventTypeId: svc.calcomEventTypeId, startIso: start }),
-    source: 'call',
-  };
+/** A booking job of `customerId` (idempotency key from a fresh call id), linked to the calls row `callRowId` if any. */
+function bookingJob(where: Where, customerId: number, service: string, callRowId: number | undefined, start: string): Promise<BookingJob> {
+  return bookingJobFor(db(), where, { customerId, service, callId: callRowId, callRef: callId(), start });
 }
 
 async function insertAppointment(

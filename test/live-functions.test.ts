@@ -7,38 +7,28 @@
  */
 import { eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { appointments, calls } from '../drizzle/schema';
 import { serviceBreaker } from '../lib/resilience/service-breakers';
-import { importTenants } from '../lib/tenants/import';
 import { startWorkers, type RunningWorkers } from '../workers';
-import { SALON_KEY, startSeededSim } from './helpers/calcom';
-import { createTestEnv, type TestEnv } from './helpers/env';
-import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
+import { berlinWeekday } from './helpers/bookings';
+import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
+import type { TestEnv } from './helpers/env';
+import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed } from './helpers/fixtures';
 
 const BERLIN = 'Europe/Berlin';
 const OTHER_CALLER = '+4917099999999';
 
 let env: TestEnv;
-let sim: Awaited<ReturnType<typeof startSeededSim>>;
+let sim: SeededSim;
 let app: ReturnType<typeof createApp>;
 let workers: RunningWorkers | undefined;
 
-beforeAll(async () => {
-  sim = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: sim.url, CALCOM_TIMEOUT_MS: '1500', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' });
-  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
+useSimTestEnv({ CALCOM_TIMEOUT_MS: '1500', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' }, (started) => {
+  ({ sim, env } = started);
   app = createApp(ingressDeps(env.ctx));
-});
-afterAll(async () => {
-  await env.cleanup();
-  await sim.close();
-});
-beforeEach(async () => {
-  sim.sim.clearFaults();
-  await serviceBreaker('calcom', { redis: env.ctx.redis, ns: env.ctx.ns, logger: env.ctx.logger }).reset();
 });
 afterEach(async () => {
   await workers?.close();
@@ -82,9 +72,7 @@ async function fn(name: string, args: Record<string, unknown> = {}, c: Caller = 
 
 /** A weekday `n` days ahead (at least), local Berlin, at `hour`. Each test uses its own days. */
 function weekday(n: number, hour = 11, minute = 0): DateTime {
-  let d = DateTime.now().setZone(BERLIN).startOf('day').plus({ days: n });
-  while (d.weekday > 5) d = d.plus({ days: 1 });
-  return d.set({ hour, minute });
+  return berlinWeekday(n, hour, minute);
 }
 const utc = (d: DateTime) => d.toUTC().toISO()!;
 const de = (d: DateTime) => `${d.toFormat('dd.MM.yyyy')} um ${d.toFormat('HH:mm')} Uhr`;

@@ -16,11 +16,10 @@ import { InternalServerError, NotFoundError, UnprocessableEntityError, APIConnec
 import { UNMAPPED_HINT } from '../lib/sync/phone-numbers';
 import { runSync, type SyncReport } from '../lib/sync/run';
 import { AgentPromptError, updateAgentPrompt } from '../lib/sync/update-prompt';
-import { importTenants } from '../lib/tenants/import';
 import { SYNC_SCHEDULER_ID, scheduleSync, syncHandler } from '../workers/sync';
 import { createRetellSim, type RetellSim } from '../sim/retell';
-import { startSeededSim } from './helpers/calcom';
-import { createTestEnv, type TestEnv } from './helpers/env';
+import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
+import type { TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, SALON_NUMBER, twoCompanies } from './helpers/fixtures';
 
 const PUBLIC_URL = 'https://callbook.example.com';
@@ -32,7 +31,7 @@ const UNMAPPED_GLOBAL = '+4930999999';
 const UNMAPPED_CLINIC = '+4940333333';
 
 let env: TestEnv;
-let calcom: Awaited<ReturnType<typeof startSeededSim>>;
+let calcom: SeededSim;
 let retellUrl: string;
 let retellServer: Server;
 let globalSim: RetellSim;
@@ -124,12 +123,10 @@ async function startRetellAccounts(): Promise<void> {
 
 beforeAll(async () => {
   await startRetellAccounts();
-  calcom = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: calcom.url, RETELL_API_URL: retellUrl, PUBLIC_URL, RETELL_API_KEY: GLOBAL_KEY });
   const tenants = twoCompanies();
   tenants.companies[0]!.branches[0]!.phoneNumbers.push(SALON_NUMBER_2);
   tenants.companies[1]!.retellApiKey = CLINIC_RETELL_KEY;
-  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, tenants, 'test');
+  ({ sim: calcom, env } = await startSimTestEnv({ RETELL_API_URL: retellUrl, PUBLIC_URL, RETELL_API_KEY: GLOBAL_KEY }, tenants));
   const rows = await env.ctx.database.db.select({ id: companies.id, slug: companies.slug }).from(companies);
   salonId = rows.find((r) => r.slug === 'salon-anna')!.id;
   clinicId = rows.find((r) => r.slug === 'clinic-nord')!.id;
@@ -138,8 +135,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await env?.cleanup();
-  await calcom?.close();
+  await stopSimTestEnv({ env, sim: calcom });
   await new Promise<void>((resolve) => {
     retellServer.close(() => resolve());
     retellServer.closeAllConnections();

@@ -9,21 +9,15 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
-import { DateTime } from 'luxon';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type RunningServer } from '../../apps/ingress/server';
 import { appointments } from '../../drizzle/schema';
-import { bookingIdempotencyKey } from '../../lib/calls/idempotency';
-import { servicesForBranch } from '../../lib/calls/match-service';
-import { upsertCall, upsertCustomer } from '../../lib/calls/record-call';
-import { lookupPhone } from '../../lib/calls/resolve-phone';
-import { jobIds, type BookingJob } from '../../lib/queues';
-import { importTenants } from '../../lib/tenants/import';
+import { jobIds } from '../../lib/queues';
 import { startWorkers, type RunningWorkers } from '../../workers';
-import { SALON_KEY, startSeededSim } from '../helpers/calcom';
-import { createTestEnv, type TestEnv } from '../helpers/env';
-import { CALLER, SALON_NUMBER, callId, twoCompanies } from '../helpers/fixtures';
+import { berlinWeekday, bookingJobForNewCall } from '../helpers/bookings';
+import { SALON_KEY, startSimTestEnv, stopSimTestEnv, type SeededSim } from '../helpers/calcom';
+import type { TestEnv } from '../helpers/env';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -31,16 +25,14 @@ const SCREENSHOT = 'test-artifacts/bull-board.png';
 const DOCS_SCREENSHOT = 'docs/bull-board.png';
 
 let env: TestEnv;
-let sim: Awaited<ReturnType<typeof startSeededSim>>;
+let sim: SeededSim;
 let server: RunningServer;
 let workers: RunningWorkers;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  sim = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: sim.url, CALCOM_TIMEOUT_MS: '1500' });
-  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
+  ({ sim, env } = await startSimTestEnv({ CALCOM_TIMEOUT_MS: '1500' }));
   server = await listen(env.ctx, 0, '127.0.0.1');
   workers = startWorkers(env.ctx, ['bookings']);
   browser = await chromium.launch({
@@ -54,31 +46,12 @@ afterAll(async () => {
   await browser?.close();
   await workers?.close();
   await server?.close();
-  await env?.cleanup();
-  await sim?.close();
+  await stopSimTestEnv({ env, sim });
 });
 
 /** A booking request for Salon Anna, haircut, next weekday 10:00 Berlin time. */
-async function bookingJob(): Promise<BookingJob> {
-  const db = env.ctx.database.db;
-  const where = (await lookupPhone(db, SALON_NUMBER))!;
-  const svc = (await servicesForBranch(db, where.companyId, where.branchId)).find((s) => s.slug === 'haircut')!;
-  const customerId = await upsertCustomer(db, where.companyId, CALLER, 'Anna');
-  const retellId = callId();
-  const callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_analyzed', call: { call_id: retellId } });
-  let day = DateTime.now().setZone('Europe/Berlin').startOf('day').plus({ days: 2 });
-  while (day.weekday > 5) day = day.plus({ days: 1 });
-  const start = day.set({ hour: 10 }).toUTC().toISO()!;
-  return {
-    companyId: where.companyId,
-    branchId: where.branchId,
-    customerId,
-    serviceId: svc.id,
-    callId: callRowId,
-    start,
-    idempotencyKey: bookingIdempotencyKey({ companyId: where.companyId, callRef: retellId, eventTypeId: svc.calcomEventTypeId, startIso: start }),
-    source: 'call',
-  };
+function bookingJob() {
+  return bookingJobForNewCall(env.ctx.database.db, berlinWeekday(2, 10).toUTC().toISO()!);
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {

@@ -9,6 +9,9 @@ import { createContext, type AppContext } from '../../lib/context';
 import { connectDatabase, ensureDatabase, runMigrations } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
 import { createRedis, deleteKeys, redisTarget, scanKeys } from '../../lib/redis';
+import type { TenantsFile } from '../../lib/tenants/file-schema';
+import { importTenants } from '../../lib/tenants/import';
+import { twoCompanies } from './fixtures';
 
 export const MYSQL_ROOT = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,6 +65,11 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       await dropTestState(config);
     },
   };
+}
+
+/** Imports `tenants` (default: the twoCompanies() tenants) into the env's database and cache. */
+export function importTestTenants(env: TestEnv, tenants: TenantsFile = twoCompanies()): ReturnType<typeof importTenants> {
+  return importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, tenants, 'test');
 }
 
 /**
