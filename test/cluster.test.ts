@@ -17,7 +17,7 @@ import { processKey, publishOnce } from '../lib/metrics/publish';
 import { bullPrefix } from '../lib/queues';
 import { isCluster, masters, scanKeys } from '../lib/redis';
 import { startWorkers, type RunningWorkers } from '../workers';
-import { printFigures, runChaos, startRedisCluster, type RedisClusterProc } from './chaos/harness';
+import { printFigures, runShortChaos, startRedisCluster, type RedisClusterProc } from './chaos/harness';
 import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
 import type { TestEnv } from './helpers/env';
 import { callId, retellEvent, signed } from './helpers/fixtures';
@@ -132,21 +132,7 @@ describe('on a 3-master Redis Cluster', () => {
 });
 
 it('a short chaos run on its own cluster: a kill -9, a master restarted, faults — one booking per call that asked', async () => {
-  const report = await runChaos({
-    calls: 60,
-    cluster: true,
-    concurrency: 12,
-    minDurationMs: 5_000,
-    killEveryMs: [1_500, 2_000],
-    maxKills: 1,
-    redisRestartAt: 0.5,
-    faults: { errorRatio: 0.1, hangRatio: 0.02, dropAfterOkRatio: 0.02 },
-    burstEveryMs: 2_000,
-    burst429: 10,
-    quiesceTimeoutMs: 40_000,
-    backlogTimeoutMs: 30_000,
-    log: process.env.CHAOS_VERBOSE ? undefined : () => {},
-  });
+  const report = await runShortChaos({ calls: 60, cluster: true, concurrency: 12, minDurationMs: 5_000, redisRestartAt: 0.5, burstEveryMs: 2_000 });
   printFigures('chaos (short) on a Redis Cluster: 60 calls', report);
   expect(report.violations).toEqual([]);
   expect(report.figures.redis_restarts).toBe(1);

@@ -1002,6 +1002,13 @@ async function verify(o: { env: TestEnv; sim: SimProc; plan: Plan; violations: s
   }
 }
 
+/** runChaos with what the short runs in `npm test` share: one kill -9, the usual Cal.com faults, 429 bursts of 10, short timeouts, quiet unless CHAOS_VERBOSE. */
+export function runShortChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const faults = { errorRatio: 0.1, hangRatio: 0.02, dropAfterOkRatio: 0.02 };
+  const log = process.env.CHAOS_VERBOSE ? undefined : () => {};
+  return runChaos({ killEveryMs: [1_500, 2_000], maxKills: 1, faults, burst429: 10, quiesceTimeoutMs: 40_000, backlogTimeoutMs: 30_000, log, ...opts });
+}
+
 export function printFigures(title: string, r: ChaosReport): void {
   const width = Math.max(...Object.keys(r.figures).map((k) => k.length));
   console.log(`\n${title}\n${Object.entries(r.figures).map(([k, val]) => `  ${k.padEnd(width)}  ${val}`).join('\n')}\n  violations${' '.repeat(Math.max(0, width - 10))}  ${r.violations.length}`);
