@@ -34,6 +34,7 @@ import { serviceBreaker } from '../../lib/resilience/service-breakers';
 import { importTenants } from '../../lib/tenants/import';
 import { tenantsFileSchema, type TenantsFile } from '../../lib/tenants/file-schema';
 import { createTestEnv, type TestEnv } from '../helpers/env';
+import { retellEvent } from '../helpers/fixtures';
 import { prng, shuffle } from '../helpers/prng';
 
 export { prng, shuffle };
@@ -437,24 +438,19 @@ function callBody(event: (typeof EVENTS)[number], call: PlannedCall, caller: str
   const vars = call.asks
     ? { booking_confirmed: 'ja', appointment_datetime: call.asks, service: 'Haarschnitt', customer_name: `Caller ${caller.slice(-4)}` }
     : { booking_confirmed: 'nein' };
-  const payload: Record<string, unknown> = {
-    call_id: call.callId,
-    agent_id: 'agent_chaos',
-    call_type: 'phone_call',
-    call_status: event === 'call_started' ? 'ongoing' : 'ended',
-    direction: 'inbound',
-    from_number: caller,
-    to_number: call.company.number,
-    start_timestamp: Date.now() - 120_000,
-  };
-  if (event !== 'call_started') {
-    Object.assign(payload, { end_timestamp: Date.now(), duration_ms: 120_000, transcript: 'Agent: Hallo!\nUser: Einen Haarschnitt bitte.', disconnection_reason: 'user_hangup' });
-    if (event === 'call_analyzed' || detailsInEnded) payload.collected_dynamic_variables = vars;
-  }
-  if (event === 'call_analyzed') {
-    payload.call_analysis = { call_summary: 'Caller asked for a haircut.', user_sentiment: 'Positive', call_successful: true, custom_analysis_data: vars };
-  }
-  return JSON.stringify({ event, call: payload });
+  const withVars = event === 'call_analyzed' || (event === 'call_ended' && detailsInEnded);
+  return JSON.stringify(
+    retellEvent(event, {
+      callId: call.callId,
+      agentId: 'agent_chaos',
+      from: caller,
+      to: call.company.number,
+      transcript: 'Agent: Hallo!\nUser: Einen Haarschnitt bitte.',
+      summary: 'Caller asked for a haircut.',
+      vars: withVars ? vars : undefined,
+      analysis: vars,
+    }),
+  );
 }
 
 export interface Plan {

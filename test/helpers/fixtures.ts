@@ -48,12 +48,16 @@ export interface CallOpts {
   analysis?: Record<string, unknown>;
   sentiment?: string;
   transcript?: string;
+  /** Default 'agent_test'. */
+  agentId?: string;
+  /** call_analysis.call_summary; default 'Caller booked a haircut.' */
+  summary?: string;
 }
 
 export function retellEvent(event: string, o: CallOpts): Record<string, unknown> {
   const call: Record<string, unknown> = {
     call_id: o.callId,
-    agent_id: 'agent_test',
+    agent_id: o.agentId ?? 'agent_test',
     call_type: 'phone_call',
     call_status: event === 'call_started' ? 'ongoing' : 'ended',
     direction: 'inbound',
@@ -70,7 +74,7 @@ export function retellEvent(event: string, o: CallOpts): Record<string, unknown>
   if (o.vars) call.collected_dynamic_variables = o.vars;
   if (event === 'call_analyzed') {
     call.call_analysis = {
-      call_summary: 'Caller booked a haircut.',
+      call_summary: o.summary ?? 'Caller booked a haircut.',
       user_sentiment: o.sentiment ?? 'Positive',
       call_successful: true,
       ...(o.analysis ? { custom_analysis_data: o.analysis } : {}),
