@@ -247,8 +247,16 @@ describe('authentication', () => {
     await expectUnauthorized(connect(`${ADMIN}x`));
 
     const doomed = await createToken(ctx.database.db, { companyId: ids.salon, name: 'doomed' });
+    const usedAt = async () => (await ctx.database.db.select({ at: apiTokens.lastUsedAt }).from(apiTokens).where(eq(apiTokens.id, doomed.id)))[0]!.at;
+    expect(await usedAt()).toBeNull();
+    const before = Date.now();
     const c = await connect(doomed.token);
     await call(c, 'breaker_status');
+    // Recorded on use, at most once a minute: later requests of this minute leave it alone.
+    const first = await usedAt();
+    expect(first!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    await call(c, 'breaker_status');
+    expect((await usedAt())!.getTime()).toBe(first!.getTime());
     await revokeToken({ db: ctx.database.db, cache: ctx.cache }, doomed.id);
     await expectUnauthorized(connect(doomed.token));
     await expectUnauthorized(c.callTool({ name: 'breaker_status', arguments: {} }));
@@ -580,7 +588,7 @@ describe('callbook tokens (CLI)', () => {
     expect((await call<{ calls: Array<{ callId: string }> }>(c, 'calls_search')).calls.map((x) => x.callId)).toEqual(['call_nord_1']);
 
     const list = (await cli('tokens', 'list')) as Array<{ id: number; branch: string | null; revokedAt: string | null }>;
-    expect(list).toContainEqual(expect.objectContaining({ id: created.id, company: 'salon-anna', branch: 'nord', name: 'front desk', revokedAt: null }));
+    expect(list).toContainEqual(expect.objectContaining({ id: created.id, company: 'salon-anna', branch: 'nord', name: 'front desk', lastUsedAt: expect.any(String), revokedAt: null }));
     expect(JSON.stringify(list)).not.toContain('cbk_');
 
     expect(await cli('tokens', 'revoke', String(created.id))).toEqual({ id: created.id, revoked: true });

@@ -37,13 +37,26 @@ export async function authenticate(deps: AuthDeps, token: string | undefined | n
   if (deps.adminToken && safeEqual(token, deps.adminToken)) return { kind: 'admin' };
   if (!token.startsWith(TOKEN_PREFIX)) return null;
   const hash = hashToken(token);
-  return deps.cache.getOrLoad<Principal | null>(cacheKey(hash), CACHE_TTL_MS, async () => {
+  const principal = await deps.cache.getOrLoad<Principal | null>(cacheKey(hash), CACHE_TTL_MS, async () => {
     const [row] = await deps.db
       .select()
       .from(apiTokens)
       .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)));
     return row ? { kind: 'scoped', tokenId: row.id, companyId: row.companyId, branchId: row.branchId, name: row.name } : null;
   });
+  if (principal?.kind === 'scoped') await noteUse(deps.db, principal.tokenId);
+  return principal;
+}
+
+/** `last_used_at` is written at most once a minute per token and process: a minute is precision enough. */
+const USE_RESOLUTION_MS = 60_000;
+const lastNoted = new Map<number, number>();
+
+async function noteUse(db: Db, tokenId: number): Promise<void> {
+  const now = Date.now();
+  if (now - (lastNoted.get(tokenId) ?? 0) < USE_RESOLUTION_MS) return;
+  lastNoted.set(tokenId, now);
+  await db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, tokenId));
 }
 
 /** Does the principal see this company (and, when given, this branch)? */
@@ -74,7 +87,15 @@ export async function revokeToken(deps: Pick<AuthDeps, 'db' | 'cache'>, id: numb
 
 export async function listTokens(db: Db) {
   return db
-    .select({ id: apiTokens.id, company: companies.slug, branchId: apiTokens.branchId, name: apiTokens.name, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .select({
+      id: apiTokens.id,
+      company: companies.slug,
+      branchId: apiTokens.branchId,
+      name: apiTokens.name,
+      createdAt: apiTokens.createdAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      revokedAt: apiTokens.revokedAt,
+    })
     .from(apiTokens)
     .innerJoin(companies, eq(companies.id, apiTokens.companyId));
 }

@@ -42,7 +42,7 @@ export function registerTokens(program: Command, run: Run): void {
 
   tokens
     .command('list')
-    .description('every token: id, company, branch, name, created, revoked (never the token itself)')
+    .description('every token: id, company, branch, name, created, last used, revoked (never the token itself)')
     .option('--company <slug>', 'only this company')
     .action((o: { company?: string }) =>
       run(async (ctx, json) => {
@@ -58,12 +58,13 @@ export function registerTokens(program: Command, run: Run): void {
             branch: r.branchId === null ? null : (branchSlugs.get(r.branchId) ?? `#${r.branchId}`),
             name: r.name,
             createdAt: r.createdAt.toISOString(),
+            lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
             revokedAt: r.revokedAt?.toISOString() ?? null,
           }));
         print(json, rows, () =>
           rows.length
             ? rows
-                .map((r) => `#${r.id} ${r.branch ? `${r.company}/${r.branch}` : r.company} "${r.name}" created ${r.createdAt}${r.revokedAt ? `, revoked ${r.revokedAt}` : ', active'}`)
+                .map((r) => `#${r.id} ${r.branch ? `${r.company}/${r.branch}` : r.company} "${r.name}" created ${r.createdAt}, ${r.lastUsedAt ? `last used ${r.lastUsedAt}` : 'never used'}${r.revokedAt ? `, revoked ${r.revokedAt}` : ', active'}`)
                 .join('\n')
             : 'no tokens',
         );
