@@ -3,12 +3,13 @@
  * HTTP against real MariaDB and Redis, the Cal.com simulator and the Retell simulator: every tool
  * for the admin, and what company and branch tokens may and may not see; the tokens CLI in-process.
  */
+import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Command } from 'commander';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, like } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerTokens } from '../apps/cli/commands/tokens';
@@ -16,7 +17,7 @@ import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { mountMcp } from '../apps/ingress/routes/mcp';
 import { listen, type RunningServer } from '../apps/ingress/server';
-import { apiTokens, auditLog, branches, companies, phoneNumbers } from '../drizzle/schema';
+import { apiTokens, auditLog, branches, calls, companies, phoneNumbers } from '../drizzle/schema';
 import { createToken, revokeToken } from '../lib/auth/tokens';
 import { upsertCall, upsertCustomer } from '../lib/calls/record-call';
 import type { AppContext } from '../lib/context';
@@ -113,13 +114,15 @@ beforeAll(async () => {
   seedRetellDemo(sim);
   retell = await startRetellSim(sim, 0);
   calcom = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: calcom.url, RETELL_API_URL: retell.url, RETELL_API_KEY: DEMO.apiKey, PUBLIC_URL });
+  env = await createTestEnv({ CALCOM_API_URL: calcom.url, RETELL_API_URL: retell.url, RETELL_API_KEY: DEMO.apiKey, PUBLIC_URL, BLIND_INDEX_KEY: randomBytes(32).toString('base64') });
   ctx = env.ctx;
   const tenants = twoCompanies();
   const salon = tenants.companies[0]!;
   salon.branches[0]!.phoneNumbers.push(DEMO.phoneNumber);
   salon.branches.push({ ...salon.branches[0]!, slug: 'nord', name: 'Salon Anna Nord', phoneNumbers: [NORD_NUMBER, DEMO.legacyPhoneNumber] });
   tenants.companies[1]!.retellApiKey = CLINIC_RETELL_KEY;
+  // The clinic stores its calls' numbers and summaries encrypted (lib/pii): searches must read them too.
+  tenants.companies[1]!.piiEncryption = true;
   await importTenants({ db: ctx.database.db, cipher: ctx.cipher, cache: ctx.cache }, tenants, 'test');
   const db = ctx.database.db;
   for (const c of await db.select().from(companies)) ids[c.slug === 'salon-anna' ? 'salon' : 'clinic'] = c.id;
@@ -294,6 +297,31 @@ describe('invalid input', () => {
 });
 
 describe('calls', () => {
+  it('searching encrypted calls reads at most 2,000 candidates and says so', async () => {
+    const db = ctx.database.db;
+    const sealedCall = (i: number, summary: string) => ({
+      retellCallId: `call_bulk_${i}`,
+      companyId: ids.clinic,
+      branchId: ids.hh,
+      status: 'analyzed',
+      startedAt: new Date(Date.parse('2024-06-01T00:00:00Z') + i * 60_000),
+      summary: ctx.cipher.encrypt(summary),
+    });
+    // The oldest holds the words; 2,100 newer ones do not.
+    await db.insert(calls).values([sealedCall(0, 'the needle'), ...Array.from({ length: 2100 }, (_, i) => sealedCall(i + 1, 'hay'))]);
+    try {
+      const admin = await connect(ADMIN);
+      const capped = await call<{ count: number; truncated?: string }>(admin, 'calls_search', { company: 'clinic-nord', text: 'needle' });
+      expect(capped.count).toBe(0);
+      expect(capped.truncated).toMatch(/^searched the newest 2000 candidate calls .*narrow the search/);
+      const narrowed = await call<{ calls: Array<{ callId: string }>; truncated?: string }>(admin, 'calls_search', { company: 'clinic-nord', text: 'needle', to: '2024-06-01' });
+      expect(narrowed.calls.map((c) => c.callId)).toEqual(['call_bulk_0']);
+      expect(narrowed.truncated).toBeUndefined();
+    } finally {
+      await db.delete(calls).where(like(calls.retellCallId, 'call_bulk_%'));
+    }
+  });
+
   it('admin: search by phone, text, dates, status; get with transcript; both audited', async () => {
     const admin = await connect(ADMIN);
     const byPhone = await call<{ calls: Array<{ callId: string }> }>(admin, 'calls_search', { phone: SALON_CALLER });
@@ -305,6 +333,16 @@ describe('calls', () => {
     const recent = await call<{ calls: Array<{ callId: string }> }>(admin, 'calls_search', { company: 'salon-anna', from: DateTime.now().minus({ days: 1 }).toISO()!, status: 'analyzed' });
     expect(recent.calls.map((c) => c.callId)).toEqual(['call_nord_1', 'call_salon_1']);
     expect((await call<{ count: number }>(admin, 'calls_search', { text: '100%_' })).count).toBe(0);
+
+    // The clinic's call is stored sealed; text, caller and dialled number still find it.
+    const [sealed] = await ctx.database.db.select().from(calls).where(eq(calls.retellCallId, 'call_clinic_1'));
+    expect([sealed!.summary, sealed!.toNumber, sealed!.fromNumber].every((v) => v!.startsWith('v1:'))).toBe(true);
+    const ids_ = async (args: Record<string, unknown>) => (await call<{ calls: Array<{ callId: string }> }>(admin, 'calls_search', args)).calls.map((c) => c.callId);
+    expect(await ids_({ text: 'check-up' })).toEqual(['call_clinic_1']);
+    expect(await ids_({ text: 'no such words' })).toEqual([]);
+    expect(await ids_({ phone: CLINIC_CALLER })).toEqual(['call_clinic_1']);
+    expect(await ids_({ phone: CLINIC_NUMBER })).toEqual(['call_clinic_1']);
+    expect(await ids_({ phone: SALON_NUMBER })).toEqual(['call_salon_1', 'call_salon_old']);
 
     const got = await call<{ call: { transcript: string; company: string; branch: string }; customer: { phone: string } }>(admin, 'calls_get', { callId: 'call_clinic_1' });
     expect(got.call).toMatchObject({ transcript: 'User: I need a check-up.', company: 'clinic-nord', branch: 'hh' });

@@ -3,9 +3,10 @@
  * branch). Both read personal data (numbers, summaries, transcripts) and write an audit row.
  */
 import { and, desc, eq, gte, inArray, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import { isCiphertext } from '../crypto';
 import { open, openJson, phoneIndexCandidates } from '../pii';
 import { z } from 'zod';
-import { appointments, branches, calls, companies, customers } from '../../drizzle/schema';
+import { appointments, branches, calls, companies, customers, phoneNumbers } from '../../drizzle/schema';
 import { audit } from '../audit';
 import { invalidParams, notFound } from './errors';
 import { optionalCompany, resolveBranch, tokenBranchId, tokenCompanyId } from './scope';
@@ -30,6 +31,18 @@ function bound(s: string, end: boolean): Date {
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 const callTime = sql`COALESCE(${calls.startedAt}, ${calls.createdAt})`;
+
+type CallRow = typeof calls.$inferSelect;
+
+/**
+ * Summaries and numbers of companies that encrypt PII (lib/pii) are ciphertexts SQL cannot
+ * search. Such rows are fetched as candidates (every other filter applied in SQL), newest first,
+ * and checked here after decryption — at most SEALED_SCAN_LIMIT of them per search; the answer
+ * says when that cap cut a search short.
+ */
+const SEALED = 'v1:%';
+const SCAN_PAGE = 250;
+const SEALED_SCAN_LIMIT = 2_000;
 
 const callsSearch = defineTool({
   name: 'calls_search',
@@ -59,28 +72,59 @@ const callsSearch = defineTool({
     if (company) conds.push(eq(calls.companyId, company.id));
     const branchId = branch?.id ?? tokenBranchId(t);
     if (branchId !== null) conds.push(eq(calls.branchId, branchId));
+    const checks: Array<(c: CallRow) => boolean> = [];
     if (a.phone) {
       // The caller through the blind index (works when numbers are stored encrypted, lib/pii);
-      // plaintext rows (companies without PII encryption) also by either number.
+      // plaintext rows (companies without PII encryption) also by either number; sealed rows of
+      // the company that owns a dialled number are candidates, read after decryption.
       const phone = a.phone;
       const scope = company ? [company.id] : tokenCompanyId(t) !== null ? [tokenCompanyId(t)!] : (await db.select({ id: companies.id }).from(companies)).map((r) => r.id);
-      const byIndex = scope.map((id) => and(eq(calls.companyId, id), inArray(calls.callerIndex, phoneIndexCandidates(id, phone)))!);
-      conds.push(or(eq(calls.fromNumber, phone), eq(calls.toNumber, phone), ...byIndex)!);
+      const indexes = new Map(scope.map((id) => [id, phoneIndexCandidates(id, phone)]));
+      const byIndex = scope.map((id) => and(eq(calls.companyId, id), inArray(calls.callerIndex, indexes.get(id)!))!);
+      const [owner] = await db.select({ companyId: phoneNumbers.companyId }).from(phoneNumbers).where(eq(phoneNumbers.e164, phone));
+      const sealedOfOwner = owner && scope.includes(owner.companyId) ? [and(eq(calls.companyId, owner.companyId), or(like(calls.toNumber, SEALED), like(calls.fromNumber, SEALED)))!] : [];
+      conds.push(or(eq(calls.fromNumber, phone), eq(calls.toNumber, phone), ...byIndex, ...sealedOfOwner)!);
+      checks.push((c) => indexes.get(c.companyId)?.includes(c.callerIndex ?? '') || open(c.fromNumber) === phone || open(c.toNumber) === phone);
     }
     if (a.from) conds.push(gte(callTime, bound(a.from, false)));
     if (a.to) conds.push(lt(callTime, bound(a.to, true)));
     if (a.status) conds.push(eq(calls.status, a.status));
-    if (a.text) conds.push(like(calls.summary, `%${likeEscape(a.text)}%`));
+    if (a.text) {
+      // SQL's LIKE (case- and accent-insensitive) reads plaintext summaries; sealed ones are read here.
+      const words = a.text.toLowerCase();
+      conds.push(or(like(calls.summary, `%${likeEscape(a.text)}%`), like(calls.summary, SEALED))!);
+      checks.push((c) => !c.summary || !isCiphertext(c.summary) || open(c.summary).toLowerCase().includes(words));
+    }
     if (a.bookingDecision) conds.push(eq(calls.bookingDecision, a.bookingDecision));
-    const rows = await db
-      .select({ c: calls, company: companies.slug, branch: branches.slug, customerName: customers.name })
-      .from(calls)
-      .innerJoin(companies, eq(companies.id, calls.companyId))
-      .innerJoin(branches, and(eq(branches.id, calls.branchId), eq(branches.companyId, calls.companyId)))
-      .leftJoin(customers, and(eq(customers.id, calls.customerId), eq(customers.companyId, calls.companyId)))
-      .where(and(...conds))
-      .orderBy(desc(callTime), desc(calls.id))
-      .limit(a.limit);
+    const query = (limit: number, offset: number) =>
+      db
+        .select({ c: calls, company: companies.slug, branch: branches.slug, customerName: customers.name })
+        .from(calls)
+        .innerJoin(companies, eq(companies.id, calls.companyId))
+        .innerJoin(branches, and(eq(branches.id, calls.branchId), eq(branches.companyId, calls.companyId)))
+        .leftJoin(customers, and(eq(customers.id, calls.customerId), eq(customers.companyId, calls.companyId)))
+        .where(and(...conds))
+        .orderBy(desc(callTime), desc(calls.id))
+        .limit(limit)
+        .offset(offset);
+    type Found = Awaited<ReturnType<typeof query>>[number];
+    const rows: Found[] = [];
+    let scanned = 0;
+    let truncated = false;
+    if (checks.length === 0) rows.push(...(await query(a.limit, 0)));
+    else {
+      // Candidates newest first, a page at a time, until enough match or the scan cap is reached.
+      for (;;) {
+        const page = await query(SCAN_PAGE, scanned);
+        scanned += page.length;
+        for (const r of page) if (rows.length < a.limit && checks.every((check) => check(r.c))) rows.push(r);
+        if (rows.length >= a.limit || page.length < SCAN_PAGE) break;
+        if (scanned >= SEALED_SCAN_LIMIT) {
+          truncated = true;
+          break;
+        }
+      }
+    }
     const filters = { phone: a.phone ? 'given' : undefined, from: a.from, to: a.to, status: a.status, text: a.text ? 'given' : undefined, branch: branch?.slug };
     await audit(db, {
       companyId: company?.id ?? tokenCompanyId(t),
@@ -91,6 +135,9 @@ const callsSearch = defineTool({
     });
     return ok({
       count: rows.length,
+      ...(truncated
+        ? { truncated: `searched the newest ${scanned} candidate calls (encrypted summaries and numbers are read one by one); narrow the search with dates, a company or a branch to reach older ones` }
+        : {}),
       calls: rows.map(({ c, company: co, branch: br, customerName }) => ({
         callId: c.retellCallId,
         company: co,
