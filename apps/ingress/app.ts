@@ -6,6 +6,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
+import { except } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,7 +22,6 @@ import { ApiError } from './errors';
 import { bodyLimit } from './middleware/body-limit';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
-import { except } from 'hono/combine';
 import { rateLimit } from './middleware/rate-limit';
 import { retellSignature, type RetellSignatureEnv } from './middleware/retell-signature';
 
