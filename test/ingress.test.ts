@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../apps/ingress/app';
@@ -158,5 +159,23 @@ describe('health', () => {
   });
   it('retell-sdk signatures are what the SDK says they are', async () => {
     expect(await Retell.verify('{}', 'k', await Retell.sign('{}', 'k'))).toBe(true);
+  });
+});
+
+describe('compression', () => {
+  it('compresses large JSON answers when accepted, never webhook acknowledgements', async () => {
+    const big = { items: Array.from({ length: 200 }, (_, i) => ({ i, text: 'free slot at 11:30' })) };
+    const withRoutes = createApp({
+      ...ingressDeps(env.ctx),
+      routes: [(a) => a.get('/big', (c) => c.json(big)), (a) => a.get('/webhooks/big', (c) => c.json(big))],
+    });
+    const gz = await withRoutes.request('/big', { headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(JSON.parse(gunzipSync(Buffer.from(await gz.arrayBuffer())).toString())).toEqual(big);
+    expect((await withRoutes.request('/big', { headers: { 'accept-encoding': 'br' } })).headers.get('content-encoding')).toBe('br');
+    expect((await withRoutes.request('/big')).headers.get('content-encoding')).toBeNull();
+    const hook = await withRoutes.request('/webhooks/big', { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(hook.headers.get('content-encoding')).toBeNull();
+    expect(await hook.json()).toEqual(big);
   });
 });
