@@ -6,9 +6,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'bullmq';
-import { loadConfig, type Config } from '../lib/config';
+import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
-import { bullPrefix, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
+import { bullPrefix, concurrencyOf, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
 import { startMetricsPublisher } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
@@ -16,14 +16,6 @@ import { HANDLERS } from './handlers';
 import { scheduleHousekeeping } from './default';
 import { scheduleSync } from './sync';
 import { withTimeout } from './run-job';
-
-const CONCURRENCY_KEY: Record<QueueName, keyof Config> = {
-  webhooks: 'CONCURRENCY_WEBHOOKS',
-  bookings: 'CONCURRENCY_BOOKINGS',
-  sync: 'CONCURRENCY_SYNC',
-  notifications: 'CONCURRENCY_NOTIFICATIONS',
-  default: 'CONCURRENCY_DEFAULT',
-};
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -45,7 +37,7 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
     const worker = new Worker(name, handler, {
       connection,
       prefix: bullPrefix(ctx.config.REDIS_PREFIX),
-      concurrency: ctx.config[CONCURRENCY_KEY[name]] as number,
+      concurrency: concurrencyOf(ctx.config, name),
       // A killed worker's jobs return to the queue after the lock lapses and the next stalled check.
       lockDuration: ctx.config.WORKER_LOCK_MS,
       stalledInterval: ctx.config.WORKER_LOCK_MS,

@@ -15,18 +15,10 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
-import { loadConfig, type Config } from '../../lib/config';
-import { bullPrefix, createQueues, isQueueName, jobIds, QUEUE_NAMES, type BookingJob, type NotificationJob, type QueueName, type WebhookJob } from '../../lib/queues';
+import { loadConfig } from '../../lib/config';
+import { bullPrefix, concurrencyOf, createQueues, isQueueName, jobIds, QUEUE_NAMES, type BookingJob, type NotificationJob, type QueueName, type WebhookJob } from '../../lib/queues';
 import { createRedis, keyNamespace } from '../../lib/redis';
 import { withTimeout, type JobHandler } from '../../workers/run-job';
-
-const CONCURRENCY_KEY: Record<QueueName, keyof Config> = {
-  webhooks: 'CONCURRENCY_WEBHOOKS',
-  bookings: 'CONCURRENCY_BOOKINGS',
-  sync: 'CONCURRENCY_SYNC',
-  notifications: 'CONCURRENCY_NOTIFICATIONS',
-  default: 'CONCURRENCY_DEFAULT',
-};
 
 const args = process.argv.slice(2);
 const bad = args.filter((a) => !isQueueName(a));
@@ -77,7 +69,7 @@ const workers = names.map(
     new Worker(name, withTimeout(name, handlers[name]), {
       connection,
       prefix: bullPrefix(config.REDIS_PREFIX),
-      concurrency: config[CONCURRENCY_KEY[name]] as number,
+      concurrency: concurrencyOf(config, name),
     }),
 );
 for (const w of workers) w.on('error', (err) => console.error(`noop worker ${w.name}: ${err.message}`));

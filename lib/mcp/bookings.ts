@@ -14,9 +14,8 @@ import { audit } from '../audit';
 import { freeSlotsOn } from '../booking/availability';
 import { executeBooking } from '../booking/book';
 import { BookingDeferred, BookingRejected } from '../booking/errors';
+import { manualBookingJob } from '../booking/manual';
 import { CalcomError } from '../calcom';
-import { bookingIdempotencyKey } from '../calls/idempotency';
-import { upsertCustomer } from '../calls/record-call';
 import { parseRequestedRange, parseRequestedStart } from '../datetime';
 import { BreakerOpenError } from '../resilience';
 import { invalidParams, notFound } from './errors';
@@ -112,18 +111,8 @@ const bookingCreate = defineTool({
     if (!when?.hasTime) throw invalidParams(`start: cannot read a start time from "${a.start}"`);
     if (when.start.getTime() <= Date.now()) throw invalidParams(`start: ${when.start.toISOString()} is in the past`);
     calcomKey(t, company);
-    const customerId = await upsertCustomer(db, company.id, a.phone, a.name, a.email);
-    const start = when.start.toISOString();
-    const job = {
-      companyId: company.id,
-      branchId: branch.id,
-      customerId,
-      serviceId: service.id,
-      start,
-      // The same tool call for the same person, service and time is the same booking.
-      idempotencyKey: bookingIdempotencyKey({ companyId: company.id, callRef: `mcp:${a.phone}`, eventTypeId: service.calcomEventTypeId, startIso: start }),
-      source: 'mcp' as const,
-    };
+    const job = await manualBookingJob(db, { companyId: company.id, branchId: branch.id, service, phone: a.phone, name: a.name, email: a.email, start: when.start, source: 'mcp' });
+    const start = job.start;
     await audit(db, { companyId: company.id, actor: t.actor, action: 'booking.create', target: `service:${service.slug}`, details: { tool: 'booking_create', start, branch: branch.slug } });
     try {
       const r = await executeBooking(t.booking(), job, t.signal);

@@ -1,4 +1,5 @@
 /** Queue names, their job timeouts and job-id schemes: a contract other code relies on. */
+import type { Config } from '../config';
 
 export const QUEUE_NAMES = ['webhooks', 'bookings', 'sync', 'notifications', 'default'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -10,6 +11,21 @@ export const JOB_TIMEOUT_MS: Record<QueueName, number> = {
   sync: 300_000,
   notifications: 60_000,
   default: 180_000,
+};
+
+/** How many jobs of each queue one worker process runs at once: the CONCURRENCY_* settings. */
+export function concurrencyOf(config: Pick<Config, ConcurrencySetting>, queue: QueueName): number {
+  return config[CONCURRENCY_SETTING[queue]];
+}
+
+type ConcurrencySetting = 'CONCURRENCY_WEBHOOKS' | 'CONCURRENCY_BOOKINGS' | 'CONCURRENCY_SYNC' | 'CONCURRENCY_NOTIFICATIONS' | 'CONCURRENCY_DEFAULT';
+
+const CONCURRENCY_SETTING: Record<QueueName, ConcurrencySetting> = {
+  webhooks: 'CONCURRENCY_WEBHOOKS',
+  bookings: 'CONCURRENCY_BOOKINGS',
+  sync: 'CONCURRENCY_SYNC',
+  notifications: 'CONCURRENCY_NOTIFICATIONS',
+  default: 'CONCURRENCY_DEFAULT',
 };
 
 export function isQueueName(s: string): s is QueueName {

@@ -6,8 +6,7 @@ import { freeSlotsOn } from '../../../lib/booking/availability';
 import { executeBooking } from '../../../lib/booking/book';
 import { bookingDeps } from '../../../lib/booking/deps';
 import { BookingDeferred, BookingRejected } from '../../../lib/booking/errors';
-import { bookingIdempotencyKey } from '../../../lib/calls/idempotency';
-import { upsertCustomer } from '../../../lib/calls/record-call';
+import { manualBookingJob } from '../../../lib/booking/manual';
 import type { AppContext } from '../../../lib/context';
 import { parseRequestedRange, parseRequestedStart } from '../../../lib/datetime';
 import { CliError, print } from '../output';
@@ -69,19 +68,8 @@ export function registerBooking(program: Command, run: Run): void {
         const service = await resolveService(db, company, branch, o.service);
         const when = parseRequestedStart(o.at, { timeZone: branch.timezone });
         if (!when?.hasTime) throw new CliError(`cannot read a start time from "${o.at}"`, 2);
-        const customerId = await upsertCustomer(db, company.id, o.phone, o.name, o.email);
-        const start = when.start.toISOString();
-        // The same command for the same person and time is the same booking.
-        const callRef = `cli:${o.phone}`;
-        const job = {
-          companyId: company.id,
-          branchId: branch.id,
-          customerId,
-          serviceId: service.id,
-          start,
-          idempotencyKey: bookingIdempotencyKey({ companyId: company.id, callRef, eventTypeId: service.calcomEventTypeId, startIso: start }),
-          source: 'cli' as const,
-        };
+        const job = await manualBookingJob(db, { companyId: company.id, branchId: branch.id, service, phone: o.phone, name: o.name, email: o.email, start: when.start, source: 'cli' });
+        const start = job.start;
         await audit(db, { companyId: company.id, actor: actor(), action: 'booking.create', target: `service:${service.slug}`, details: { start, branch: branch.slug } });
         try {
           const result = await executeBooking(bookingDeps(ctx), job);
