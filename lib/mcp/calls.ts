@@ -111,18 +111,17 @@ const callsSearch = defineTool({
     const rows: Found[] = [];
     let scanned = 0;
     let truncated = false;
-    if (checks.length === 0) rows.push(...(await query(a.limit, 0)));
-    else {
-      // Candidates newest first, a page at a time, until enough match or the scan cap is reached.
-      for (;;) {
-        const page = await query(SCAN_PAGE, scanned);
-        scanned += page.length;
-        for (const r of page) if (rows.length < a.limit && checks.every((check) => check(r.c))) rows.push(r);
-        if (rows.length >= a.limit || page.length < SCAN_PAGE) break;
-        if (scanned >= SEALED_SCAN_LIMIT) {
-          truncated = true;
-          break;
-        }
+    // Newest first, a page at a time, until enough match or the scan cap is reached; without
+    // checks every row matches, so the first page (of `limit`) is the answer.
+    const pageSize = checks.length ? SCAN_PAGE : a.limit;
+    for (;;) {
+      const page = await query(pageSize, scanned);
+      scanned += page.length;
+      for (const r of page) if (rows.length < a.limit && checks.every((check) => check(r.c))) rows.push(r);
+      if (rows.length >= a.limit || page.length < pageSize) break;
+      if (scanned >= SEALED_SCAN_LIMIT) {
+        truncated = true;
+        break;
       }
     }
     const filters = { phone: a.phone ? 'given' : undefined, from: a.from, to: a.to, status: a.status, text: a.text ? 'given' : undefined, branch: branch?.slug };
