@@ -23,6 +23,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { connectDatabase, ensureDatabase, runMigrations } from '../lib/db';
 import { bullPrefix } from '../lib/queues';
+import { deletePrefixed } from '../lib/redis';
 import { signRetellBody } from '../lib/retell/signature';
 import { benchVars, dropBenchState, forwardStdout, freePort, load, machine, procStats, retellBody, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
@@ -78,16 +79,7 @@ const bodies = Array.from({ length: BODIES }, (_, i) =>
 );
 console.error(`${BODIES} bodies of ${Buffer.byteLength(bodies[0]!)} bytes; ${machine()}; load ${load()}`);
 
-async function clean(): Promise<void> {
-  for (const pattern of [`${vars.REDIS_PREFIX}:*`, `{${vars.REDIS_PREFIX}}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
-}
+const clean = () => deletePrefixed(redis, vars.REDIS_PREFIX!);
 
 function start(target: Target, port: number) {
   const env = { ...vars, PORT: String(port) };

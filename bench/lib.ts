@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
+import { deletePrefixed } from '../lib/redis';
 
 export const MYSQL_ROOT = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -66,14 +67,7 @@ export async function dropBenchState(vars: Record<string, string>): Promise<void
   await conn.query(`DROP DATABASE IF EXISTS \`${new URL(vars.DATABASE_URL!).pathname.slice(1)}\``);
   await conn.end();
   const redis = new Redis(vars.REDIS_URL!);
-  for (const pattern of [`${vars.REDIS_PREFIX}:*`, `{${vars.REDIS_PREFIX}}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  }
+  await deletePrefixed(redis, vars.REDIS_PREFIX!);
   redis.disconnect();
 }
 

@@ -155,6 +155,20 @@ export async function getValues(redis: Redis, keys: readonly string[]): Promise<
   return out;
 }
 
+/**
+ * Deletes every key of a REDIS_PREFIX — callbook's `prefix:` keys and BullMQ's `{prefix}` ones —
+ * on every master; returns how many. For dropping a test's or a benchmark's state.
+ */
+export async function deletePrefixed(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  for (const pattern of [`${prefix}:*`, `{${prefix}}*`]) {
+    await scanKeys(redis, pattern, async (keys) => {
+      removed += await deleteKeys(redis, keys);
+    });
+  }
+  return removed;
+}
+
 /** BullMQ requires noeviction: an evicted job key is a lost booking. Fails start-up otherwise (checks every master). */
 export async function assertNoEviction(redis: Redis): Promise<void> {
   for (const node of await masters(redis)) {

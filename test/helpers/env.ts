@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { createContext, type AppContext } from '../../lib/context';
 import { connectDatabase, ensureDatabase, runMigrations } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
-import { createRedis, deleteKeys, redisTarget, scanKeys } from '../../lib/redis';
+import { createRedis, deletePrefixed, redisTarget } from '../../lib/redis';
 import type { TenantsFile } from '../../lib/tenants/file-schema';
 import { importTenants } from '../../lib/tenants/import';
 import { twoCompanies } from './fixtures';
@@ -83,9 +83,7 @@ export async function dropTestState(config: Config): Promise<void> {
   await conn.end();
   const redis = createRedis(redisTarget(config), 'client');
   try {
-    for (const pattern of [`${config.REDIS_PREFIX}:*`, `{${config.REDIS_PREFIX}}*`]) {
-      await scanKeys(redis, pattern, async (keys) => void (await deleteKeys(redis, keys)));
-    }
+    await deletePrefixed(redis, config.REDIS_PREFIX);
   } finally {
     redis.disconnect();
   }
