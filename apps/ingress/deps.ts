@@ -1,9 +1,8 @@
 /** Builds the ingress's dependencies from an AppContext (server.ts, sandbox, tests). */
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../lib/context';
-import { companies, phoneNumbers } from '../../drizzle/schema';
-import { eq } from 'drizzle-orm';
 import { registerQueueGauges } from '../../lib/metrics/queues';
+import { companyRetellKeyFor } from '../../lib/retell/company-key';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
@@ -23,15 +22,7 @@ export function companyRetellKeys(ctx: AppContext) {
       return [];
     }
     if (typeof to !== 'string' || !/^\+\d{6,15}$/.test(to)) return [];
-    const keyEnc = await ctx.cache.getOrLoad(`mcp:retell:webhook_key:${to}`, 10 * 60_000, async () => {
-      const [row] = await ctx.database.db
-        .select({ key: companies.retellApiKeyEnc })
-        .from(phoneNumbers)
-        .innerJoin(companies, eq(companies.id, phoneNumbers.companyId))
-        .where(eq(phoneNumbers.e164, to));
-      return row?.key ?? null;
-    });
-    return keyEnc ? [ctx.cipher.decrypt(keyEnc)] : [];
+    return companyRetellKeyFor({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }, to);
   };
 }
 

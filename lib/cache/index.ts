@@ -80,6 +80,8 @@ export const cacheKeys = {
   availability: (eventTypeId: number, date: string) => `mcp:calcom:availability:${eventTypeId}:${date}`,
   booking: (idempotencyKey: string) => `mcp:calcom:booking:${idempotencyKey}`,
   retellAgents: (companyId: number) => `mcp:retell:agents:${companyId}`,
+  /** The encrypted Retell key of the company owning a number (null: none of its own). */
+  retellWebhookKey: (e164: string) => `mcp:retell:webhook_key:${e164}`,
 };
 
 export const TTL_MS = {
@@ -88,4 +90,5 @@ export const TTL_MS = {
   availability: 5 * 60_000,
   booking: 24 * 3600_000,
   retellAgents: 10 * 60_000,
+  retellWebhookKey: 10 * 60_000,
 };

@@ -172,7 +172,7 @@ async function companyCacheKeys(t: ToolContext, company: CompanyRow): Promise<{ 
   const keys = [
     cacheKeys.eventTypes(company.id),
     agentsCacheKey(company.id),
-    ...numbers.flatMap((n) => [cacheKeys.phoneResolution(n.e164), `mcp:retell:webhook_key:${n.e164}`]),
+    ...numbers.flatMap((n) => [cacheKeys.phoneResolution(n.e164), cacheKeys.retellWebhookKey(n.e164)]),
   ];
   const prefixes = [...new Set(svc.map((s) => `mcp:calcom:availability:${s.eventTypeId}:`))];
   return { keys, prefixes };

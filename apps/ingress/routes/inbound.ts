@@ -10,11 +10,10 @@
  */
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { eq } from 'drizzle-orm';
-import { companies, phoneNumbers } from '../../../drizzle/schema';
 import type { AppContext } from '../../../lib/context';
 import type { Cipher } from '../../../lib/crypto';
 import type { Logger } from '../../../lib/logger';
+import { companyRetellKeyFor } from '../../../lib/retell/company-key';
 import { answerInbound, EMPTY_ANSWER, inboundToNumber, type InboundAnswer, type InboundDeps } from '../../../lib/inbound';
 import { clientIp } from '../app';
 import { ApiError } from '../errors';
@@ -50,7 +49,7 @@ export function inboundRouteDeps(ctx: AppContext, extra: Partial<InboundRouteDep
 /** For `routes` in apps/ingress/deps.ts. */
 export const inboundRoutes = (ctx: AppContext) => (app: Hono) => mountInbound(app, inboundRouteDeps(ctx));
 
-/** The company's own Retell key for the dialled number (same cache entry as the call webhooks). */
+/** The company's own Retell key for the dialled number (lib/retell/company-key, as for the call webhooks). */
 function companyKeysForInbound(deps: InboundRouteDeps) {
   return async (raw: Buffer): Promise<string[]> => {
     let to: string | null;
@@ -60,15 +59,7 @@ function companyKeysForInbound(deps: InboundRouteDeps) {
       return [];
     }
     if (!to) return [];
-    const keyEnc = await deps.cache.getOrLoad(`mcp:retell:webhook_key:${to}`, 10 * 60_000, async () => {
-      const [row] = await deps.db
-        .select({ key: companies.retellApiKeyEnc })
-        .from(phoneNumbers)
-        .innerJoin(companies, eq(companies.id, phoneNumbers.companyId))
-        .where(eq(phoneNumbers.e164, to));
-      return row?.key ?? null;
-    });
-    return keyEnc ? [deps.cipher.decrypt(keyEnc)] : [];
+    return companyRetellKeyFor(deps, to);
   };
 }
 
