@@ -3,7 +3,11 @@
  * human summary. Exit 0 success, 1 operation failed, 2 bad input, 3 bad configuration.
  */
 import { ConfigError } from '../../lib/config';
+import type { AppContext } from '../../lib/context';
 import { TenantsFileError } from '../../lib/tenants/import';
+
+/** How a command body runs: main.ts builds the context, prints what it throws and sets the exit code. */
+export type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1, readonly details?: unknown) {

@@ -7,12 +7,9 @@ import { executeBooking } from '../../../lib/booking/book';
 import { bookingDeps } from '../../../lib/booking/deps';
 import { BookingDeferred, BookingRejected } from '../../../lib/booking/errors';
 import { manualBookingJob } from '../../../lib/booking/manual';
-import type { AppContext } from '../../../lib/context';
 import { parseRequestedRange, parseRequestedStart } from '../../../lib/datetime';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 import { actor, resolveBranch, resolveCompany, resolveService } from '../resolve';
-
-type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 
 /** YYYY-MM-DD, or a spoken day ("morgen", "next tuesday") read in the branch's zone. */
 function localDate(text: string, timeZone: string): string {

@@ -11,7 +11,7 @@ import Retell from 'retell-sdk';
 import { appointments, calls, webhookEvents } from '../../../drizzle/schema';
 import type { Config } from '../../../lib/config';
 import type { AppContext } from '../../../lib/context';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 
 export const DEMO_TO = '+4930555000';
 export const DEMO_FROM = '+4917612345678';
@@ -88,10 +88,7 @@ function ingressUrl(config: Config, given?: string): string {
   return given ?? process.env.CALLBOOK_URL ?? `http://127.0.0.1:${config.PORT}`;
 }
 
-export function registerDemoCall(
-  program: Command,
-  run: (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>,
-): void {
+export function registerDemoCall(program: Command, run: Run): void {
   program
     .command('demo-call')
     .description('play a whole signed Retell call against the running ingress and wait for the booking')

@@ -4,10 +4,8 @@ import type { AppContext } from '../../../lib/context';
 import { eraseCustomer } from '../../../lib/gdpr/erase';
 import { exportCustomer, writeExport } from '../../../lib/gdpr/export';
 import { findCustomer, GdprLookupError } from '../../../lib/gdpr/find';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 import { actor } from '../resolve';
-
-type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 
 async function find(ctx: AppContext, company: string, phone: string) {
   try {

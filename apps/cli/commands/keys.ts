@@ -4,12 +4,9 @@
  * encryption on, and fill missing blind indexes — in batches, while the system runs (lib/pii/rotate).
  */
 import type { Command } from 'commander';
-import type { AppContext } from '../../../lib/context';
 import { rotateKeys } from '../../../lib/pii/rotate';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 import { actor } from '../resolve';
-
-type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 
 export function registerKeys(program: Command, run: Run): void {
   const keys = program.command('keys').description('encryption keys');

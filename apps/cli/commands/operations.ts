@@ -9,13 +9,11 @@ import { open, openJson } from '../../../lib/pii';
 import type { Job } from 'bullmq';
 import { appointments, calls, customers } from '../../../drizzle/schema';
 import { audit } from '../../../lib/audit';
-import type { AppContext } from '../../../lib/context';
 import { isQueueName, QUEUE_NAMES, type QueueName } from '../../../lib/queues';
 import { serviceBreaker, type ExternalService } from '../../../lib/resilience/service-breakers';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 import { actor } from '../resolve';
 
-type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 const SERVICES: ExternalService[] = ['calcom', 'retell'];
 
 function queuesFrom(opt: string | undefined): QueueName[] {

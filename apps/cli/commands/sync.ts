@@ -2,14 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { audit } from '../../../lib/audit';
-import type { AppContext } from '../../../lib/context';
 import { syncJobSchema } from '../../../lib/queues';
 import { problemLines, runSync } from '../../../lib/sync/run';
 import { AgentPromptError, updateAgentPrompt } from '../../../lib/sync/update-prompt';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 import { actor, resolveCompany } from '../resolve';
-
-type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 
 export function registerSync(program: Command, run: Run): void {
   program

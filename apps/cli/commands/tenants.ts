@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { asc } from 'drizzle-orm';
 import { branches, companies, phoneNumbers, services } from '../../../drizzle/schema';
-import type { AppContext } from '../../../lib/context';
 import { importTenants, parseTenantsFile } from '../../../lib/tenants/import';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 
-export function registerTenants(program: Command, run: (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>): void {
+export function registerTenants(program: Command, run: Run): void {
   const tenants = program.command('tenants').description('companies, branches, numbers and services');
 
   tenants

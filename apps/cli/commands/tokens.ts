@@ -9,11 +9,8 @@ import { eq } from 'drizzle-orm';
 import { apiTokens, branches } from '../../../drizzle/schema';
 import { audit } from '../../../lib/audit';
 import { createToken, listTokens, revokeToken } from '../../../lib/auth/tokens';
-import type { AppContext } from '../../../lib/context';
-import { CliError, print } from '../output';
+import { CliError, print, type Run } from '../output';
 import { actor, resolveBranch, resolveCompany } from '../resolve';
-
-type Run = (fn: (ctx: AppContext, json: boolean) => Promise<void>) => Promise<void>;
 
 export function registerTokens(program: Command, run: Run): void {
   const tokens = program.command('tokens').description('access tokens for /mcp, confined to one company or one branch (stored hashed, shown once)');
