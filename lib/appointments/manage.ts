@@ -10,11 +10,10 @@ import { appointments, branches, companies, customers, services } from '../../dr
 import { audit } from '../audit';
 import { phoneIndexCandidates } from '../pii';
 import { describeSlots, nearestFreeSlots } from '../booking/alternatives';
-import type { BookingDeps } from '../booking/book';
-import { BookingDeferred, BookingRejected } from '../booking/errors';
+import { callCalcom, type BookingDeps } from '../booking/book';
+import { BookingRejected } from '../booking/errors';
 import { cacheKeys } from '../cache';
-import { BreakerOpenError } from '../resilience';
-import { CalcomError, isServiceFailure, type CalBooking } from '../calcom';
+import { CalcomError, type CalBooking } from '../calcom';
 
 export interface AppointmentView {
   id: number;
@@ -88,16 +87,6 @@ async function clientFor(deps: BookingDeps, companyId: number) {
   return deps.clientFor(deps.cipher.decrypt(company.key));
 }
 
-async function guarded<T>(deps: BookingDeps, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await deps.breaker.run(fn, isServiceFailure);
-  } catch (err) {
-    if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt);
-    if (err instanceof CalcomError && err.kind === 'rate_limited') throw new BookingDeferred('Cal.com rate limit reached', err.retryAt ?? Date.now() + 60_000);
-    throw err;
-  }
-}
-
 /** Cal.com's own message, without the `Cal.com POST /bookings/<uid>/cancel → 400 …:` prefix. */
 function calcomDetail(err: CalcomError): string {
   const i = err.message.indexOf(': ');
@@ -117,7 +106,7 @@ export async function cancelAppointment(deps: BookingDeps, scope: Scope, input: 
   const appt = await one(deps, scope, input.appointmentId);
   const client = await clientFor(deps, scope.companyId);
   try {
-    await guarded(deps, () => client.cancelBooking(appt.calcomUid!, { cancellationReason: input.reason ?? 'cancelled by the caller' }));
+    await callCalcom(deps, () => client.cancelBooking(appt.calcomUid!, { cancellationReason: input.reason ?? 'cancelled by the caller' }));
   } catch (err) {
     // Already cancelled in Cal.com (e.g. a retry after a lost answer): converge locally. Only
     // Cal.com's own words count: the message also names the path (`/bookings/<uid>/cancel`), so
@@ -142,12 +131,12 @@ export async function rescheduleAppointment(
   const client = await clientFor(deps, scope.companyId);
   let moved: CalBooking;
   try {
-    moved = await guarded(deps, () => client.rescheduleBooking(appt.calcomUid!, { start: newStart, reschedulingReason: 'requested by the caller' }));
+    moved = await callCalcom(deps, () => client.rescheduleBooking(appt.calcomUid!, { start: newStart, reschedulingReason: 'requested by the caller' }));
   } catch (err) {
     // A retry after a lost answer: Cal.com already moved it (to a new uid). Adopt that booking
     // when it is at the time asked for; before, every later attempt failed on the old uid.
     const movedTo = err instanceof CalcomError ? ALREADY_RESCHEDULED.exec(calcomDetail(err))?.[1] : undefined;
-    const earlier = movedTo ? await guarded(deps, () => client.getBooking(movedTo)) : undefined;
+    const earlier = movedTo ? await callCalcom(deps, () => client.getBooking(movedTo)) : undefined;
     if (earlier && new Date(earlier.start).toISOString() === newStart && earlier.status !== 'cancelled') {
       moved = earlier;
     } else if (err instanceof CalcomError && err.kind === 'slot_unavailable') {

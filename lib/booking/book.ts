@@ -207,8 +207,11 @@ function guard(deps: BookingDeps, c: CalcomClient): GuardedClient {
   };
 }
 
-/** Through the breaker; an open breaker and a 429 become deferrals, not failures. */
-async function callCalcom<T>(deps: BookingDeps, fn: () => Promise<T>): Promise<T> {
+/**
+ * A Cal.com request through the shared breaker; an open breaker and a 429 become deferrals, not
+ * failures. Every Cal.com request of the booking path, appointment management and live slots.
+ */
+export async function callCalcom<T>(deps: Pick<BookingDeps, 'breaker'>, fn: () => Promise<T>): Promise<T> {
   try {
     return await deps.breaker.run(fn, isServiceFailure);
   } catch (err) {

@@ -11,10 +11,8 @@
  */
 import { DateTime } from 'luxon';
 import { freeSlotsOn } from '../booking/availability';
-import type { BookingDeps } from '../booking/book';
-import { BookingDeferred } from '../booking/errors';
-import { CalcomError, isServiceFailure, type CalcomClient } from '../calcom';
-import { BreakerOpenError } from '../resilience';
+import { callCalcom, type BookingDeps } from '../booking/book';
+import type { CalcomClient } from '../calcom';
 
 /** Longest range one check_availability looks through. */
 export const MAX_RANGE_DAYS = 14;
@@ -22,17 +20,7 @@ export const MAX_RANGE_DAYS = 14;
 type SlotsClient = Pick<CalcomClient, 'getSlots'>;
 
 function guarded(deps: Pick<BookingDeps, 'breaker'>, client: SlotsClient): SlotsClient {
-  return {
-    getSlots: async (...a) => {
-      try {
-        return await deps.breaker.run(() => client.getSlots(...a), isServiceFailure);
-      } catch (err) {
-        if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt);
-        if (err instanceof CalcomError && err.kind === 'rate_limited') throw new BookingDeferred('Cal.com rate limit reached', err.retryAt ?? Date.now() + 60_000);
-        throw err;
-      }
-    },
-  };
+  return { getSlots: (...a) => callCalcom(deps, () => client.getSlots(...a)) };
 }
 
 const inflight = new Map<string, Promise<string[]>>();
