@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { deletePrefixed } from '../lib/redis';
+import { freePort } from '../test/helpers/ports';
 
 export const MYSQL_ROOT = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -85,18 +86,7 @@ export function machine(): string {
   return `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), Node ${process.version}`;
 }
 
-/** A free TCP port on loopback (there is a small race until the caller binds it). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Poll `url` until it answers 2xx. */
 export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {

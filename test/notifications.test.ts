@@ -29,6 +29,7 @@ import { importTenants } from '../lib/tenants/import';
 import { notificationsHandler } from '../workers/notifications';
 import { createTestEnv, testConfig, type TestEnv } from './helpers/env';
 import { twoCompanies } from './helpers/fixtures';
+import { freePort } from './helpers/ports';
 
 let env: TestEnv;
 const db = () => env.ctx.database.db;
@@ -434,14 +435,6 @@ describe('SMTP transport', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function httpServer(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
   const server = createServer((req, res) => {
