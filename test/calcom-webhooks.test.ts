@@ -273,6 +273,12 @@ describe('Cal.com webhooks: the company and the signature', () => {
     expect(await inbox('BOOKING_CANCELLED:sig-test-uid:')).toHaveLength(0);
   });
 
+  it('413 for a body over WEBHOOK_MAX_BODY_BYTES; nothing is recorded', async () => {
+    const huge = bookingBody('BOOKING_CANCELLED', { uid: 'huge-uid', startTime: '2030-01-07T09:00:00.000Z', endTime: '2030-01-07T09:30:00.000Z', description: 'x'.repeat(env.config.WEBHOOK_MAX_BODY_BYTES) });
+    expect(await post('/webhooks/calcom/salon-anna', huge, signWebhookBody(huge, SALON_SECRET))).toMatchObject({ status: 413, json: { error: { code: 'payload_too_large' } } });
+    expect(await inbox('BOOKING_CANCELLED:huge-uid:')).toHaveLength(0);
+  });
+
   it('400 for malformed JSON, 422 with paths for a bad booking payload, 200 ignored for other triggers', async () => {
     const bad = '{"triggerEvent":"BOOKING_CANCELLED",';
     expect(await post('/webhooks/calcom/salon-anna', bad, signWebhookBody(bad, SALON_SECRET))).toMatchObject({ status: 400, json: { error: { code: 'malformed_json' } } });

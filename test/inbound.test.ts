@@ -151,6 +151,14 @@ describe('inbound webhook', () => {
     expect((await ask(body, await signed(body, CLINIC_RETELL_KEY))).status).toBe(401);
   });
 
+  it('413 for a body over its limit, declared or not', async () => {
+    const huge = JSON.stringify({ event: 'call_inbound', call_inbound: { to_number: SALON_NUMBER, pad: 'x'.repeat(70 * 1024) } });
+    const declared = await app.request('/webhooks/retell/inbound', { method: 'POST', body: huge, headers: { ...(await signed(huge)), 'content-length': String(Buffer.byteLength(huge)) } });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    expect((await ask(huge)).status).toBe(413);
+  });
+
   it('past its deadline it answers empty instead of late', async () => {
     const strict = new Hono();
     mountInbound(strict, inboundRouteDeps(env.ctx, { deadlineMs: 0 }));

@@ -19,7 +19,7 @@ import { isRedisUnavailable } from '../../lib/redis';
 import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
 import { mountAdmin, type AdminDeps } from './admin';
 import { ApiError } from './errors';
-import { bodyLimit } from './middleware/body-limit';
+import { maxBody } from './middleware/body-limit';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
 import { rateLimit } from './middleware/rate-limit';
@@ -121,12 +121,7 @@ export function createApp(deps: IngressDeps): Hono {
 
   const webhookChain = [
     ipAllowlist(deps.ipAllowlist, ip),
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `body exceeds ${deps.maxBodyBytes} bytes`);
-      },
-    }),
+    maxBody(deps.maxBodyBytes),
     rateLimit({ redis: deps.redis, keyPrefix: deps.keyPrefix, limitPerMinute: deps.rateLimitPerMinute, clientKey: ip }),
     retellSignature({ apiKey: deps.retellApiKey, keysFor: deps.retellKeysFor }),
   ] as const;

@@ -7,7 +7,6 @@
  * webhook_events inbox (lib/calcom-webhooks) → 200. Unknown triggers are acknowledged and ignored.
  */
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppContext } from '../../../lib/context';
 import {
   bookingWebhookSchema,
@@ -29,6 +28,7 @@ import type { Redis } from '../../../lib/redis';
 import { describeIssues } from '../../../lib/retell/webhook';
 import { clientIp } from '../app';
 import { ApiError } from '../errors';
+import { maxBody } from '../middleware/body-limit';
 import { rateLimit } from '../middleware/rate-limit';
 
 export interface CalcomWebhookRouteDeps extends CalcomWebhookDeps {
@@ -62,12 +62,7 @@ const HEADER = 'x-cal-signature-256';
 
 export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): void {
   const chain = [
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `body exceeds ${deps.maxBodyBytes} bytes`);
-      },
-    }),
+    maxBody(deps.maxBodyBytes),
     rateLimit({ redis: deps.redis, keyPrefix: deps.keyPrefix, limitPerMinute: deps.rateLimitPerMinute, clientKey: (c) => clientIp(c, deps.trustProxy) }),
   ] as const;
 

@@ -12,12 +12,12 @@
  * as webhooks.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { bookingDeps } from '../../../lib/booking/deps';
 import type { AppContext } from '../../../lib/context';
 import { businessNumberOf, LIVE_FUNCTION_NAMES, LiveError, liveFunction, runLiveFunction, type LiveDeps } from '../../../lib/live';
 import { ApiError } from '../errors';
+import { maxBody } from '../middleware/body-limit';
 import { retellSignature, type RetellSignatureEnv } from '../middleware/retell-signature';
 
 export const FUNCTIONS_MAX_BODY_BYTES = 64 * 1024;
@@ -65,12 +65,7 @@ export function mountFunctions(ctx: AppContext, opts: FunctionsOptions = {}): (a
     });
     r.post(
       '/functions/retell/:name',
-      bodyLimit({
-        maxSize: FUNCTIONS_MAX_BODY_BYTES,
-        onError: () => {
-          throw new ApiError(413, 'payload_too_large', `body exceeds ${FUNCTIONS_MAX_BODY_BYTES} bytes`);
-        },
-      }),
+      maxBody(FUNCTIONS_MAX_BODY_BYTES),
       retellSignature({ apiKey: ctx.config.RETELL_API_KEY, keysFor: opts.keysFor && companyKeys(opts.keysFor) }),
       async (c) => {
         const name = c.req.param('name');

@@ -9,14 +9,13 @@
  * must not share the webhook budget with call events.
  */
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppContext } from '../../../lib/context';
 import type { Cipher } from '../../../lib/crypto';
 import type { Logger } from '../../../lib/logger';
 import { companyRetellKeyFor } from '../../../lib/retell/company-key';
 import { answerInbound, EMPTY_ANSWER, inboundToNumber, type InboundAnswer, type InboundDeps } from '../../../lib/inbound';
 import { clientIp } from '../app';
-import { ApiError } from '../errors';
+import { maxBody } from '../middleware/body-limit';
 import { ipAllowlist } from '../middleware/ip-allowlist';
 import { retellSignature, type RetellSignatureEnv } from '../middleware/retell-signature';
 
@@ -96,12 +95,7 @@ export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
   app.post(
     '/webhooks/retell/inbound',
     ipAllowlist(deps.ipAllowlist, (c) => clientIp(c, deps.trustProxy)),
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `body exceeds ${deps.maxBodyBytes} bytes`);
-      },
-    }),
+    maxBody(deps.maxBodyBytes),
     retellSignature({ apiKey: deps.retellApiKey, keysFor: companyKeysForInbound(deps) }),
     answer,
   );

@@ -9,6 +9,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import { ApiError } from '../../errors';
 
 export function bodyLimit(opts: { maxSize: number; onError: Parameters<typeof honoBodyLimit>[0]['onError'] }): MiddlewareHandler {
   const streaming = honoBodyLimit(opts);
@@ -20,4 +21,14 @@ export function bodyLimit(opts: { maxSize: number; onError: Parameters<typeof ho
     }
     return streaming(c, next);
   };
+}
+
+/** bodyLimit answering 413 `payload_too_large` (with the limit) as every webhook and function route does. */
+export function maxBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `body exceeds ${maxBytes} bytes`);
+    },
+  });
 }
