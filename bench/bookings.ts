@@ -18,7 +18,7 @@ import { Cipher } from '../lib/crypto';
 import { connectDatabase, ensureDatabase, runMigrations } from '../lib/db';
 import { bullPrefix, jobIds, type BookingJob } from '../lib/queues';
 import { createRedis } from '../lib/redis';
-import { benchVars, dropBenchState, machine, percentile, startProcess, stopProcess, table, waitForLine } from './lib';
+import { benchVars, dropBenchState, machine, percentile, simAdmin, startProcess, stopProcess, table, waitForLine } from './lib';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '5,20').split(',').map(Number);
@@ -27,10 +27,7 @@ const KEY = 'cal_bench_key';
 const CEILING_KEY = 'cal_bench_ceiling';
 
 async function seedSim(origin: string, eventTypeId: number, key: string): Promise<void> {
-  const post = (path: string, body: unknown) =>
-    fetch(`${origin}/__sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
-      if (!r.ok) throw new Error(`sim ${path}: ${r.status} ${await r.text()}`);
-    });
+  const post = (path: string, body: unknown) => simAdmin(origin, path, body);
   await post('accounts', { apiKey: key, username: key, timeZone: 'Europe/Berlin', rateLimitPerMinute: 100_000_000 }).catch(() => {});
   await post('event-types', { id: eventTypeId, slug: `bench-${eventTypeId}`, title: 'Bench', lengthInMinutes: 30, ownerApiKey: key, schedule: { days: [1, 2, 3, 4, 5, 6, 7], startHour: 0, endHour: 24 } });
 }

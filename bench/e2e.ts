@@ -51,6 +51,7 @@ import {
   procStats,
   redisMemory,
   retellBody,
+  simAdmin,
   startProcess,
   startRedis,
   stopProcess,
@@ -153,10 +154,7 @@ function tenants() {
 }
 
 async function seedSim(origin: string): Promise<void> {
-  const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${origin}/__sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`sim ${path}: ${r.status} ${await r.text()}`);
-  };
+  const post = (path: string, body: unknown) => simAdmin(origin, path, body);
   for (let c = 0; c < COMPANIES; c++) {
     await post('accounts', { apiKey: calKey(c), username: `bench-${c}`, timeZone: ZONE, rateLimitPerMinute: 1_000_000_000 });
     await post('event-types', { id: 7000 + c, slug: 'haircut', title: 'Haircut', lengthInMinutes: SLOT_MINUTES, ownerApiKey: calKey(c), schedule: { days: [1, 2, 3, 4, 5, 6, 7], startHour: OPEN_HOUR, endHour: CLOSE_HOUR } });

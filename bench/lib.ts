@@ -88,6 +88,12 @@ export function machine(): string {
 
 export { freePort };
 
+/** POST to the Cal.com simulator's admin API (`<origin>/__sim/<path>`); throws with its answer when refused. */
+export async function simAdmin(origin: string, path: string, body: unknown): Promise<void> {
+  const r = await fetch(`${origin}/__sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(`sim ${path}: ${r.status} ${await r.text()}`);
+}
+
 /** Poll `url` until it answers 2xx. */
 export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;

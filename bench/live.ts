@@ -40,7 +40,7 @@ import { createRedis } from '../lib/redis';
 import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
-import { benchVars, dropBenchState, freePort, load, machine, percentile, procStats, startProcess, stopProcess, table, waitForHttp, waitForLine } from './lib';
+import { benchVars, dropBenchState, freePort, load, machine, percentile, procStats, simAdmin, startProcess, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -67,10 +67,7 @@ const NUMBER = '+4930999000';
 const ZONE = 'Europe/Berlin';
 
 async function seedSim(origin: string): Promise<void> {
-  const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${origin}/__sim/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`sim ${path}: ${r.status} ${await r.text()}`);
-  };
+  const post = (path: string, body: unknown) => simAdmin(origin, path, body);
   const allDay = { days: [1, 2, 3, 4, 5, 6, 7], startHour: 0, endHour: 24 };
   for (const [key, id] of [[KEY, EVENT_TYPE], [CEILING_KEY, CEILING_EVENT_TYPE]] as const) {
     await post('accounts', { apiKey: key, username: key, timeZone: ZONE, rateLimitPerMinute: 100_000_000 });
@@ -209,7 +206,6 @@ const tenants = tenantsFileSchema.parse({
   ],
 });
 
-const postJson = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function main(): Promise<number> {
   const children: ChildProcess[] = [];
@@ -251,8 +247,8 @@ async function main(): Promise<number> {
     const slotGets = simRequests.filter((r) => r.path === '/v2/slots' && r.query?.eventTypeId === String(EVENT_TYPE)).length;
     console.error(`callbook done in ${live.seconds.toFixed(1)} s; measuring the ceiling on an emptied simulator`);
     // The ceiling starts from the same state: no bookings (the simulator's slot search walks all of them).
-    await postJson(`${origin}/__sim/reset`, {});
-    await postJson(`${origin}/__sim/faults`, { latencyMs: LATENCY_MS });
+    await simAdmin(origin, 'reset', {});
+    await simAdmin(origin, 'faults', { latencyMs: LATENCY_MS });
     const ceiling = await runCeiling(simUrl!);
     const loadAfter = load();
 
