@@ -15,8 +15,8 @@ import { serviceBreaker } from '../lib/resilience/service-breakers';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { berlinWeekday } from './helpers/bookings';
 import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
-import type { TestEnv } from './helpers/env';
-import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed } from './helpers/fixtures';
+import { importTestTenants, type TestEnv } from './helpers/env';
+import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
 
 const BERLIN = 'Europe/Berlin';
 const OTHER_CALLER = '+4917099999999';
@@ -90,6 +90,18 @@ describe('contract', () => {
     const tampered = await signed(body);
     const res = await app.request('/functions/retell/list_services', { method: 'POST', body: body.replace(CALLER, OTHER_CALLER), headers: tampered });
     expect(res.status).toBe(401);
+  });
+
+  it('accepts the company key of the dialled number, in both body shapes, and only for that company', async () => {
+    const file = twoCompanies();
+    file.companies[1]!.retellApiKey = 'key_company_clinic_own';
+    await importTestTenants(env, file);
+    for (const shape of ['envelope', 'root'] as const) {
+      const own = payloadFor('list_services', {}, { to: CLINIC_NUMBER, shape });
+      expect((await post('list_services', own, await signed(JSON.stringify(own), 'key_company_clinic_own'))).status, shape).toBe(200);
+      const foreign = payloadFor('list_services', {}, { to: SALON_NUMBER, shape });
+      expect((await post('list_services', foreign, await signed(JSON.stringify(foreign), 'key_company_clinic_own'))).status, shape).toBe(401);
+    }
   });
 
   it('answers an unknown function with 404 JSON', async () => {

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../lib/context';
 import { registerQueueGauges } from '../../lib/metrics/queues';
-import { companyRetellKeyFor } from '../../lib/retell/company-key';
+import { companyKeysOfBody } from '../../lib/retell/company-key';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
@@ -10,21 +10,6 @@ import { eventRoutes } from './routes/events';
 import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
 import { mountMcp } from './routes/mcp';
-
-/** The company key for the number a raw Retell body names, when that company has its own. */
-export function companyRetellKeys(ctx: AppContext) {
-  return async (raw: Buffer): Promise<string[]> => {
-    let to: unknown;
-    try {
-      const body = JSON.parse(raw.toString('utf8')) as { call?: { to_number?: unknown; from_number?: unknown; direction?: unknown } };
-      to = body.call?.direction === 'outbound' ? body.call?.from_number : body.call?.to_number;
-    } catch {
-      return [];
-    }
-    if (typeof to !== 'string' || !/^\+\d{6,15}$/.test(to)) return [];
-    return companyRetellKeyFor({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }, to);
-  };
-}
 
 export function ingressDeps(ctx: AppContext): IngressDeps {
   const c = ctx.config;
@@ -35,7 +20,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
       await Promise.all(breakers.map(exportBreakerState));
     },
     retellApiKey: c.RETELL_API_KEY,
-    retellKeysFor: companyRetellKeys(ctx),
+    retellKeysFor: companyKeysOfBody({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }),
     webhooksQueue: ctx.queues.webhooks,
     redis: ctx.redis,
     keyPrefix: ctx.ns,
@@ -48,7 +33,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
-      mountFunctions(ctx, { keysFor: companyRetellKeys(ctx) }),
+      mountFunctions(ctx),
       calcomWebhookRoutes(ctx),
       inboundRoutes(ctx),
       eventRoutes(ctx),

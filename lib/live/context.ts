@@ -97,14 +97,6 @@ function identityCall(args: Record<string, unknown>, prefix: string): RetellCall
   return { call_id: call_id ?? '', to_number, from_number, direction };
 }
 
-/** The business number of a body, for picking a company's signing key before it is trusted. */
-export function businessNumberOf(json: unknown): string | undefined {
-  if (!isObject(json)) return undefined;
-  const src = isObject(json.call) ? json.call : isObject(json.args) && !('call' in json) ? json.args : json;
-  const n = src.direction === 'outbound' ? src.from_number : src.to_number;
-  return typeof n === 'string' ? n : undefined;
-}
-
 /** Company, branch, language and customer of the request; refuses when the company is unknown. */
 export async function resolveLiveCall(db: Db, cache: TieredCache, req: LiveRequest): Promise<LiveCall> {
   const call = req.call;

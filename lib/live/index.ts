@@ -16,7 +16,7 @@ import { listServices } from './list-services';
 import { rescheduleAppointmentFn } from './reschedule-appointment';
 import type { LiveAnswer, LiveDeps, LiveFunction } from './types';
 
-export { LiveError, businessNumberOf } from './context';
+export { LiveError } from './context';
 export type { LiveAnswer, LiveDeps, LiveFunction } from './types';
 
 const FUNCTIONS: ReadonlyArray<LiveFunction<any>> = [listServices, checkAvailability, bookAppointment, findAppointmentsFn, rescheduleAppointmentFn, cancelAppointmentFn];

@@ -16,8 +16,14 @@ export interface CompanyKeyDeps {
   cipher: Cipher;
 }
 
-/** `[key]` when the company owning `e164` has its own Retell key, else `[]`. */
+const E164 = /^\+\d{6,15}$/;
+
+/**
+ * `[key]` when the company owning `e164` has its own Retell key, else `[]`. The number comes from
+ * a body not yet verified: anything but an E.164 is refused before it can become a cache key.
+ */
 export async function companyRetellKeyFor(deps: CompanyKeyDeps, e164: string): Promise<string[]> {
+  if (!E164.test(e164)) return [];
   const keyEnc = await deps.cache.getOrLoad(cacheKeys.retellWebhookKey(e164), TTL_MS.retellWebhookKey, async () => {
     const [row] = await deps.db
       .select({ key: companies.retellApiKeyEnc })
@@ -27,4 +33,32 @@ export async function companyRetellKeyFor(deps: CompanyKeyDeps, e164: string): P
     return row?.key ?? null;
   });
   return keyEnc ? [deps.cipher.decrypt(keyEnc)] : [];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The business number a Retell body names: the dialled number inbound, the calling one
+ * outbound; from `call` (webhooks and `{name, call, args}` function calls) or, for args-only
+ * function calls, from `args` or the root.
+ */
+export function businessNumberOf(json: unknown): string | undefined {
+  if (!isObject(json)) return undefined;
+  const src = isObject(json.call) ? json.call : isObject(json.args) && !('call' in json) ? json.args : json;
+  const n = src.direction === 'outbound' ? src.from_number : src.to_number;
+  return typeof n === 'string' ? n : undefined;
+}
+
+/** `keysFor` of the Retell signature check: the company key for the number a raw body names. */
+export function companyKeysOfBody(deps: CompanyKeyDeps): (raw: Buffer) => Promise<string[]> {
+  return async (raw) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return [];
+    }
+    const number = businessNumberOf(json);
+    return number ? companyRetellKeyFor(deps, number) : [];
+  };
 }

@@ -15,43 +15,20 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bookingDeps } from '../../../lib/booking/deps';
 import type { AppContext } from '../../../lib/context';
-import { businessNumberOf, LIVE_FUNCTION_NAMES, LiveError, liveFunction, runLiveFunction, type LiveDeps } from '../../../lib/live';
+import { LIVE_FUNCTION_NAMES, LiveError, liveFunction, runLiveFunction, type LiveDeps } from '../../../lib/live';
+import { companyKeysOfBody } from '../../../lib/retell/company-key';
 import { ApiError } from '../errors';
 import { maxBody } from '../middleware/body-limit';
 import { retellSignature, type RetellSignatureEnv } from '../middleware/retell-signature';
 
 export const FUNCTIONS_MAX_BODY_BYTES = 64 * 1024;
 
-export interface FunctionsOptions {
-  /**
-   * Company signing keys for a webhook-shaped raw body (`companyRetellKeys` in ../deps.ts). Args-
-   * only bodies carry the dialled number at their root; they are presented to it as
-   * `{ call: { to_number } }`.
-   */
-  keysFor?: (rawBody: Buffer) => Promise<string[]>;
-  /** Test seams (e.g. `now`). */
-  live?: Partial<Omit<LiveDeps, 'booking'>>;
-}
-
-function companyKeys(keysFor: (raw: Buffer) => Promise<string[]>) {
-  return async (raw: Buffer): Promise<string[]> => {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return [];
-    }
-    const number = businessNumberOf(json);
-    return number ? keysFor(Buffer.from(JSON.stringify({ call: { to_number: number } }))) : [];
-  };
-}
-
 /**
  * @example
- *   createApp({ ...deps, routes: [mountFunctions(ctx, { keysFor: companyRetellKeys(ctx) })] })
+ *   createApp({ ...deps, routes: [mountFunctions(ctx)] })
  */
-export function mountFunctions(ctx: AppContext, opts: FunctionsOptions = {}): (app: Hono) => void {
-  const deps: LiveDeps = { ...opts.live, booking: bookingDeps(ctx) };
+export function mountFunctions(ctx: AppContext): (app: Hono) => void {
+  const deps: LiveDeps = { booking: bookingDeps(ctx) };
   const log = ctx.logger.child({ component: 'functions' });
   return (app) => {
     const r = new Hono<RetellSignatureEnv>();
@@ -66,7 +43,7 @@ export function mountFunctions(ctx: AppContext, opts: FunctionsOptions = {}): (a
     r.post(
       '/functions/retell/:name',
       maxBody(FUNCTIONS_MAX_BODY_BYTES),
-      retellSignature({ apiKey: ctx.config.RETELL_API_KEY, keysFor: opts.keysFor && companyKeys(opts.keysFor) }),
+      retellSignature({ apiKey: ctx.config.RETELL_API_KEY, keysFor: companyKeysOfBody({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }) }),
       async (c) => {
         const name = c.req.param('name');
         const fn = liveFunction(name);
