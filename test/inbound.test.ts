@@ -160,9 +160,22 @@ describe('inbound webhook', () => {
   });
 
   it('past its deadline it answers empty instead of late', async () => {
+    // A lookup that takes 200 ms (every cache read is held that long) against a 20 ms deadline:
+    // deterministic, where a 0 ms deadline raced a sub-millisecond query and sometimes lost.
+    const cache = env.ctx.cache;
+    const slowCache = Object.assign(Object.create(cache) as typeof cache, {
+      getOrLoad: async (...a: Parameters<typeof cache.getOrLoad>) => {
+        await new Promise((r) => setTimeout(r, 200));
+        return cache.getOrLoad(...a);
+      },
+    });
     const strict = new Hono();
-    mountInbound(strict, inboundRouteDeps(env.ctx, { deadlineMs: 0 }));
+    mountInbound(strict, inboundRouteDeps(env.ctx, { deadlineMs: 20, cache: slowCache }));
     expect(await ask(inbound(REGULAR, SALON_NUMBER), undefined, strict)).toEqual({ status: 200, json: { call_inbound: {} } });
+    // The same request with the deadline out of the way gets the full answer.
+    const patient = new Hono();
+    mountInbound(patient, inboundRouteDeps(env.ctx, { deadlineMs: 5_000, cache: slowCache }));
+    expect((await ask(inbound(REGULAR, SALON_NUMBER), undefined, patient)).json.call_inbound.dynamic_variables).toBeDefined();
   });
 
   it('answers over real HTTP well inside 100 ms', async () => {
