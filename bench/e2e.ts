@@ -305,7 +305,6 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
     HOST: '127.0.0.1',
     CALCOM_API_URL: `${simOrigin}/v2`,
     CALCOM_RATE_LIMIT_PER_MINUTE: '1000000000',
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000000',
     // The sync worker's first run must not reach the real Retell API: a closed local port.
     RETELL_API_URL: 'http://127.0.0.1:9',
     // Worker metrics reach Redis every second, so the statement counts below are complete.

@@ -23,6 +23,7 @@ import { connectDatabase, ensureDatabase, runMigrations } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { answerInbound } from '../lib/inbound';
 import { signRetellBody } from '../lib/retell/signature';
+import { parseInboundBody, type InboundBody } from '../lib/retell/body';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { importTenants } from '../lib/tenants/import';
 import { benchVars, dropBenchState, freePort, machine, percentile, startProcess, stopProcess, table, waitForLine } from './lib';
@@ -132,9 +133,9 @@ async function overHttp(kind: Kind, port: number, concurrency: number) {
 {
   const times: number[] = [];
   for (let i = 0; i < N; i++) {
-    const b = JSON.parse(body('known', i)) as unknown;
+    const b = parseInboundBody(JSON.parse(body('known', i))) as { ok: true; value: InboundBody };
     const t0 = performance.now();
-    await answerInbound({ db, cache: ctx.cache }, b);
+    await answerInbound({ db, cache: ctx.cache }, b.value);
     times.push(performance.now() - t0);
   }
   results.push(['lookup only (answerInbound)', 'known', 1, N, ...summary(times)]);

@@ -57,7 +57,7 @@ process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 
 const redisServer = await startRedis();
-const vars = benchVars({ REDIS_URL: redisServer.url, WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000000', HOST: '127.0.0.1' });
+const vars = benchVars({ REDIS_URL: redisServer.url, RATE_LIMIT_FLOOD_PER_MINUTE: '1000000000', RATE_LIMIT_COMPANY_PER_MINUTE: '1000000000', HOST: '127.0.0.1' });
 await ensureDatabase(vars.DATABASE_URL!);
 const database = connectDatabase(vars.DATABASE_URL!, 2);
 await runMigrations(database);

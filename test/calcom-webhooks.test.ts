@@ -39,7 +39,7 @@ const live: LiveEventMessage[] = [];
 
 beforeAll(async () => {
   sim = await startSeededSim();
-  env = await createTestEnv({ CALCOM_API_URL: sim.url, WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' });
+  env = await createTestEnv({ CALCOM_API_URL: sim.url,});
   const tenants = twoCompanies();
   tenants.companies[0]!.calcomWebhookSecret = SALON_SECRET;
   tenants.companies[1]!.calcomWebhookSecret = CLINIC_SECRET;

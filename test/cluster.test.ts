@@ -31,7 +31,7 @@ let workers: RunningWorkers;
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
   // REDIS_URL left out on purpose: with cluster nodes it is optional.
-  ({ sim, env } = await startSimTestEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.csv, WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' }));
+  ({ sim, env } = await startSimTestEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.csv,}));
   server = await listen(env.ctx, 0, '127.0.0.1');
   workers = startWorkers(env.ctx, ['webhooks', 'bookings', 'notifications']);
 });

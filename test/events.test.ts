@@ -32,7 +32,7 @@ const tokens = { salon: '', kreuzberg: '', clinic: '' };
 beforeAll(async () => {
   const tenants = twoCompanies();
   tenants.companies[0]!.branches.push({ slug: 'kreuzberg', name: 'Salon Anna Kreuzberg', timezone: 'Europe/Berlin', phoneNumbers: [KREUZBERG_NUMBER] });
-  ({ sim, env } = await startSimTestEnv({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' }, tenants));
+  ({ sim, env } = await startSimTestEnv({}, tenants));
   const db = env.ctx.database.db;
   mitte = (await lookupPhone(db, SALON_NUMBER))!;
   kreuzberg = (await lookupPhone(db, KREUZBERG_NUMBER))!;

@@ -29,7 +29,7 @@ let env: TestEnv;
 let server: RunningServer;
 
 beforeAll(async () => {
-  env = await createTestEnv({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000000', WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY) });
+  env = await createTestEnv({ WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY) });
   await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
   server = await listen(env.ctx, 0, '127.0.0.1');
 });

@@ -18,7 +18,7 @@ let app: ReturnType<typeof createApp>;
 let workers: RunningWorkers;
 
 beforeAll(async () => {
-  env = await createTestEnv({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' });
+  env = await createTestEnv({});
   await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
   app = createApp(ingressDeps(env.ctx));
   workers = startWorkers(env.ctx, ['webhooks']);

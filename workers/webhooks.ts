@@ -9,7 +9,7 @@ import { dbUnavailable } from '../lib/db/breaker';
 import type { JobHandler } from './run-job';
 
 export function webhooksHandler(ctx: AppContext): JobHandler {
-  return async (job: Job) => {
+  return async (job: Job, signal: AbortSignal) => {
     const data = webhookJobSchema.parse(job.data);
     try {
       return await processRetellWebhook(
@@ -22,6 +22,7 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
           publish: (e) => publishEvent(ctx.redis, ctx.ns, e, (err) => ctx.logger.warn({ err }, 'live event not published')),
         },
         data,
+        signal,
       );
     } catch (err) {
       if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back

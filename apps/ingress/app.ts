@@ -3,41 +3,41 @@
  * it with `app.request` and server.ts only listens. No business logic here: the job is durably
  * in Redis before we answer 2xx, and the workers do the rest.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
 import { except } from 'hono/combine';
-import { HTTPException } from 'hono/http-exception';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Cipher } from '../../lib/crypto';
-import { dbUnavailable } from '../../lib/db/breaker';
 import { webhookTotal } from '../../lib/metrics';
 import { aggregatedMetrics } from '../../lib/metrics/aggregate';
 import { jobIds, type WebhookJob } from '../../lib/queues';
-import { isRedisUnavailable } from '../../lib/redis';
-import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
+import { parseWebhookBody } from '../../lib/retell/body';
+import type { RetellWebhook } from '../../lib/retell/webhook';
+import { isHandledEvent } from '../../lib/retell/webhook';
 import { mountAdmin, type AdminDeps } from './admin';
-import { ApiError } from './errors';
+import { ApiError, errorBody, errorResponse } from './errors';
+import type { IngressGuards } from './guards';
 import { maxBody } from './middleware/body-limit';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
-import { rateLimit } from './middleware/rate-limit';
-import { retellSignature, type RetellSignatureEnv } from './middleware/retell-signature';
+import { floodGuard } from './middleware/rate-limit';
+import type { RetellAuthEnv } from './middleware/retell-auth';
+
+export { clientIp } from './client-ip';
 
 export interface IngressDeps {
-  retellApiKey: string;
-  /** Per-company signing keys for a raw body (the company owning its to_number), if any. */
-  retellKeysFor?: (rawBody: Buffer) => Promise<string[]>;
+  /** Client address, failed-authentication limit, company budgets, Retell authentication (./guards). */
+  guards: IngressGuards;
   webhooksQueue: Queue;
   redis: Redis;
   keyPrefix: string;
   cipher: Cipher;
   logger: Logger;
   maxBodyBytes: number;
-  rateLimitPerMinute: number;
+  /** Requests per source address and minute in this process, on every route (RATE_LIMIT_FLOOD_PER_MINUTE). */
+  floodPerMinute: number;
   ipAllowlist?: string[];
-  trustProxy: boolean;
   /** Readiness of Redis and the database, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
   /** Refresh scrape-time gauges (breaker states from Redis) before /api/metrics answers. */
@@ -53,18 +53,6 @@ export interface IngressDeps {
   routes?: Array<(app: Hono) => void>;
 }
 
-export function clientIp(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = c.req.header('x-forwarded-for');
-    if (fwd) return fwd.split(',')[0]!.trim();
-  }
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request in tests has no socket
-  }
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
@@ -75,36 +63,25 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
+const isRetellWebhookPath = (path: string) => path === '/webhooks/retell' || path === '/api/mcp/retell/webhook';
+
 export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
   const log = deps.logger.child({ component: 'ingress' });
-  const ip = (c: Context) => clientIp(c, deps.trustProxy);
+  const ip = deps.guards.clientIp;
+  // Before anything else, on every route: a generous cap per source address (in memory).
+  app.use('*', floodGuard({ limitPerMinute: deps.floodPerMinute, clientKey: ip }));
   // Webhook answers are small acknowledgements: skipping compression there spares each one
   // Hono's compress reading c.res.headers, which builds a full web Response (bench/ingress
   // profiled it at ~3 % of the ingress's CPU).
   app.use('*', except('/webhooks/*', jsonCompression()));
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      webhookTotal.inc({ status: String(err.status) });
-      return c.json({ error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } }, err.status);
-    }
-    if (err instanceof HTTPException) {
-      return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
-    }
-    // Redis or the database out of reach anywhere on the way (the company-key lookup of a
-    // signature, a cache read …): 503, which Retell retries — never a 500. The chaos test's
-    // Redis restart found a bad-signature webhook answered 500 by the cache read in keysFor.
-    if (isRedisUnavailable(err) || dbUnavailable(err)) {
-      webhookTotal.inc({ status: '503' });
-      log.warn({ err: (err as Error).message, path: c.req.path }, 'dependency unavailable; answering 503');
-      c.header('Retry-After', '1');
-      return c.json({ error: { code: 'unavailable', message: 'a backing service is unavailable; retry later' } }, 503);
-    }
-    log.error({ err, path: c.req.path }, 'unhandled error');
-    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+    const res = errorResponse(c, err, log);
+    if (isRetellWebhookPath(c.req.path)) webhookTotal.inc({ status: String(res.status) });
+    return res;
   });
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -119,34 +96,27 @@ export function createApp(deps: IngressDeps): Hono {
     return c.body(body);
   });
 
-  const webhookChain = [
-    ipAllowlist(deps.ipAllowlist, ip),
-    maxBody(deps.maxBodyBytes),
-    rateLimit({ redis: deps.redis, keyPrefix: deps.keyPrefix, limitPerMinute: deps.rateLimitPerMinute, clientKey: ip }),
-    retellSignature({ apiKey: deps.retellApiKey, keysFor: deps.retellKeysFor }),
-  ] as const;
+  const webhookChain = [ipAllowlist(deps.ipAllowlist, ip), maxBody(deps.maxBodyBytes), deps.guards.retellAuth(parseWebhookBody)] as const;
 
-  const receiveRetellWebhook = async (c: Context<RetellSignatureEnv>) => {
-    const raw = c.var.rawBody;
-    const text = raw.toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
-    }
-    const parsed = webhookSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new ApiError(422, 'schema_mismatch', 'webhook does not match the Retell schema', describeIssues(parsed.error));
-    }
-    const { event, call } = parsed.data;
+  const receiveRetellWebhook = async (c: Context<RetellAuthEnv<RetellWebhook>>) => {
+    const { verdict, signer } = c.var.retell;
+    if (!verdict.ok) throw new ApiError(verdict.status, verdict.code, verdict.message, verdict.issues);
+    const { event, call } = verdict.value;
     if (!isHandledEvent(event)) {
       // Retell retries non-2xx; an event we do not use is acknowledged and dropped.
       webhookTotal.inc({ status: 'ignored' });
       return c.json({ status: 'ignored', event }, 200);
     }
     const jobId = jobIds.retellWebhook(call.call_id, event);
-    const data: WebhookJob = { provider: 'retell', event, callId: call.call_id, receivedAt: Date.now(), sealedBody: deps.cipher.encrypt(text) };
+    // The worker gets the object that was authenticated, not the bytes again.
+    const data: WebhookJob = {
+      provider: 'retell',
+      event,
+      callId: call.call_id,
+      receivedAt: Date.now(),
+      sealedBody: deps.cipher.encrypt(JSON.stringify({ event, call })),
+      ...(signer.kind === 'company' ? { signerCompanyId: signer.companyId } : {}),
+    };
     try {
       await withTimeout(deps.webhooksQueue.add(event, data, { jobId }), deps.enqueueTimeoutMs ?? 3_000, 'enqueue');
     } catch (err) {

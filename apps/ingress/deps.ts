@@ -2,9 +2,9 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../lib/context';
 import { registerQueueGauges } from '../../lib/metrics/queues';
-import { companyKeysOfBody } from '../../lib/retell/company-key';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
+import { ingressGuards } from './guards';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
 import { eventRoutes } from './routes/events';
 import { mountFunctions } from './routes/functions';
@@ -19,17 +19,15 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     beforeScrape: async () => {
       await Promise.all(breakers.map(exportBreakerState));
     },
-    retellApiKey: c.RETELL_API_KEY,
-    retellKeysFor: companyKeysOfBody({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }),
+    guards: ingressGuards(ctx),
     webhooksQueue: ctx.queues.webhooks,
     redis: ctx.redis,
     keyPrefix: ctx.ns,
     cipher: ctx.cipher,
     logger: ctx.logger,
     maxBodyBytes: c.WEBHOOK_MAX_BODY_BYTES,
-    rateLimitPerMinute: c.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+    floodPerMinute: c.RATE_LIMIT_FLOOD_PER_MINUTE,
     ipAllowlist: c.WEBHOOK_IP_ALLOWLIST,
-    trustProxy: c.TRUST_PROXY,
     admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.

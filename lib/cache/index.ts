@@ -30,8 +30,12 @@ export class TieredCache {
     });
   }
 
-  /** Read through both levels; `load` runs on a miss and its result (null included) is cached. */
-  async getOrLoad<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  /**
+   * Read through both levels; `load` runs on a miss and its result (null included) is cached.
+   * `shareIf` false keeps a loaded value in this process's L1 only: for lookups keyed by
+   * unauthenticated input, whose misses must not grow Redis.
+   */
+  async getOrLoad<T>(key: string, ttlMs: number, load: () => Promise<T>, opts: { shareIf?: (value: T) => boolean } = {}): Promise<T> {
     const local = this.l1.get(key);
     if (local) {
       cacheHitsTotal.inc({ cache: 'l1' });
@@ -45,7 +49,8 @@ export class TieredCache {
       return boxed.v;
     }
     const value = await load();
-    await this.set(key, value, ttlMs);
+    if (opts.shareIf && !opts.shareIf(value)) this.l1.set(key, { v: value }, { ttl: Math.min(ttlMs, L1_MAX_TTL_MS) });
+    else await this.set(key, value, ttlMs);
     return value;
   }
 
@@ -80,8 +85,8 @@ export const cacheKeys = {
   availability: (eventTypeId: number, date: string) => `mcp:calcom:availability:${eventTypeId}:${date}`,
   booking: (idempotencyKey: string) => `mcp:calcom:booking:${idempotencyKey}`,
   retellAgents: (companyId: number) => `mcp:retell:agents:${companyId}`,
-  /** The encrypted Retell key of the company owning a number (null: none of its own). */
-  retellWebhookKey: (e164: string) => `mcp:retell:webhook_key:${e164}`,
+  /** The company owning a number and its encrypted Retell key (Redis only for known numbers). */
+  retellWebhookKey: (e164: string) => `mcp:retell:company_key:${e164}`,
 };
 
 export const TTL_MS = {

@@ -65,9 +65,34 @@ export interface DecideInput {
   intent: BookingIntent;
   /** true for call_analyzed: the last chance to find booking details. */
   final: boolean;
+  /** The job's abort signal (its timeout): no further round once it fired. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How often the decision is read again after losing the race to write it. One more read sees the
+ * winner's decision; a row that still shows none (it is not this company's row, or it vanished)
+ * is an error, not a reason to loop.
+ */
+const DECIDE_ROUNDS = 3;
+
+export class DecisionNotRecordedError extends Error {
+  override readonly name = 'DecisionNotRecordedError';
 }
 
 export async function decideBooking(input: DecideInput): Promise<Decision> {
+  for (let round = 1; ; round++) {
+    input.signal?.throwIfAborted();
+    const decision = await decideOnce(input);
+    if (decision) return decision;
+    if (round >= DECIDE_ROUNDS) {
+      throw new DecisionNotRecordedError(`call row ${input.callRowId} of company ${input.where.companyId}: no decision recorded after ${round} rounds (not this company's row?)`);
+    }
+  }
+}
+
+/** One round: follow the recorded decision, or record one; null when another writer won the race. */
+async function decideOnce(input: DecideInput): Promise<Decision | null> {
   const { db, where, callRowId } = input;
   const [row] = await db
     .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
@@ -98,10 +123,7 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
         bookingRequest: decision.kind === 'book' ? { serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey } : null,
       })
       .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId), isNull(calls.bookingDecision)));
-    if (res.affectedRows === 0) {
-      // Another delivery decided first: follow its decision.
-      return decideBooking(input);
-    }
+    if (res.affectedRows === 0) return null; // another delivery decided first: follow its decision
     // 'booked' and 'failed' are counted by the booking itself (lib/booking/book.ts).
     if (decision.kind === 'no_booking') callsProcessedTotal.inc({ outcome: 'no_booking' });
     input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');

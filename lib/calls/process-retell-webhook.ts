@@ -16,7 +16,7 @@ import type { WebhookJob } from '../queues';
 import { webhookSchema } from '../retell/webhook';
 import { extractIntent } from './booking-intent';
 import { decideBooking, type Decision } from './decide-booking';
-import { upsertCall, upsertCustomer } from './record-call';
+import { ForeignCallError, upsertCall, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
 import { claimEvent, finishEvent, type InboxKey } from './webhook-inbox';
 
@@ -37,7 +37,7 @@ export type WebhookOutcome =
 
 const SENTIMENT_SCORE: Record<string, number> = { Positive: 1, Neutral: 0.5, Negative: 0 };
 
-export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob): Promise<WebhookOutcome> {
+export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, signal?: AbortSignal): Promise<WebhookOutcome> {
   const { db, logger } = deps;
   const { event, call } = webhookSchema.parse(JSON.parse(deps.cipher.decrypt(job.sealedBody)));
   const key: InboxKey = { provider: 'retell', dedupeKey: `${call.call_id}:${event}` };
@@ -66,22 +66,38 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob): 
     return { status: 'rejected', reason };
   }
 
+  const reject = async (reason: string, status: 'rejected' | 'ignored' = 'rejected'): Promise<WebhookOutcome> => {
+    await finishEvent(db, key, status, { companyId: where.companyId, error: reason });
+    log.warn({ reason, companyId: where.companyId }, 'webhook rejected');
+    return { status: 'rejected', reason };
+  };
+  // Signed with a company's own key: that company's number, and nobody else's. The ingress chose
+  // the key by this very number, so a difference means the number moved company in between.
+  if (job.signerCompanyId !== undefined && job.signerCompanyId !== where.companyId) {
+    return reject(`signed with the Retell key of company ${job.signerCompanyId}, but ${businessNumber} belongs to company ${where.companyId}`);
+  }
+
+  const [earlier] = await db.select({ purgedAt: calls.purgedAt, companyId: calls.companyId }).from(calls).where(eq(calls.retellCallId, call.call_id));
+  if (earlier && earlier.companyId !== where.companyId) {
+    return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);
+  }
   // A call whose words were removed (retention, GDPR erasure) takes no late webhook: it would
   // bring the caller's number, name and transcript back.
-  const [earlier] = await db.select({ purgedAt: calls.purgedAt }).from(calls).where(eq(calls.retellCallId, call.call_id));
-  if (earlier?.purgedAt) {
-    const reason = 'call was purged (retention or GDPR erasure); late webhook ignored';
-    await finishEvent(db, key, 'ignored', { companyId: where.companyId, error: reason });
-    log.info(reason);
-    return { status: 'rejected', reason };
-  }
+  if (earlier?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
 
   const intent = extractIntent(call);
   // No transaction (as in lib/live/book-appointment.ts): both upserts are idempotent, a retry
   // converges on the same rows, and a customer row without its call is harmless. BEGIN and
   // COMMIT were 4 of the 36 statements per call in bench/e2e.
   const customerId = customerNumber ? await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email) : null;
-  const callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
+  let callRowId: number;
+  try {
+    callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
+  } catch (err) {
+    // Another company's row took this call id between the read above and the upsert.
+    if (err instanceof ForeignCallError) return reject(err.message);
+    throw err;
+  }
 
   const sentiment = call.call_analysis?.user_sentiment;
   if (sentiment && sentiment in SENTIMENT_SCORE) satisfactionScore.set({ branch: where.branchName }, SENTIMENT_SCORE[sentiment]!);
@@ -98,6 +114,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob): 
       customerId,
       intent,
       final: event === 'call_analyzed',
+      signal,
     });
   }
   await finishEvent(db, key, 'processed', { companyId: where.companyId });

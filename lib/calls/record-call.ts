@@ -65,15 +65,33 @@ export interface CallWrite {
 
 const ms = (v: number | undefined) => (v === undefined ? null : new Date(v));
 
-/** Insert or merge the call row; returns its id. */
+/**
+ * A Retell call id that another company's row already holds. Call ids come from the body; a
+ * tenant holding its own Retell key can write any id, so a row is merged only into its own
+ * company's row, never into another's.
+ */
+export class ForeignCallError extends Error {
+  override readonly name = 'ForeignCallError';
+  constructor(readonly retellCallId: string) {
+    super(`call ${retellCallId} belongs to another company; refused`);
+  }
+}
+
+/**
+ * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
+ * reports the row's id, is guarded by `company_id = VALUES(company_id)`: a row of another
+ * company is left exactly as it was, the statement reports insertId 0, and this throws
+ * ForeignCallError.
+ */
 export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
   const c = w.call;
   const analysis = c.call_analysis;
   const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
-  const keep = (col: { name: string }) => sql.raw(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`);
+  const own = (expr: string, col: string) => sql.raw(`IF(\`company_id\` = VALUES(\`company_id\`), ${expr}, \`${col}\`)`);
+  const keep = (col: { name: string }) => own(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`, col.name);
   // What callers said never comes back after retention or an erasure removed it (purged_at set).
   const keepUnlessPurged = (col: { name: string }) =>
-    sql.raw(`IF(\`purged_at\` IS NULL, COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`), \`${col.name}\`)`);
+    own(`IF(\`purged_at\` IS NULL, COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`), \`${col.name}\`)`, col.name);
   const seal = await piiSealer(db, w.companyId);
   const sealJson = await piiJsonSealer(db, w.companyId);
   const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
@@ -103,7 +121,7 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
     })
     .onDuplicateKeyUpdate({
       set: {
-        id: sql`LAST_INSERT_ID(${calls.id})`,
+        id: own('LAST_INSERT_ID(`id`)', 'id'),
         customerId: keep(calls.customerId),
         agentId: keep(calls.agentId),
         direction: keep(calls.direction),
@@ -121,10 +139,10 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
         dynamicVariables: keepUnlessPurged(calls.dynamicVariables),
         analysisData: keepUnlessPurged(calls.analysisData),
         // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
-        status: sql.raw(
-          "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)",
-        ),
+        status: own("IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)", 'status'),
       },
     });
-  return Number(res.insertId);
+  const id = Number(res.insertId);
+  if (!id) throw new ForeignCallError(c.call_id);
+  return id;
 }

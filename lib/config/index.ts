@@ -57,9 +57,25 @@ export const envSchema = z.object({
   PII_ENCRYPTION_DEFAULT: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   WEBHOOK_IP_ALLOWLIST: csv.optional(),
-  /** Trust X-Forwarded-For for the client address (only behind a proxy you control). */
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /**
+   * How many proxies of your own stand in front of the ingress (each appends to
+   * X-Forwarded-For); the client is the right-most address none of them wrote. 0: the socket's
+   * peer is the client. `true` means 1, `false` 0.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2})$/, 'must be the number of trusted proxy hops (0, 1, 2 …), or true (1) / false (0)')
+    .default('0')
+    .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v))),
+  /** Per source address and ingress process, every public route, before anything else runs. */
+  RATE_LIMIT_FLOOD_PER_MINUTE: z.coerce.number().int().positive().default(60_000),
+  /** Failed authentications per source address (all processes): past it, 429 instead of 401. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(60),
+  /**
+   * Authenticated requests per company per minute on every route (all processes). The default is
+   * about twice what bench/e2e measured a whole 2-core deployment to take (~13,000 webhooks a minute).
+   */
+  RATE_LIMIT_COMPANY_PER_MINUTE: z.coerce.number().int().positive().default(30_000),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
@@ -113,6 +129,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (given.REDIS_URL === undefined && given.REDIS_CLUSTER_NODES) {
     const first = given.REDIS_CLUSTER_NODES.split(',').map((p) => p.trim()).find(Boolean);
     if (first) given.REDIS_URL = `redis://${first}`;
+  }
+  if (given.WEBHOOK_RATE_LIMIT_PER_MINUTE !== undefined) {
+    // Renamed, not silently ignored: it meant a budget per source address, which throttled every
+    // tenant at once behind Retell's one sending address.
+    throw new ConfigError([
+      'WEBHOOK_RATE_LIMIT_PER_MINUTE is no longer read: use RATE_LIMIT_AUTH_FAILURES_PER_MINUTE (per address, failed authentications), RATE_LIMIT_COMPANY_PER_MINUTE (per company) or RATE_LIMIT_FLOOD_PER_MINUTE (per address, everything)',
+    ]);
   }
   const result = envSchema.safeParse(given);
   if (result.success) {

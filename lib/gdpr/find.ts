@@ -7,12 +7,11 @@ import { phoneIndexCandidates } from '../pii';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db';
 import { companies, customers } from '../../drizzle/schema';
+import { isE164 } from '../phone/e164';
 
 export class GdprLookupError extends Error {
   override readonly name = 'GdprLookupError';
 }
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 export interface CustomerRef {
   companyId: number;
@@ -33,7 +32,7 @@ export async function findCompany(db: Db, company: string | number): Promise<{ i
 /** Finds the customer of `phone` (E.164) in one company, or throws GdprLookupError saying which part is missing. */
 export async function findCustomer(db: Db, q: { company: string | number; phone: string }): Promise<CustomerRef> {
   const phone = q.phone.trim();
-  if (!E164.test(phone)) throw new GdprLookupError(`"${q.phone}" is not an E.164 number (like +4917012345678)`);
+  if (!isE164(phone)) throw new GdprLookupError(`"${q.phone}" is not an E.164 number (like +4917012345678)`);
   const company = await findCompany(db, q.company);
   const [row] = await db
     .select({ id: customers.id })

@@ -18,22 +18,13 @@
 import { open, phoneIndexCandidates } from '../pii';
 import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
+import type { InboundBody } from '../retell/body';
 import { appointments, branches, customers, services } from '../../drizzle/schema';
 import type { TieredCache } from '../cache';
 import { resolvePhone } from '../calls/resolve-phone';
 import { speakTime, toZonedIso, type Lang } from '../datetime';
 import type { Db } from '../db';
 
-const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/);
-
-export const inboundSchema = z.looseObject({
-  event: z.string().max(64).optional(),
-  call_inbound: z.looseObject({
-    agent_id: z.string().max(100).nullish(),
-    from_number: z.string().max(32).nullish(),
-    to_number: z.string().max(32).nullish(),
-  }),
-});
 
 export interface InboundAnswer {
   call_inbound: {
@@ -50,22 +41,14 @@ export interface InboundDeps {
   cache: TieredCache;
 }
 
-/** The dialled number of an inbound body, for choosing a company's Retell key (null if absent). */
-export function inboundToNumber(body: unknown): string | null {
-  const to = (body as { call_inbound?: { to_number?: unknown } } | null)?.call_inbound?.to_number;
-  return typeof to === 'string' && e164.safeParse(to).success ? to : null;
-}
-
 /** Opening hours per branch, cached a minute: a tenants import is seen within that, unflushed. */
 const branchKey = (branchId: number) => `mcp:inbound:branch:${branchId}`;
 const BRANCH_TTL_MS = 60_000;
 
 /** The answer for one inbound call; `now` decides what "next appointment" means. */
-export async function answerInbound(deps: InboundDeps, body: unknown, now: Date = new Date()): Promise<InboundAnswer> {
-  const parsed = inboundSchema.safeParse(body);
-  if (!parsed.success) return EMPTY_ANSWER;
-  const { from_number: from, to_number: to } = parsed.data.call_inbound;
-  if (!from || !to || !e164.safeParse(from).success || !e164.safeParse(to).success) return EMPTY_ANSWER;
+export async function answerInbound(deps: InboundDeps, body: InboundBody, now: Date = new Date()): Promise<InboundAnswer> {
+  const { fromNumber: from, toNumber: to } = body;
+  if (!from) return EMPTY_ANSWER;
 
   const where = await resolvePhone(deps.db, deps.cache, to);
   if (!where) return EMPTY_ANSWER;

@@ -14,7 +14,7 @@ import { executeBooking, type BookingResult } from '../booking/book';
 import { BookingDeferred, BookingRejected } from '../booking/errors';
 import { isUnknownName } from '../calls/booking-intent';
 import { bookingIdempotencyKey } from '../calls/idempotency';
-import { upsertCall, upsertCustomer } from '../calls/record-call';
+import { ForeignCallError, upsertCall, upsertCustomer } from '../calls/record-call';
 import type { BookingJob } from '../queues';
 import { branchCatalogue, pickService } from './catalogue';
 import { noCalendar, unknownService } from './check-availability';
@@ -42,6 +42,7 @@ async function bookWaitingForLock(deps: LiveDeps, job: BookingJob): Promise<Book
 
 export const bookAppointment = defineFunction({
   name: 'book_appointment',
+  needsCall: true,
   args: z.object({
     when: whenArg,
     service: z.string().trim().max(100).optional(),
@@ -53,11 +54,8 @@ export const bookAppointment = defineFunction({
     const l = call.lang;
     const tz = call.where.timezone;
     const { where } = call;
-    if (!call.retellCallId || !call.call) {
-      throw new LiveError(422, 'call_id_required', 'book_appointment needs the Retell call id (send the call object, or call_id in the args)', [
-        { path: `${call.identityPath}call_id`, message: 'required: the booking is keyed by the call' },
-      ]);
-    }
+    // needsCall guarantees the call object; its call_id is required by the call schema.
+    if (!call.retellCallId || !call.call) throw new LiveError(422, 'call_required', 'book_appointment needs Retell\'s call object');
     if (!call.customerNumber) return callerUnknown(call);
     const start = readStart(call, args.when, now);
     const unusable = unusableStart(call, args.when, start, now);
@@ -71,7 +69,16 @@ export const bookAppointment = defineFunction({
     // No transaction: both upserts are idempotent, and a customer row without its call is harmless.
     const name = isUnknownName(args.customer_name) ? undefined : args.customer_name;
     const customerId = await upsertCustomer(deps.booking.db, where.companyId, call.customerNumber, name, args.email);
-    const callRowId = await upsertCall(deps.booking.db, { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_started', call: call.call });
+    let callRowId: number;
+    try {
+      callRowId = await upsertCall(deps.booking.db, { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_started', call: call.call });
+    } catch (err) {
+      if (err instanceof ForeignCallError) {
+        deps.booking.logger.warn({ companyId: where.companyId, retellCallId: call.retellCallId }, 'live booking refused: the call id belongs to another company');
+        throw new LiveError(422, 'foreign_call', err.message, [{ path: 'call.call_id', message: 'belongs to another company' }]);
+      }
+      throw err;
+    }
 
     const startIso = start.start.toISOString();
     const job: BookingJob = {

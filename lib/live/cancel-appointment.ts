@@ -17,6 +17,7 @@ import { defineFunction } from './types';
 
 export const cancelAppointmentFn = defineFunction({
   name: 'cancel_appointment',
+  needsCall: true,
   args: z.object({ appointment_id: idArg.optional(), reason: z.string().trim().max(300).optional() }),
   async run(deps, call, args) {
     const l = call.lang;

@@ -37,6 +37,7 @@ export const noCalendar = (call: LiveCall): LiveAnswer => ({
 
 export const checkAvailability = defineFunction({
   name: 'check_availability',
+  needsCall: false,
   args: z.object({ when: whenArg, service: z.string().trim().max(100).optional() }),
   async run(deps, call, args) {
     const now = nowOf(deps);

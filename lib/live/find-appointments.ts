@@ -36,6 +36,7 @@ export function callersAppointments(deps: LiveDeps, call: LiveCall & { customerN
 
 export const findAppointmentsFn = defineFunction({
   name: 'find_appointments',
+  needsCall: true,
   args: z.object({}),
   async run(deps, call) {
     const l = call.lang;

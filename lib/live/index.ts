@@ -1,16 +1,17 @@
 /**
  * Live-call functions: what a Retell agent can do while the caller is on the line. One module
  * per function; this index names them and runs one request: read the body (either Retell
- * shape), validate the function's args, resolve company/branch/caller, run.
+ * shape, parsed once by lib/retell/body), validate the function's args, resolve company/branch/caller, run.
  *
  * @example
  *   const fn = liveFunction('check_availability');
- *   const { say, data } = await runLiveFunction(deps, fn!, { name: 'check_availability', call, args: { when: 'morgen vormittag' } });
+ *   const { say, data } = await runLiveFunction(deps, fn!, body); // body: parseLiveBody(json).value, authenticated by the route
  */
 import { bookAppointment } from './book-appointment';
 import { cancelAppointmentFn } from './cancel-appointment';
 import { checkAvailability } from './check-availability';
-import { issuesOf, LiveError, readLiveBody, resolveLiveCall } from './context';
+import type { LiveBody } from '../retell/body';
+import { LiveError, resolveLiveCall } from './context';
 import { findAppointmentsFn } from './find-appointments';
 import { listServices } from './list-services';
 import { rescheduleAppointmentFn } from './reschedule-appointment';
@@ -28,12 +29,13 @@ export function liveFunction(name: string): LiveFunction<unknown> | undefined {
   return BY_NAME.get(name);
 }
 
-export async function runLiveFunction(deps: LiveDeps, fn: LiveFunction<unknown>, json: unknown): Promise<LiveAnswer> {
-  const req = readLiveBody(json);
-  const args = fn.args.safeParse(req.args);
+/** Run `fn` for a body parsed (and authenticated) once by the route: args, then company and caller. */
+export async function runLiveFunction(deps: LiveDeps, fn: LiveFunction<unknown>, body: LiveBody): Promise<LiveAnswer> {
+  const args = fn.args.safeParse(body.args);
   if (!args.success) {
-    throw new LiveError(422, 'bad_args', `${fn.name}: invalid args`, issuesOf(args.error, req.argsPath));
+    const issues = args.error.issues.map((i) => ({ path: body.argsPath + i.path.map(String).join('.') || '(root)', message: i.message }));
+    throw new LiveError(422, 'bad_args', `${fn.name}: invalid args`, issues);
   }
-  const call = await resolveLiveCall(deps.booking.db, deps.booking.cache, req);
+  const call = await resolveLiveCall(deps.booking.db, deps.booking.cache, body, fn);
   return fn.run(deps, call, args.data);
 }

@@ -9,6 +9,7 @@ import { defineFunction } from './types';
 
 export const listServices = defineFunction({
   name: 'list_services',
+  needsCall: false,
   args: z.object({}),
   async run(deps, call) {
     const cat = await branchCatalogue(deps.booking, call.where);

@@ -17,6 +17,7 @@ import { defineFunction } from './types';
 
 export const rescheduleAppointmentFn = defineFunction({
   name: 'reschedule_appointment',
+  needsCall: true,
   args: z.object({ when: whenArg, appointment_id: idArg.optional() }),
   async run(deps, call, args) {
     const now = nowOf(deps);

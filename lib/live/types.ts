@@ -27,6 +27,11 @@ export interface LiveFunction<A = unknown> {
   name: string;
   /** Validates the function's own args (identity fields of args-only bodies are ignored). */
   args: z.ZodType<A>;
+  /**
+   * Reads or changes the caller's appointments, or books: needs Retell's call object (the only
+   * source of the caller's identity); args-only bodies are refused with 422 `call_required`.
+   */
+  needsCall: boolean;
   run(deps: LiveDeps, call: LiveCall, args: A): Promise<LiveAnswer>;
 }
 

@@ -10,6 +10,7 @@ import type { Principal } from '../auth/tokens';
 import type { BookingDeps } from '../booking/book';
 import { bookingDeps } from '../booking/deps';
 import type { AppContext } from '../context';
+import { e164 } from '../phone/e164';
 
 export interface ToolContext {
   ctx: AppContext;
@@ -64,6 +65,6 @@ export function sharedBookingDeps(ctx: AppContext): BookingDeps {
 export const arg = {
   company: z.string().min(1).max(64).describe('company slug (a company or branch token: its own company, may be left out)'),
   branch: z.string().min(1).max(64).describe('branch slug (a branch token: its own branch, may be left out)'),
-  phone: z.string().regex(/^\+[1-9]\d{5,14}$/, 'must be an E.164 number like +4930123456'),
+  phone: e164,
   appointmentId: z.number().int().positive().describe('appointment id (as booking_find / booking_create return it)'),
 };

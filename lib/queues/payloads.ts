@@ -10,8 +10,10 @@ export const webhookJobSchema = z.object({
   event: z.string(),
   callId: z.string(),
   receivedAt: z.number(),
-  /** AES-256-GCM of the raw webhook body (lib/crypto). */
+  /** AES-256-GCM (lib/crypto) of `{event, call}` exactly as the ingress parsed and authenticated it. */
   sealedBody: z.string(),
+  /** The company whose own Retell key signed the body; absent: the platform key (RETELL_API_KEY). */
+  signerCompanyId: z.number().int().positive().optional(),
 });
 export type WebhookJob = z.infer<typeof webhookJobSchema>;
 

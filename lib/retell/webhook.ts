@@ -3,11 +3,11 @@
  * checked strictly; everything else passes through (Retell adds fields over time).
  */
 import { z } from 'zod';
+import { e164 } from '../phone/e164';
 
 export const HANDLED_EVENTS = ['call_started', 'call_ended', 'call_analyzed'] as const;
 export type HandledEvent = (typeof HANDLED_EVENTS)[number];
 
-const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/, 'must be an E.164 number like +4930123456');
 const vars = z.record(z.string(), z.unknown());
 
 export const callSchema = z.looseObject({

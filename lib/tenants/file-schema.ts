@@ -4,9 +4,9 @@
  * error names its path, e.g. `companies[0].branches[1].timezone`.
  */
 import { z } from 'zod';
+import { e164 } from '../phone/e164';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and - (max 64)');
-const e164 = z.string().regex(/^\+[1-9]\d{5,14}$/, 'must be an E.164 number like +4930123456');
 const timezone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });

@@ -675,7 +675,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       CALCOM_API_URL: sim.url,
       CALCOM_TIMEOUT_MS: '2500',
       CALCOM_RATE_LIMIT_PER_MINUTE: '1000000',
-      WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000000',
       WORKER_LOCK_MS: lockMs,
       METRICS_PUBLISH_INTERVAL_MS: '1000',
       CONCURRENCY_BOOKINGS: '10',

@@ -2,8 +2,8 @@
  * Cal.com's outgoing webhooks: `POST /webhooks/calcom/:company` (the company's slug: configure
  * this URL per company in Cal.com) and `POST /webhooks/calcom` (the company is found by the
  * payload's event type, and the secret that signed the body decides). Per request: body limit
- * (413) → per-source rate limit (429) → `X-Cal-Signature-256` on the raw bytes with the company's
- * secret (401) → JSON (400) → schema (422 with paths) → applied synchronously through the
+ * (413) → `X-Cal-Signature-256` on the raw bytes with the company's secret (401; 429 once the
+ * source has failed too often) → the company's request budget (429) → JSON (400) → schema (422 with paths) → applied synchronously through the
  * webhook_events inbox (lib/calcom-webhooks) → 200. Unknown triggers are acknowledged and ignored.
  */
 import type { Context, Hono } from 'hono';
@@ -24,20 +24,15 @@ import {
 } from '../../../lib/calcom-webhooks';
 import type { Cipher } from '../../../lib/crypto';
 import { publishEvent } from '../../../lib/events';
-import type { Redis } from '../../../lib/redis';
 import { describeIssues } from '../../../lib/retell/webhook';
-import { clientIp } from '../app';
 import { ApiError } from '../errors';
+import { ingressGuards, type IngressGuards } from '../guards';
 import { maxBody } from '../middleware/body-limit';
-import { rateLimit } from '../middleware/rate-limit';
 
 export interface CalcomWebhookRouteDeps extends CalcomWebhookDeps {
   cipher: Cipher;
-  redis: Redis;
-  keyPrefix: string;
+  guards: IngressGuards;
   maxBodyBytes: number;
-  rateLimitPerMinute: number;
-  trustProxy: boolean;
 }
 
 export function calcomWebhookRouteDeps(ctx: AppContext): CalcomWebhookRouteDeps {
@@ -46,11 +41,8 @@ export function calcomWebhookRouteDeps(ctx: AppContext): CalcomWebhookRouteDeps 
     cache: ctx.cache,
     cipher: ctx.cipher,
     logger: ctx.logger.child({ component: 'calcom-webhooks' }),
-    redis: ctx.redis,
-    keyPrefix: ctx.ns,
+    guards: ingressGuards(ctx),
     maxBodyBytes: ctx.config.WEBHOOK_MAX_BODY_BYTES,
-    rateLimitPerMinute: ctx.config.WEBHOOK_RATE_LIMIT_PER_MINUTE,
-    trustProxy: ctx.config.TRUST_PROXY,
     publish: (e) => publishEvent(ctx.redis, ctx.ns, e, (err) => ctx.logger.warn({ err }, 'live event not published')),
   };
 }
@@ -61,17 +53,17 @@ export const calcomWebhookRoutes = (ctx: AppContext) => (app: Hono) => mountCalc
 const HEADER = 'x-cal-signature-256';
 
 export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): void {
-  const chain = [
-    maxBody(deps.maxBodyBytes),
-    rateLimit({ redis: deps.redis, keyPrefix: deps.keyPrefix, limitPerMinute: deps.rateLimitPerMinute, clientKey: (c) => clientIp(c, deps.trustProxy) }),
-  ] as const;
+  const chain = [maxBody(deps.maxBodyBytes)] as const;
+  // A failed signature counts against the source address (429 past its limit); a verified one
+  // spends its company's budget.
+  const refuse = async (c: Context, why: string) => deps.guards.failures.failed(c, deps.guards.clientIp(c), new ApiError(401, 'invalid_signature', why));
 
   const receive = async (c: Context) => {
     const receivedAt = new Date();
     const raw = Buffer.from(await c.req.arrayBuffer());
     const header = c.req.header(HEADER);
-    if (!header) throw new ApiError(401, 'invalid_signature', 'missing X-Cal-Signature-256 header');
-    if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw new ApiError(401, 'invalid_signature', 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
+    if (!header) throw await refuse(c, 'missing X-Cal-Signature-256 header');
+    if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw await refuse(c, 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
 
     let json: unknown;
     let parseError: string | undefined;
@@ -90,7 +82,8 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
     } else {
       signer = findSigner(raw, header, await candidateCompanies(deps.db, deps.cipher, parseError ? null : peekEventTypeId(json)));
     }
-    if (!signer) throw new ApiError(401, 'invalid_signature', 'signature does not match the body for this company');
+    if (!signer) throw await refuse(c, 'signature does not match the body for this company');
+    await deps.guards.budget.spend(c, signer.companyId);
 
     if (parseError !== undefined) throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${parseError}`);
     const envelope = envelopeSchema.safeParse(json);

@@ -1,25 +1,26 @@
 /**
  * `POST /functions/retell/:name` — Retell's custom functions, answered while the caller is on
- * the line (lib/live). Signed like webhooks (`x-retell-signature` on the raw body: the global
- * key, then the company key of the dialled number), body limit 64 KB, no rate limit of ours
- * (Retell paces its own calls, and a caller waiting on a 429 would hear silence).
+ * the line (lib/live). Authenticated like webhooks (apps/ingress/middleware/retell-auth): the
+ * body is parsed once (lib/retell/body `parseLiveBody`), the key chosen by the business number
+ * of that parse, and the handler runs on that same parsed object. Body limit 64 KB; the
+ * company's request budget applies (a caller waiting on a 429 hears silence, so the default is
+ * far above any conversation's pace).
  *
  * Answers: 200 `{ "result": "<one or two sentences in the call's language>", "status": "…", …data }`
  * for every outcome a caller should hear (booked, slot taken with three free slots, not found,
  * try later); 400 malformed JSON, 401 signature, 404 unknown function or number, 413 too large,
- * 422 bad args or an unresolvable call (with the failing paths). Errors are the ingress's JSON
- * shape, `{ "error": { "code", "message", "issues"? } }`, handled here so they are not counted
- * as webhooks.
+ * 422 bad args, shapes that disagree, an unresolvable call, or — for functions that read or
+ * change a caller's appointments or book — a body without Retell's call object (`call_required`).
+ * Errors go through the ingress's one mapper (apps/ingress/errors.ts).
  */
-import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
+import type { Hono } from 'hono';
 import { bookingDeps } from '../../../lib/booking/deps';
 import type { AppContext } from '../../../lib/context';
 import { LIVE_FUNCTION_NAMES, LiveError, liveFunction, runLiveFunction, type LiveDeps } from '../../../lib/live';
-import { companyKeysOfBody } from '../../../lib/retell/company-key';
+import { parseLiveBody } from '../../../lib/retell/body';
 import { ApiError } from '../errors';
+import { ingressGuards } from '../guards';
 import { maxBody } from '../middleware/body-limit';
-import { retellSignature, type RetellSignatureEnv } from '../middleware/retell-signature';
 
 export const FUNCTIONS_MAX_BODY_BYTES = 64 * 1024;
 
@@ -30,40 +31,22 @@ export const FUNCTIONS_MAX_BODY_BYTES = 64 * 1024;
 export function mountFunctions(ctx: AppContext): (app: Hono) => void {
   const deps: LiveDeps = { booking: bookingDeps(ctx) };
   const log = ctx.logger.child({ component: 'functions' });
+  const guards = ingressGuards(ctx);
   return (app) => {
-    const r = new Hono<RetellSignatureEnv>();
-    r.onError((err, c) => {
-      if (err instanceof ApiError) {
-        return c.json({ error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } }, err.status);
+    app.post('/functions/retell/:name', maxBody(FUNCTIONS_MAX_BODY_BYTES), guards.retellAuth(parseLiveBody), async (c) => {
+      const name = c.req.param('name');
+      const fn = liveFunction(name);
+      if (!fn) throw new ApiError(404, 'unknown_function', `no live-call function "${name}"; known: ${LIVE_FUNCTION_NAMES.join(', ')}`);
+      const { verdict } = c.var.retell;
+      if (!verdict.ok) throw new ApiError(verdict.status, verdict.code, verdict.message, verdict.issues);
+      try {
+        const { say, data } = await runLiveFunction(deps, fn, verdict.value);
+        log.debug({ fn: name, status: data.status }, 'live function answered');
+        return c.json({ result: say, ...data }, 200);
+      } catch (err) {
+        if (err instanceof LiveError) throw new ApiError(err.status, err.code, err.message, err.issues);
+        throw err;
       }
-      if (err instanceof HTTPException) return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
-      log.error({ err, fn: c.req.param('name') }, 'live function failed');
-      return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
     });
-    r.post(
-      '/functions/retell/:name',
-      maxBody(FUNCTIONS_MAX_BODY_BYTES),
-      retellSignature({ apiKey: ctx.config.RETELL_API_KEY, keysFor: companyKeysOfBody({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }) }),
-      async (c) => {
-        const name = c.req.param('name');
-        const fn = liveFunction(name);
-        if (!fn) throw new ApiError(404, 'unknown_function', `no live-call function "${name}"; known: ${LIVE_FUNCTION_NAMES.join(', ')}`);
-        let json: unknown;
-        try {
-          json = JSON.parse(c.var.rawBody.toString('utf8'));
-        } catch (err) {
-          throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
-        }
-        try {
-          const { say, data } = await runLiveFunction(deps, fn, json);
-          log.debug({ fn: name, status: data.status }, 'live function answered');
-          return c.json({ result: say, ...data }, 200);
-        } catch (err) {
-          if (err instanceof LiveError) throw new ApiError(err.status, err.code, err.message, err.issues);
-          throw err;
-        }
-      },
-    );
-    app.route('/', r);
   };
 }

@@ -4,27 +4,25 @@
  * dialled number). Answers `{"call_inbound":{"dynamic_variables":{…},"metadata":{…}}}` for a
  * returning caller (lib/inbound) and `{"call_inbound":{}}` otherwise — also when the body is odd,
  * the lookup fails, or it takes longer than the deadline (80 ms): the call must ring on, so
- * nothing but a bad signature (401), a foreign source (403) or an oversized body (413) is an error.
- * No rate limit: nothing costly runs before the signature is checked, and Retell's inbound calls
- * must not share the webhook budget with call events.
+ * nothing but a bad signature (401, 429 once the source has failed too often), a foreign source
+ * (403) or an oversized body (413) is an error. The body is parsed once (lib/retell/body
+ * `parseInboundBody`) and the lookup runs on that parse; a company over its request budget gets
+ * the empty answer.
  */
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../../lib/context';
-import type { Cipher } from '../../../lib/crypto';
 import type { Logger } from '../../../lib/logger';
-import { companyRetellKeyFor } from '../../../lib/retell/company-key';
-import { answerInbound, EMPTY_ANSWER, inboundToNumber, type InboundAnswer, type InboundDeps } from '../../../lib/inbound';
-import { clientIp } from '../app';
+import { answerInbound, EMPTY_ANSWER, type InboundAnswer, type InboundDeps } from '../../../lib/inbound';
+import { parseInboundBody, type InboundBody } from '../../../lib/retell/body';
+import { ingressGuards, type IngressGuards } from '../guards';
 import { maxBody } from '../middleware/body-limit';
 import { ipAllowlist } from '../middleware/ip-allowlist';
-import { retellSignature, type RetellSignatureEnv } from '../middleware/retell-signature';
+import type { RetellAuthEnv } from '../middleware/retell-auth';
 
 export interface InboundRouteDeps extends InboundDeps {
-  cipher: Cipher;
   logger: Logger;
-  retellApiKey: string;
+  guards: IngressGuards;
   ipAllowlist?: string[];
-  trustProxy: boolean;
   maxBodyBytes: number;
   /** Answer empty rather than later than this (Retell holds the ringing call meanwhile). */
   deadlineMs?: number;
@@ -34,11 +32,9 @@ export function inboundRouteDeps(ctx: AppContext, extra: Partial<InboundRouteDep
   return {
     db: ctx.database.db,
     cache: ctx.cache,
-    cipher: ctx.cipher,
     logger: ctx.logger.child({ component: 'inbound' }),
-    retellApiKey: ctx.config.RETELL_API_KEY,
+    guards: ingressGuards(ctx),
     ipAllowlist: ctx.config.WEBHOOK_IP_ALLOWLIST,
-    trustProxy: ctx.config.TRUST_PROXY,
     maxBodyBytes: Math.min(ctx.config.WEBHOOK_MAX_BODY_BYTES, 64 * 1024),
     deadlineMs: ctx.config.INBOUND_DEADLINE_MS,
     ...extra,
@@ -48,30 +44,18 @@ export function inboundRouteDeps(ctx: AppContext, extra: Partial<InboundRouteDep
 /** For `routes` in apps/ingress/deps.ts. */
 export const inboundRoutes = (ctx: AppContext) => (app: Hono) => mountInbound(app, inboundRouteDeps(ctx));
 
-/** The company's own Retell key for the dialled number (lib/retell/company-key, as for the call webhooks). */
-function companyKeysForInbound(deps: InboundRouteDeps) {
-  return async (raw: Buffer): Promise<string[]> => {
-    let to: string | null;
-    try {
-      to = inboundToNumber(JSON.parse(raw.toString('utf8')));
-    } catch {
-      return [];
-    }
-    if (!to) return [];
-    return companyRetellKeyFor(deps, to);
-  };
-}
-
 export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
   const deadlineMs = deps.deadlineMs ?? 80;
   const log = deps.logger;
 
-  const answer = async (c: Context<RetellSignatureEnv>) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(c.var.rawBody.toString('utf8'));
-    } catch {
-      log.warn('inbound webhook body is not JSON; answering empty');
+  const answer = async (c: Context<RetellAuthEnv<InboundBody>>) => {
+    const { verdict, overBudget } = c.var.retell;
+    if (!verdict.ok) {
+      log.warn({ code: verdict.code }, 'inbound webhook body is not usable; answering empty');
+      return c.json(EMPTY_ANSWER, 200);
+    }
+    if (overBudget) {
+      log.warn({ companyId: c.var.retell.companyId }, 'company over its request budget; answering empty');
       return c.json(EMPTY_ANSWER, 200);
     }
     let timer: NodeJS.Timeout | undefined;
@@ -81,7 +65,7 @@ export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
         resolve(EMPTY_ANSWER);
       }, deadlineMs);
     });
-    const lookup = answerInbound(deps, body).catch((err: unknown) => {
+    const lookup = answerInbound(deps, verdict.value).catch((err: unknown) => {
       log.error({ err }, 'inbound lookup failed; answering empty');
       return EMPTY_ANSWER;
     });
@@ -94,9 +78,10 @@ export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
 
   app.post(
     '/webhooks/retell/inbound',
-    ipAllowlist(deps.ipAllowlist, (c) => clientIp(c, deps.trustProxy)),
+    ipAllowlist(deps.ipAllowlist, deps.guards.clientIp),
     maxBody(deps.maxBodyBytes),
-    retellSignature({ apiKey: deps.retellApiKey, keysFor: companyKeysForInbound(deps) }),
+    // The call must ring on: over the company's budget the answer is empty, not a 429.
+    deps.guards.retellAuth(parseInboundBody, { softBudget: true }),
     answer,
   );
 }

@@ -1,32 +1,95 @@
 /**
- * Per-source fixed-window rate limit counted in Redis, so every ingress process shares one
- * budget per client address. Over the limit → 429 with Retry-After.
+ * Three limits, sized for Retell's reality: Retell posts every tenant's webhooks from one source
+ * address, so a budget per address would throttle the whole platform. Instead:
+ *
+ * - `floodGuard`: a generous cap per source address before anything else runs (in this process's
+ *   memory, bounded: it must not cost a Redis round trip or grow Redis per address);
+ * - `AuthFailureLimit`: what fails authentication, counted per source address in Redis (shared by
+ *   every ingress process): past the limit a failure is answered 429 instead of 401. Validly
+ *   signed requests are never refused by it, so others' wrong keys cannot lock a tenant out;
+ * - `CompanyBudget`: validly signed traffic per company per minute, in Redis.
+ *
+ * All three answer 429 with Retry-After (the seconds left in the minute).
  */
-import { createMiddleware } from 'hono/factory';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { isRedisUnavailable } from '../../../../lib/redis';
 import { ApiError } from '../../errors';
 
-export interface RateLimitOptions {
-  redis: Redis;
-  keyPrefix: string;
-  limitPerMinute: number;
-  clientKey: (c: Parameters<Parameters<typeof createMiddleware>[0]>[0]) => string;
+const WINDOW_MS = 60_000;
+
+const secondsLeft = (now: number) => String(Math.max(1, Math.ceil((WINDOW_MS - (now % WINDOW_MS)) / 1000)));
+
+function limited(c: Context, message: string, now = Date.now()): ApiError {
+  c.header('Retry-After', secondsLeft(now));
+  return new ApiError(429, 'rate_limited', message);
 }
 
-export const rateLimit = (opts: RateLimitOptions) =>
-  createMiddleware(async (c, next) => {
-    const windowStart = Math.floor(Date.now() / 60_000);
-    const key = `${opts.keyPrefix}ratelimit:webhook:${opts.clientKey(c)}:${windowStart}`;
-    let count: number;
-    try {
-      const replies = (await opts.redis.multi().incr(key).pexpire(key, 61_000).exec()) as Array<[Error | null, number]>;
-      count = replies[0]![1];
-    } catch (err) {
-      throw new ApiError(503, 'redis_unavailable', `rate limiter unavailable: ${(err as Error).message}`);
-    }
-    if (count > opts.limitPerMinute) {
-      c.header('Retry-After', String(60 - Math.floor((Date.now() / 1000) % 60)));
-      throw new ApiError(429, 'rate_limited', `more than ${opts.limitPerMinute} requests per minute from this source`);
-    }
+export interface FloodGuardOptions {
+  limitPerMinute: number;
+  clientKey: (c: Context) => string;
+  /** How many addresses are remembered at once (the least recently seen are forgotten). */
+  maxAddresses?: number;
+  now?: () => number;
+}
+
+/** Per source address, per process, fixed one-minute windows; the address map is an LRU. */
+export function floodGuard(opts: FloodGuardOptions): MiddlewareHandler {
+  const now = opts.now ?? Date.now;
+  const windows = new LRUCache<string, { window: number; count: number }>({ max: opts.maxAddresses ?? 50_000 });
+  return async (c, next) => {
+    const t = now();
+    const window = Math.floor(t / WINDOW_MS);
+    const ip = opts.clientKey(c);
+    let w = windows.get(ip);
+    if (!w || w.window !== window) windows.set(ip, (w = { window, count: 0 }));
+    if (++w.count > opts.limitPerMinute) throw limited(c, `more than ${opts.limitPerMinute} requests per minute from this source`, t);
     await next();
-  });
+  };
+}
+
+/** A counter per key and minute in Redis: INCR and its expiry in one round trip. */
+async function countInWindow(redis: Redis, key: string): Promise<number> {
+  try {
+    const replies = (await redis.multi().incr(key).pexpire(key, WINDOW_MS + 1_000).exec()) as Array<[Error | null, number]>;
+    return replies[0]![1];
+  } catch (err) {
+    if (isRedisUnavailable(err)) throw err; // app.onError: 503
+    throw new ApiError(503, 'redis_unavailable', `rate limiter unavailable: ${(err as Error).message}`);
+  }
+}
+
+export class AuthFailureLimit {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    readonly limitPerMinute: number,
+  ) {}
+
+  /**
+   * Count one failed authentication from `ip` and return the error to answer: `reject` (a 401
+   * with its reason) while under the limit, a 429 once the address has failed too often.
+   */
+  async failed(c: Context, ip: string, reject: ApiError): Promise<ApiError> {
+    const now = Date.now();
+    const count = await countInWindow(this.redis, `${this.keyPrefix}ratelimit:authfail:${ip}:${Math.floor(now / WINDOW_MS)}`);
+    if (count > this.limitPerMinute) return limited(c, `more than ${this.limitPerMinute} failed authentications per minute from this source`, now);
+    return reject;
+  }
+}
+
+export class CompanyBudget {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    readonly limitPerMinute: number,
+  ) {}
+
+  /** Count one authenticated request of `company` (an id, or a label such as `platform`); throws 429 past the budget. */
+  async spend(c: Context, company: number | string): Promise<void> {
+    const now = Date.now();
+    const count = await countInWindow(this.redis, `${this.keyPrefix}ratelimit:company:${company}:${Math.floor(now / WINDOW_MS)}`);
+    if (count > this.limitPerMinute) throw limited(c, `more than ${this.limitPerMinute} requests per minute for this company`, now);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Authenticates a Retell body and hands the handler the very object that was authenticated.
+ * Per request, once: read the raw bytes, parse them (JSON, then the route's own parser from
+ * lib/retell/body, which also names the business number), verify `x-retell-signature` with the
+ * platform key, and, only if that fails, with the own key of the company owning the business
+ * number the parse found. The handler reads `c.var.retell.verdict` — never the body again — so the
+ * number that chose the key is the number the call is processed under.
+ *
+ * A failure answers 401 with the reason (logged without signature or key) and counts against the
+ * source address (429 past its limit); an authenticated request spends its company's budget.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { BodyVerdict } from '../../../../lib/retell/body';
+import type { CompanyKey } from '../../../../lib/retell/company-key';
+import { verifyRetellSignature, type SignatureVerdict } from '../../../../lib/retell/signature';
+import { ApiError } from '../../errors';
+import type { AuthFailureLimit, CompanyBudget } from '../rate-limit';
+
+/** Who vouched for a body: the platform's RETELL_API_KEY, or one company's own key. */
+export type RetellSigner = { kind: 'platform' } | { kind: 'company'; companyId: number };
+
+export interface RetellAuthVars<T> {
+  rawBody: Buffer;
+  retell: {
+    verdict: BodyVerdict<T>;
+    signer: RetellSigner;
+    /** The company whose budget the request spent (null: a number no company owns). */
+    companyId: number | null;
+    /** Set instead of a 429 when the route asked for `softBudget`. */
+    overBudget: boolean;
+  };
+}
+
+export type RetellAuthEnv<T> = { Variables: RetellAuthVars<T> };
+
+export interface RetellAuthOptions<T> {
+  apiKey: string;
+  parse: (json: unknown) => BodyVerdict<T>;
+  /** The company owning a number and its own Retell key, if it has one. */
+  companyKey: (e164: string) => Promise<CompanyKey | null>;
+  /** The company owning a number (for the budget of platform-signed bodies). */
+  companyOf: (e164: string) => Promise<number | null>;
+  failures: AuthFailureLimit;
+  budget: CompanyBudget;
+  clientKey: (c: Context) => string;
+  logger: Logger;
+  /** Over budget: mark `overBudget` and go on (the inbound webhook must answer, empty), instead of 429. */
+  softBudget?: boolean;
+}
+
+const WHY: Record<Exclude<SignatureVerdict, 'ok'>, string> = {
+  missing: 'missing x-retell-signature header',
+  malformed: 'malformed x-retell-signature header',
+  stale: 'signature timestamp is outside the 5-minute window',
+  mismatch: 'signature does not match the body',
+};
+
+export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<RetellAuthEnv<T>> {
+  return async (c, next) => {
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    let verdict: BodyVerdict<T>;
+    try {
+      verdict = opts.parse(JSON.parse(raw.toString('utf8')));
+    } catch (err) {
+      verdict = { ok: false, status: 400, code: 'malformed_json', message: `body is not valid JSON: ${(err as Error).message}`, businessNumber: undefined };
+    }
+    const header = c.req.header('x-retell-signature');
+    let signer: RetellSigner | null = null;
+    let result = verifyRetellSignature(raw, opts.apiKey, header);
+    if (result === 'ok') signer = { kind: 'platform' };
+    else if (result === 'mismatch' && verdict.businessNumber) {
+      const own = await opts.companyKey(verdict.businessNumber);
+      if (own && verifyRetellSignature(raw, own.key, header) === 'ok') signer = { kind: 'company', companyId: own.companyId };
+    }
+    if (!signer) {
+      const why = WHY[result === 'ok' ? 'mismatch' : result];
+      const ip = opts.clientKey(c);
+      opts.logger.info({ path: c.req.path, ip, why, number: verdict.businessNumber ?? null }, 'Retell request refused: not authenticated');
+      throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
+    }
+    const companyId = signer.kind === 'company' ? signer.companyId : verdict.businessNumber ? await opts.companyOf(verdict.businessNumber) : null;
+    let overBudget = false;
+    try {
+      await opts.budget.spend(c, companyId ?? 'unknown');
+    } catch (err) {
+      if (!(opts.softBudget && err instanceof ApiError && err.status === 429)) throw err;
+      overBudget = true;
+    }
+    c.set('rawBody', raw);
+    c.set('retell', { verdict, signer, companyId, overBudget });
+    await next();
+  };
+}
