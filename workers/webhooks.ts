@@ -2,7 +2,7 @@
 import type { Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
-import { finishEvent } from '../lib/calls/webhook-inbox';
+import { finishEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { publishEvent } from '../lib/events';
 import { webhookJobSchema } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
@@ -29,7 +29,7 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       // Keep the reason beside the event once retries are spent; the job keeps it too.
       const attempts = job.opts.attempts ?? 1;
       if (job.attemptsMade + 1 >= attempts) {
-        await finishEvent(ctx.database.db, { provider: 'retell', dedupeKey: `${data.callId}:${data.event}` }, 'failed', {
+        await finishEvent(ctx.database.db, { provider: 'retell', dedupeKey: retellDedupeKey(data.callId, data.event, data.signerCompanyId) }, 'failed', {
           error: (err as Error).message,
         }).catch((e: unknown) => ctx.logger.error({ err: e }, 'could not record webhook failure'));
       }

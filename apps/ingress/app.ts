@@ -107,7 +107,7 @@ export function createApp(deps: IngressDeps): Hono {
       webhookTotal.inc({ status: 'ignored' });
       return c.json({ status: 'ignored', event }, 200);
     }
-    const jobId = jobIds.retellWebhook(call.call_id, event);
+    const jobId = jobIds.retellWebhook(call.call_id, event, signer.kind === 'company' ? signer.companyId : undefined);
     // The worker gets the object that was authenticated, not the bytes again.
     const data: WebhookJob = {
       provider: 'retell',

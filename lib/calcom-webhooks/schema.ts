@@ -36,7 +36,7 @@ export const bookingPayloadSchema = z.looseObject({
   rescheduleUid: uid.nullish(),
   rescheduleStartTime: isoTime.nullish(),
   updatedAt: z.string().max(64).nullish(),
-  cancellationReason: z.string().nullish(),
+  cancellationReason: z.string().max(1000).nullish(),
 });
 
 export const bookingWebhookSchema = z.looseObject({

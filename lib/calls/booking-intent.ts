@@ -4,7 +4,16 @@
  * precedence. Agents are configured by many people, so key names vary; these are the ones
  * callbook understands (documented in the README).
  */
+import { z } from 'zod';
 import type { RetellCall } from '../retell/webhook';
+
+/**
+ * What is kept of a value read from the variables: names fit customers.name sealed, texts that
+ * only feed the time and service parsers need no more than this. Longer values are cut (or, for
+ * an e-mail that is no address, dropped) and the intent says so in `notes`.
+ */
+export const INTENT_LIMITS = { name: 200, text: 200, email: 254 } as const;
+const emailSchema = z.email().max(INTENT_LIMITS.email);
 
 const CONFIRM_KEYS = ['booking_confirmed', 'appointment_confirmed', 'confirmed', 'book_appointment', 'wants_booking', 'termin_bestaetigt', 'termin_bestätigt', 'buchung_bestaetigt'];
 const DATETIME_KEYS = ['appointment_datetime', 'appointment_start', 'datetime', 'start', 'start_time', 'wunschtermin', 'termin'];
@@ -39,6 +48,8 @@ export interface BookingIntent {
   eventTypeId?: number;
   customerName?: string;
   email?: string;
+  /** What was cut or dropped on the way (for the log): never the values themselves. */
+  notes: string[];
 }
 
 function normaliseKey(k: string): string {
@@ -69,16 +80,29 @@ function first(vars: Map<string, unknown>, keys: string[]): unknown {
 
 export function extractIntent(call: RetellCall): BookingIntent {
   const vars = mergedVariables(call);
+  const notes: string[] = [];
+  const bounded = (what: string, v: string | undefined, max: number) => {
+    if (v === undefined || v.length <= max) return v;
+    notes.push(`${what} cut from ${v.length} to ${max} characters`);
+    return v.slice(0, max);
+  };
+  const text = (what: string, keys: string[]) => bounded(what, asText(first(vars, keys)), INTENT_LIMITS.text);
   const eventTypeId = Number(asText(first(vars, EVENT_TYPE_ID_KEYS)));
-  const name = asText(first(vars, NAME_KEYS));
+  const name = bounded('customer name', asText(first(vars, NAME_KEYS)), INTENT_LIMITS.name);
+  let email = asText(first(vars, EMAIL_KEYS));
+  if (email !== undefined && !emailSchema.safeParse(email).success) {
+    notes.push('e-mail dropped: not an address');
+    email = undefined;
+  }
   return {
     confirmed: readConfirmation(first(vars, CONFIRM_KEYS)),
-    datetime: asText(first(vars, DATETIME_KEYS)),
-    date: asText(first(vars, DATE_KEYS)),
-    time: asText(first(vars, TIME_KEYS)),
-    service: asText(first(vars, SERVICE_KEYS)),
+    datetime: text('date-time', DATETIME_KEYS),
+    date: text('date', DATE_KEYS),
+    time: text('time', TIME_KEYS),
+    service: text('service', SERVICE_KEYS),
     eventTypeId: Number.isInteger(eventTypeId) && eventTypeId > 0 ? eventTypeId : undefined,
     customerName: isUnknownName(name) ? undefined : name,
-    email: asText(first(vars, EMAIL_KEYS)),
+    email,
+    notes,
   };
 }

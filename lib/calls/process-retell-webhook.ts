@@ -18,7 +18,7 @@ import { extractIntent } from './booking-intent';
 import { decideBooking, type Decision } from './decide-booking';
 import { ForeignCallError, upsertCall, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
-import { claimEvent, finishEvent, type InboxKey } from './webhook-inbox';
+import { claimEvent, finishEvent, retellDedupeKey, type InboxKey } from './webhook-inbox';
 
 export interface WebhookDeps {
   db: Db;
@@ -40,7 +40,7 @@ const SENTIMENT_SCORE: Record<string, number> = { Positive: 1, Neutral: 0.5, Neg
 export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, signal?: AbortSignal): Promise<WebhookOutcome> {
   const { db, logger } = deps;
   const { event, call } = webhookSchema.parse(JSON.parse(deps.cipher.decrypt(job.sealedBody)));
-  const key: InboxKey = { provider: 'retell', dedupeKey: `${call.call_id}:${event}` };
+  const key: InboxKey = { provider: 'retell', dedupeKey: retellDedupeKey(call.call_id, event, job.signerCompanyId) };
   const log = logger.child({ callId: call.call_id, event });
 
   if (!(await claimEvent(db, key, { eventType: event, externalId: call.call_id, receivedAt: new Date(job.receivedAt) }))) {
@@ -86,6 +86,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   if (earlier?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
 
   const intent = extractIntent(call);
+  if (intent.notes.length) log.warn({ notes: intent.notes }, 'call variables bounded');
   // No transaction (as in lib/live/book-appointment.ts): both upserts are idempotent, a retry
   // converges on the same rows, and a customer row without its call is harmless. BEGIN and
   // COMMIT were 4 of the 36 statements per call in bench/e2e.

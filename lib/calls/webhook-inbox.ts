@@ -14,6 +14,15 @@ export interface InboxKey {
   dedupeKey: string;
 }
 
+/**
+ * The inbox key of a Retell call event: `<call id>:<event>`, with `:c<company>` when the body was
+ * signed with that company's own key (see jobIds.retellWebhook: a forged call id must not
+ * occupy the genuine event's place).
+ */
+export function retellDedupeKey(callId: string, event: string, signerCompanyId?: number): string {
+  return signerCompanyId === undefined ? `${callId}:${event}` : `${callId}:${event}:c${signerCompanyId}`;
+}
+
 /** Claim the event: false when it was already handled to a final status. */
 export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: string; externalId?: string; receivedAt: Date }): Promise<boolean> {
   await db

@@ -232,8 +232,8 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   // Redis: the webhooks queue keeps each call's sealed Retell body (caller number, transcript).
   let webhookJobsRemoved = 0;
   for (const call of callRows) {
-    for (const event of HANDLED_EVENTS) {
-      const jobId = jobIds.retellWebhook(call.retellCallId, event);
+    // Both forms of the id: signed with the platform key, or with the company's own.
+    for (const jobId of HANDLED_EVENTS.flatMap((e) => [jobIds.retellWebhook(call.retellCallId, e), jobIds.retellWebhook(call.retellCallId, e, companyId)])) {
       try {
         // remove() answers 1 for a job that is not there: look first, to count honestly.
         if (!(await ctx.queues.webhooks.getJob(jobId))) continue;

@@ -38,7 +38,13 @@ function idPart(s: string): string {
 }
 
 export const jobIds = {
-  retellWebhook: (callId: string, event: string) => `retell-${idPart(callId)}-${idPart(event)}`,
+  /**
+   * A body signed with a company's own Retell key gets that company in its id: call ids come
+   * from the body, so a tenant naming another company's call id must not take the id (and with
+   * it the delivery) of that company's genuine webhook.
+   */
+  retellWebhook: (callId: string, event: string, signerCompanyId?: number) =>
+    `retell-${idPart(callId)}-${idPart(event)}${signerCompanyId === undefined ? '' : `-c${signerCompanyId}`}`,
   booking: (idempotencyKey: string) => `booking-${idempotencyKey}`,
   /** One message per appointment and event, however often it is asked for. */
   notification: (kind: string, ref: string | number) => `notify-${idPart(kind)}-${idPart(String(ref))}`,

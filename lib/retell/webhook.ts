@@ -8,20 +8,40 @@ import { e164 } from '../phone/e164';
 export const HANDLED_EVENTS = ['call_started', 'call_ended', 'call_analyzed'] as const;
 export type HandledEvent = (typeof HANDLED_EVENTS)[number];
 
-const vars = z.record(z.string(), z.unknown());
+/**
+ * Caps at the edge, each fitting the column the worker writes (with room for AES-GCM and base64
+ * when the company encrypts PII): a body over them is answered 422 with the path, never a job
+ * that fails five times on a too-long value. Variables are capped in number and key length; the
+ * values callbook reads from them (name, e-mail, service, time) are bounded where they are read
+ * (lib/calls/booking-intent).
+ */
+export const LIMITS = {
+  /** calls.summary is TEXT (65,535 bytes): 10,000 characters of up to 4 bytes, sealed, still fit. */
+  summary: 10_000,
+  /** calls.transcript is MEDIUMTEXT (16 MiB). */
+  transcript: 1_000_000,
+  /** calls.sentiment is VARCHAR(16). */
+  sentiment: 16,
+  variables: 200,
+  variableKey: 100,
+} as const;
+
+const vars = z
+  .record(z.string().max(LIMITS.variableKey), z.unknown())
+  .refine((v) => Object.keys(v).length <= LIMITS.variables, `at most ${LIMITS.variables} variables`);
 
 export const callSchema = z.looseObject({
   call_id: z.string().min(1).max(100),
   agent_id: z.string().max(100).optional(),
-  call_type: z.string().optional(),
-  call_status: z.string().optional(),
+  call_type: z.string().max(64).optional(),
+  call_status: z.string().max(64).optional(),
   direction: z.enum(['inbound', 'outbound']).optional(),
   from_number: e164.optional(),
   to_number: e164.optional(),
   start_timestamp: z.number().int().nonnegative().optional(),
   end_timestamp: z.number().int().nonnegative().optional(),
-  duration_ms: z.number().int().nonnegative().optional(),
-  transcript: z.string().optional(),
+  duration_ms: z.number().int().nonnegative().max(2_147_483_647).optional(),
+  transcript: z.string().max(LIMITS.transcript).optional(),
   recording_url: z.string().max(1000).optional(),
   disconnection_reason: z.string().max(64).optional(),
   retell_llm_dynamic_variables: vars.optional(),
@@ -29,8 +49,8 @@ export const callSchema = z.looseObject({
   metadata: z.unknown().optional(),
   call_analysis: z
     .looseObject({
-      call_summary: z.string().optional(),
-      user_sentiment: z.string().optional(),
+      call_summary: z.string().max(LIMITS.summary).optional(),
+      user_sentiment: z.string().max(LIMITS.sentiment).optional(),
       call_successful: z.boolean().optional(),
       in_voicemail: z.boolean().optional(),
       custom_analysis_data: vars.optional(),
