@@ -49,4 +49,15 @@ describe('loadConfig', () => {
   it('splits the IP allowlist', () => {
     expect(loadConfig({ ...good, WEBHOOK_IP_ALLOWLIST: '100.20.5.228, 10.0.0.1' }).WEBHOOK_IP_ALLOWLIST).toEqual(['100.20.5.228', '10.0.0.1']);
   });
+
+  it('reads TRUST_PROXY as a hop count, true as 1', () => {
+    expect(loadConfig({ ...good }).TRUST_PROXY).toBe(0);
+    expect(loadConfig({ ...good, TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ ...good, TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(() => loadConfig({ ...good, TRUST_PROXY: 'yes' })).toThrow(/TRUST_PROXY is invalid: must be the number of trusted proxy hops/);
+  });
+
+  it('names the replacement of the retired per-address webhook limit', () => {
+    expect(() => loadConfig({ ...good, WEBHOOK_RATE_LIMIT_PER_MINUTE: '600' })).toThrow(/WEBHOOK_RATE_LIMIT_PER_MINUTE is no longer read: use RATE_LIMIT_AUTH_FAILURES_PER_MINUTE/);
+  });
 });
