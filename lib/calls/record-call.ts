@@ -80,8 +80,8 @@ export class ForeignCallError extends Error {
 /**
  * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
  * reports the row's id, is guarded by `company_id = VALUES(company_id)`: a row of another
- * company is left exactly as it was, the statement reports insertId 0, and this throws
- * ForeignCallError.
+ * company is left exactly as it was (updated_at included), the statement reports insertId 0, and
+ * this throws ForeignCallError.
  */
 export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
   const c = w.call;
@@ -139,6 +139,9 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
         dynamicVariables: keepUnlessPurged(calls.dynamicVariables),
         analysisData: keepUnlessPurged(calls.analysisData),
         // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
+        // Guarded too (drizzle would set it unconditionally): a foreign row must stay unchanged,
+        // or MariaDB reports it as updated, with its id as insertId.
+        updatedAt: own('CURRENT_TIMESTAMP(3)', 'updated_at'),
         status: own("IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)", 'status'),
       },
     });
