@@ -59,6 +59,8 @@ export const envSchema = z.object({
   WEBHOOK_IP_ALLOWLIST: csv.optional(),
   /** Trust X-Forwarded-For for the client address (only behind a proxy you control). */
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Open /events streams per token (the admin token counts as one token), across every ingress process. */
+  EVENTS_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(20),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
