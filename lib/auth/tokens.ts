@@ -42,7 +42,8 @@ const UNKNOWN = Symbol('unknown token');
 
 export async function authenticate(deps: AuthDeps, token: string | undefined | null): Promise<Principal | null> {
   if (!token) return null;
-  if (deps.adminToken && safeEqual(token, deps.adminToken)) return { kind: 'admin' };
+  // An all-blank ADMIN_TOKEN matches nothing: the admin is never let in by accident.
+  if (deps.adminToken.trim() && safeEqual(token, deps.adminToken)) return { kind: 'admin' };
   if (!token.startsWith(TOKEN_PREFIX) || token.length > MAX_TOKEN_LENGTH) return null;
   const hash = hashToken(token);
   // Only tokens that exist are cached: caching "no such token" would let a flood of made-up
