@@ -301,7 +301,7 @@ describe('an empty ADMIN_TOKEN', () => {
   });
 
   it('matches nothing even where the guard is used on its own', async () => {
-    const { tokenMatches } = await import('./auth');
+    const { isAdminToken: tokenMatches } = await import('../../../lib/auth/bearer');
     expect(tokenMatches('', '')).toBe(false);
     expect(tokenMatches('', undefined)).toBe(false);
     expect(tokenMatches(' ', ' ')).toBe(false);

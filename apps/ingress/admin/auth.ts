@@ -10,7 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
-import { credentialFromHeader, isAdminToken, type AuthGate } from '../../../lib/auth/bearer';
+import { credentialFromHeader, type AuthGate } from '../../../lib/auth/bearer';
 
 export const SESSION_COOKIE = 'callbook_admin';
 export const SESSION_TTL_SECONDS = 8 * 3600;
@@ -18,9 +18,6 @@ export const SESSION_TTL_SECONDS = 8 * 3600;
 export const ADMIN_ROOT = '/admin';
 export const LOGIN_PATH = `${ADMIN_ROOT}/login`;
 export const LOGOUT_PATH = `${ADMIN_ROOT}/logout`;
-
-/** False for an empty configured token, whatever is presented: the admin area is never open. */
-export const tokenMatches = isAdminToken;
 
 /** The cookie signing key: derived from ADMIN_TOKEN, so rotating the token ends every session. */
 function sessionKey(adminToken: string): string {
