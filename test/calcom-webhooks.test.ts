@@ -103,7 +103,7 @@ async function bookViaCallbook(start = nextSlot()) {
   return result;
 }
 const appointment = async (id: number) => (await db().select().from(appointments).where(eq(appointments.id, id)))[0]!;
-const inbox = (prefix: string) => db().select().from(webhookEvents).where(and(eq(webhookEvents.provider, 'calcom'), like(webhookEvents.dedupeKey, `${prefix}%`)));
+const inbox = (prefix: string) => db().select().from(webhookEvents).where(and(eq(webhookEvents.provider, 'calcom'), like(webhookEvents.dedupeKey, `%:${prefix}%`)));
 const deliveriesFor = (trigger: string, uid: string) => sim.sim.webhookDeliveries().filter((d) => d.triggerEvent === trigger && d.body.includes(`"uid":"${uid}"`));
 
 async function post(path: string, body: string, signature?: string) {
@@ -252,6 +252,28 @@ describe('Cal.com webhooks: the company and the signature', () => {
     const foreign = await post('/webhooks/calcom/clinic-nord', body, signWebhookBody(body, CLINIC_SECRET));
     expect(foreign).toMatchObject({ status: 200, json: { outcome: 'unknown_booking', company: 'clinic-nord' } });
     expect((await appointment(booked.appointmentId)).status).toBe('booked');
+  });
+
+  it('the dedupe key is per company: another company receiving the same uid and time first does not swallow this one', async () => {
+    const booked = await bookViaCallbook();
+    const body = bookingBody('BOOKING_CANCELLED', { uid: booked.uid, startTime: booked.start, endTime: booked.start });
+    // The clinic gets the very same delivery (same uid, same createdAt) first, signed with its own secret.
+    expect(await post('/webhooks/calcom/clinic-nord', body, signWebhookBody(body, CLINIC_SECRET))).toMatchObject({
+      status: 200,
+      json: { status: 'processed', outcome: 'unknown_booking', company: 'clinic-nord' },
+    });
+    // The salon's is still processed: its appointment is cancelled.
+    expect(await post('/webhooks/calcom/salon-anna', body, signWebhookBody(body, SALON_SECRET))).toMatchObject({
+      status: 200,
+      json: { status: 'processed', outcome: 'cancelled', company: 'salon-anna', appointmentId: booked.appointmentId },
+    });
+    expect((await appointment(booked.appointmentId)).status).toBe('cancelled');
+    // A re-delivery to the same company is still a duplicate; and to the other one too.
+    expect((await post('/webhooks/calcom/salon-anna', body, signWebhookBody(body, SALON_SECRET))).json).toMatchObject({ status: 'duplicate' });
+    expect((await post('/webhooks/calcom/clinic-nord', body, signWebhookBody(body, CLINIC_SECRET))).json).toMatchObject({ status: 'duplicate' });
+    const rows = await inbox(`BOOKING_CANCELLED:${booked.uid}:`);
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((r) => r.companyId))).toEqual(new Set([salonId, rows.find((r) => r.companyId !== salonId)!.companyId]));
   });
 
   it('401 for a missing, malformed or wrong signature and an unknown company; nothing is recorded', async () => {

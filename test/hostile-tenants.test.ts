@@ -13,6 +13,9 @@ import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { ingressGuards } from '../apps/ingress/guards';
 import { calls, customers, webhookEvents } from '../drizzle/schema';
+import { authGate } from '../lib/auth/bearer';
+import { createToken } from '../lib/auth/tokens';
+import { lookupPhone } from '../lib/calls/resolve-phone';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { berlinWeekday } from './helpers/bookings';
 import { startSimTestEnv, stopSimTestEnv, type SimTestEnv } from './helpers/calcom';
@@ -41,10 +44,10 @@ beforeAll(async () => {
   tenants.companies[0]!.calcomWebhookSecret = SECRET_B;
   tenants.companies[1]!.retellApiKey = KEY_A;
   tenants.companies[1]!.calcomWebhookSecret = SECRET_A;
-  s = await startSimTestEnv({}, tenants);
-  // Each request from its own address (TRUST_PROXY=1): the attacks here are counted per address,
-  // and 60 failures from one would turn the rest into 429s (tested on its own below).
-  app = createApp({ ...ingressDeps(s.env.ctx), guards: guardsWith({ TRUST_PROXY: 1 }) });
+  // Each request comes from its own address (TRUST_PROXY=1, X-Forwarded-For): the attacks here are
+  // counted per address, and 60 failures from one would turn the rest into 429s (tested on its own below).
+  s = await startSimTestEnv({ TRUST_PROXY: '1' }, tenants);
+  app = createApp(ingressDeps(s.env.ctx));
   // B's caller books with B, signed by B's own key (what Retell would send).
   const slot = berlinWeekday(30, 10).toFormat("yyyy-MM-dd'T'HH:mm");
   const body = JSON.stringify({ name: 'book_appointment', call: liveCall(B, VICTIM), args: { when: slot, customer_name: 'Vera Victim' } });
@@ -297,6 +300,21 @@ describe('limits that fit Retell: one source address, many companies', () => {
     expect(await send(B)).toBe(202);
   });
 
+  it('/mcp, /events and /admin spend the same company budget: a company over it gets 429, another company does not', async () => {
+    const budgetCtx = { ...s.env.ctx, config: { ...s.env.ctx.config, RATE_LIMIT_COMPANY_PER_MINUTE: 2 } };
+    const gate = authGate(budgetCtx);
+    const salonToken = (await createToken(db(), { companyId: salonId, name: 'salon office' })).token;
+    const clinicId = await resolveClinic();
+    const clinicToken = (await createToken(db(), { companyId: clinicId, name: 'clinic office' })).token;
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    for (const key of await s.env.ctx.redis.keys(`${s.env.ctx.ns}ratelimit:company:*`)) await s.env.ctx.redis.del(key);
+    const results = [await gate.check('203.0.113.50', salonToken), await gate.check('203.0.113.50', salonToken), await gate.check('203.0.113.50', salonToken)];
+    expect(results.map((r) => (r.ok ? 200 : r.status))).toEqual([200, 200, 429]);
+    expect(results[2]).toMatchObject({ code: 'rate_limited' });
+    expect((await gate.check('203.0.113.50', clinicToken)).ok).toBe(true);
+  });
+
   it('the flood guard caps everything from one address per process, before any work', async () => {
     const flood = createApp({ ...ingressDeps(s.env.ctx), floodPerMinute: 3, guards: guardsWith({ TRUST_PROXY: 1 }) });
     const hit = (ip: string) => flood.request('/healthz', { headers: { 'x-forwarded-for': ip } });
@@ -317,6 +335,10 @@ describe('limits that fit Retell: one source address, many companies', () => {
     expect(keys.filter((k) => numbers.some((n) => k.includes(n)))).toEqual([]);
   });
 });
+
+async function resolveClinic(): Promise<number> {
+  return (await lookupPhone(db(), A))!.companyId;
+}
 
 function guardsWith(overrides: Partial<SimTestEnv['env']['ctx']['config']>) {
   return ingressGuards({ ...s.env.ctx, config: { ...s.env.ctx.config, ...overrides } });

@@ -16,8 +16,9 @@ import { registerTokens } from '../apps/cli/commands/tokens';
 import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { mountMcp } from '../apps/ingress/routes/mcp';
+import { AuthGate, LoginThrottle } from '../lib/auth/bearer';
 import { listen, type RunningServer } from '../apps/ingress/server';
-import { apiTokens, auditLog, branches, calls, companies, phoneNumbers } from '../drizzle/schema';
+import { apiTokens, auditLog, branches, calls, companies, phoneNumbers, syncRuns } from '../drizzle/schema';
 import { createToken, revokeToken } from '../lib/auth/tokens';
 import { upsertCall, upsertCustomer } from '../lib/calls/record-call';
 import type { AppContext } from '../lib/context';
@@ -266,7 +267,7 @@ describe('authentication', () => {
   });
 
   it('wrong tokens are throttled per client address', async () => {
-    const app = createApp({ ...ingressDeps(ctx), routes: [mountMcp(ctx, { wrongTokensPerMinute: 2 })] });
+    const app = createApp({ ...ingressDeps(ctx), routes: [mountMcp(ctx, { gate: AuthGate.forTokens({ db: ctx.database.db, cache: ctx.cache, adminToken: ADMIN }, new LoginThrottle(2)) })] });
     const post = (token: string) => app.request('/mcp', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
     expect((await post('guess-one-guess-one')).status).toBe(401);
     expect((await post('guess-two-guess-two')).status).toBe(401);
@@ -598,6 +599,31 @@ describe('Retell', () => {
     // The simulator serves the clinic's key the same numbers, which the salon maps: reported, but not whose they are.
     expect(clinicSync.conflicts.map((c) => c.e164).sort()).toEqual([DEMO.legacyPhoneNumber, DEMO.phoneNumber].sort());
     expect(JSON.stringify(clinicSync)).not.toContain('salon-anna');
+  });
+
+  it('a branch token cannot use the account-wide tools, even of its company\'s own account; its webhook check still works', async () => {
+    const hhToken = (await createToken(ctx.database.db, { companyId: ids.clinic, branchId: ids.hh, name: 'hh tablet' })).token;
+    const hh = await connect(hhToken);
+    const before = retell.sim.llms().map((l) => l.general_prompt);
+    const runs = (await ctx.database.db.select().from(syncRuns)).length;
+    for (const [tool, args] of [
+      ['agents_list', {}],
+      ['agents_list', { company: 'clinic-nord', refresh: true }],
+      ['phone_numbers_sync', {}],
+      ['agents_update_prompt', { agentId: DEMO.agentId, prompt: 'hijack' }],
+      ['agents_update_prompt', { company: 'clinic-nord', agentId: DEMO.agentId, prompt: 'hijack' }],
+    ] as const) {
+      const err = await rpcError(hh, tool, args);
+      expect(err.code, tool).toBe(ERROR_CODES.forbidden);
+      expect(err.message, tool).toMatch(new RegExp(`^forbidden: not for a branch token \\(${tool} acts on the whole Retell account`));
+    }
+    // Nothing ran: no prompt changed, no sync recorded.
+    expect(retell.sim.llms().map((l) => l.general_prompt)).toEqual(before);
+    expect((await ctx.database.db.select().from(syncRuns)).length).toBe(runs);
+    const check = await call<{ numbers: Array<{ e164: string }> }>(hh, 'webhook_config_check');
+    expect(check.numbers.map((n) => n.e164)).toEqual([CLINIC_NUMBER]);
+    // The salon's branch token hears the same, before the shared-account rule.
+    expect((await rpcError(await connect(tokens.nord), 'agents_list')).message).toMatch(/^forbidden: not for a branch token/);
   });
 });
 

@@ -45,7 +45,7 @@ export interface IngressDeps {
   /** Time to wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
   /** Bull Board at /admin/queues behind ADMIN_TOKEN (apps/ingress/admin); absent: no admin routes. */
-  admin?: Pick<AdminDeps, 'queues' | 'adminToken'>;
+  admin?: Pick<AdminDeps, 'queues' | 'adminToken' | 'gate' | 'publicUrl'>;
   /**
    * Further route groups (live-call functions, MCP, Cal.com webhooks, live events …), each a
    * module under apps/ingress/routes/ that mounts itself. Order is mount order.

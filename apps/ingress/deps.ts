@@ -1,5 +1,6 @@
 /** Builds the ingress's dependencies from an AppContext (server.ts, sandbox, tests). */
 import { sql } from 'drizzle-orm';
+import { authGate } from '../../lib/auth/bearer';
 import type { AppContext } from '../../lib/context';
 import { registerQueueGauges } from '../../lib/metrics/queues';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
@@ -28,7 +29,8 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     maxBodyBytes: c.WEBHOOK_MAX_BODY_BYTES,
     floodPerMinute: c.RATE_LIMIT_FLOOD_PER_MINUTE,
     ipAllowlist: c.WEBHOOK_IP_ALLOWLIST,
-    admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN },
+    // One token gate (and wrong-token throttle) for /admin, /mcp and /events: lib/auth/bearer.
+    admin: { queues: Object.values(ctx.queues), adminToken: c.ADMIN_TOKEN, gate: authGate(ctx), publicUrl: c.PUBLIC_URL },
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
       mountFunctions(ctx),

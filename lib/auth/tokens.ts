@@ -5,6 +5,9 @@
  *
  * @example
  *   const who = await authenticate(deps, bearer);  // { kind: 'admin' } | { kind: 'scoped', companyId, branchId } | null
+ *
+ * Routes do not call this directly: lib/auth/bearer.ts reads the credential, throttles wrong
+ * ones and holds the scope rule.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
@@ -25,6 +28,8 @@ export interface AuthDeps {
 
 const TOKEN_PREFIX = 'cbk_';
 const CACHE_TTL_MS = 60_000;
+/** Tokens are `cbk_` + 32 base64url characters; anything much longer is not one. */
+const MAX_TOKEN_LENGTH = 100;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -32,19 +37,32 @@ export function hashToken(token: string): string {
 
 const cacheKey = (hash: string) => `auth:token:${hash}`;
 
+/** Thrown inside the cache loader so that an unknown token is never cached (see authenticate). */
+const UNKNOWN = Symbol('unknown token');
+
 export async function authenticate(deps: AuthDeps, token: string | undefined | null): Promise<Principal | null> {
   if (!token) return null;
-  if (deps.adminToken && safeEqual(token, deps.adminToken)) return { kind: 'admin' };
-  if (!token.startsWith(TOKEN_PREFIX)) return null;
+  // An all-blank ADMIN_TOKEN matches nothing: the admin is never let in by accident.
+  if (deps.adminToken.trim() && safeEqual(token, deps.adminToken)) return { kind: 'admin' };
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > MAX_TOKEN_LENGTH) return null;
   const hash = hashToken(token);
-  const principal = await deps.cache.getOrLoad<Principal | null>(cacheKey(hash), CACHE_TTL_MS, async () => {
-    const [row] = await deps.db
-      .select()
-      .from(apiTokens)
-      .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)));
-    return row ? { kind: 'scoped', tokenId: row.id, companyId: row.companyId, branchId: row.branchId, name: row.name } : null;
-  });
-  if (principal?.kind === 'scoped') await noteUse(deps.db, principal.tokenId);
+  // Only tokens that exist are cached: caching "no such token" would let a flood of made-up
+  // tokens write one Redis key each (a noeviction Redis fills up and takes every tenant down).
+  let principal: Principal;
+  try {
+    principal = await deps.cache.getOrLoad<Principal>(cacheKey(hash), CACHE_TTL_MS, async () => {
+      const [row] = await deps.db
+        .select()
+        .from(apiTokens)
+        .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)));
+      if (!row) throw UNKNOWN;
+      return { kind: 'scoped', tokenId: row.id, companyId: row.companyId, branchId: row.branchId, name: row.name };
+    });
+  } catch (err) {
+    if (err === UNKNOWN) return null;
+    throw err;
+  }
+  if (principal.kind === 'scoped') await noteUse(deps.db, principal.tokenId);
   return principal;
 }
 
@@ -57,13 +75,6 @@ async function noteUse(db: Db, tokenId: number): Promise<void> {
   if (now - (lastNoted.get(tokenId) ?? 0) < USE_RESOLUTION_MS) return;
   lastNoted.set(tokenId, now);
   await db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, tokenId));
-}
-
-/** Does the principal see this company (and, when given, this branch)? */
-export function canSee(p: Principal, companyId: number, branchId?: number | null): boolean {
-  if (p.kind === 'admin') return true;
-  if (p.companyId !== companyId) return false;
-  return p.branchId === null || branchId === undefined || branchId === null || p.branchId === branchId;
 }
 
 export function describePrincipal(p: Principal): string {

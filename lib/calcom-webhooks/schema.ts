@@ -53,11 +53,16 @@ export function peekEventTypeId(body: unknown): number | null {
 }
 
 /**
- * `<triggerEvent>:<uid>:<createdAt, else payload.updatedAt, else a hash of the body>` — the same
- * delivery sent twice has the same key. Hashed when it would not fit the column (191).
+ * `c<companyId>:<triggerEvent>:<uid>:<createdAt, else payload.updatedAt, else a hash of the body>`
+ * — the same delivery sent twice to the same company has the same key. The company comes first:
+ * Cal.com uids are unique only within one Cal.com installation, and two companies may receive a
+ * webhook with the same uid and time (two accounts, a self-hosted Cal.com, or a body one company
+ * replays at another's URL); scoped by company, neither can mark the other's delivery a duplicate.
+ * Hashed when it would not fit the column (191).
  */
-export function calcomDedupeKey(w: CalcomBookingWebhook, rawBody: Uint8Array | string): string {
+export function calcomDedupeKey(companyId: number, w: CalcomBookingWebhook, rawBody: Uint8Array | string): string {
   const stamp = w.createdAt ?? w.payload.updatedAt ?? `sha256-${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
-  const key = `${w.triggerEvent}:${w.payload.uid}:${stamp}`;
-  return key.length <= 191 ? key : `${w.triggerEvent}:sha256-${createHash('sha256').update(key).digest('hex')}`;
+  const scope = `c${companyId}:${w.triggerEvent}`;
+  const key = `${scope}:${w.payload.uid}:${stamp}`;
+  return key.length <= 191 ? key : `${scope}:sha256-${createHash('sha256').update(key).digest('hex')}`;
 }

@@ -76,6 +76,8 @@ export const envSchema = z.object({
    * about twice what bench/e2e measured a whole 2-core deployment to take (~13,000 webhooks a minute).
    */
   RATE_LIMIT_COMPANY_PER_MINUTE: z.coerce.number().int().positive().default(30_000),
+  /** Open /events streams per token (the admin token counts as one token), across every ingress process. */
+  EVENTS_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(20),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),

@@ -37,6 +37,9 @@ export const invalidParams = (message: string, data?: unknown) => new McpToolErr
 /** The same answer whether the row does not exist or belongs to someone else: nothing leaks. */
 export const notFound = (what: string) => new McpToolError(ERROR_CODES.notFound, `not found: ${what}`);
 export const adminOnly = (why: string) => new McpToolError(ERROR_CODES.forbidden, `forbidden: admin only (${why})`);
+/** For a branch token on a tool that acts on the whole company or Retell account. */
+export const companyWideOnly = (what: string) =>
+  new McpToolError(ERROR_CODES.forbidden, `forbidden: not for a branch token (${what} acts on the whole Retell account; use a company token or the admin token)`);
 
 /** `tool: field: message; field: message`, naming every failing field. */
 export function describeZodIssues(tool: string, error: z.ZodError): McpToolError {

@@ -3,7 +3,8 @@
  * `webhook_config_check`. A Retell account is the global key (shared by every company without a
  * key of its own) or a company's own key. A token works on its company's own account only; the
  * global account is the admin's — except the webhook check, which a token may run for the agents
- * bound to its own numbers.
+ * bound to its own numbers. A branch token may run only that check: syncing numbers, listing
+ * agents and changing prompts act on the whole account, every branch's numbers and agents.
  */
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
@@ -16,7 +17,7 @@ import { agentsCacheKey, checkAgentWebhook, fetchAgents, WEBHOOK_PATHS, type Cac
 import { runSync } from '../sync/run';
 import { AgentPromptError, updateAgentPrompt } from '../sync/update-prompt';
 import { adminOnly, invalidParams, notFound } from './errors';
-import { isAdmin, optionalCompany, tokenBranchId, type CompanyRow } from './scope';
+import { isAdmin, optionalCompany, requireCompanyWide, tokenBranchId, type CompanyRow } from './scope';
 import { arg, defineTool, ok, toolFailure, type ToolContext, type ToolDef } from './tool';
 
 /** The Retell account serving a company: its own key, else the global one. */
@@ -53,10 +54,11 @@ const phoneNumbersSync = defineTool({
   name: 'phone_numbers_sync',
   title: 'Sync phone numbers from Retell',
   description:
-    "Import the Retell account's phone numbers now: the inventory, bound agents and nicknames of mapped numbers; reports numbers no branch maps and numbers mapped elsewhere. Without a company (admin only): every account.",
+    "Import the Retell account's phone numbers now: the inventory, bound agents and nicknames of mapped numbers; reports numbers no branch maps and numbers mapped elsewhere. Without a company (admin only): every account. Not for branch tokens.",
   input: z.object({ company: arg.company.optional() }).strict(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (a, t) => {
+    requireCompanyWide(t, 'phone_numbers_sync');
     const company = await optionalCompany(t, a.company);
     if (company) requireOwnAccount(t, await accountOf(t, company), 'phone numbers sync');
     const report = await runSync(t.ctx, { kind: 'retell_numbers', ...(company ? { companyId: company.id } : {}) });
@@ -87,10 +89,11 @@ const agentsList = defineTool({
   name: 'agents_list',
   title: 'Retell agents',
   description:
-    "The agents of a Retell account (cached 10 min; refresh: true reads Retell now) with their response engine and webhook settings, and what is wrong with each. A token: its company's own account; the shared account is admin only.",
+    "The agents of a Retell account (cached 10 min; refresh: true reads Retell now) with their response engine and webhook settings, and what is wrong with each. A company token: its company's own account; the shared account is admin only; not for branch tokens.",
   input: z.object({ company: arg.company.optional(), refresh: z.boolean().default(false) }).strict(),
   annotations: { readOnlyHint: true, openWorldHint: true },
   handler: async (a, t) => {
+    requireCompanyWide(t, 'agents_list');
     const company = await optionalCompany(t, a.company);
     const account: RetellAccount = company
       ? await accountOf(t, company)
@@ -117,7 +120,7 @@ const agentsUpdatePrompt = defineTool({
   name: 'agents_update_prompt',
   title: "Change an agent's prompt",
   description:
-    "Replace an agent's prompt (its Retell LLM general_prompt). The change lands in the LLM's newest version; a draft must be published in Retell before calls use it. A token: agents of its company's own account only.",
+    "Replace an agent's prompt (its Retell LLM general_prompt). The change lands in the LLM's newest version; a draft must be published in Retell before calls use it. A company token: agents of its company's own account only; not for branch tokens.",
   input: z
     .object({
       company: arg.company.optional().describe("the company whose Retell account holds the agent (admin: none = the shared account)"),
@@ -127,6 +130,7 @@ const agentsUpdatePrompt = defineTool({
     .strict(),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   handler: async (a, t) => {
+    requireCompanyWide(t, 'agents_update_prompt');
     const company = await optionalCompany(t, a.company);
     if (company) requireOwnAccount(t, await accountOf(t, company), 'prompt changes');
     try {

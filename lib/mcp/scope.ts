@@ -6,7 +6,8 @@
  */
 import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import { branches, companies, services } from '../../drizzle/schema';
-import { adminOnly, invalidParams, notFound } from './errors';
+import { isBranchToken, scopeOf, seesRow } from '../auth/bearer';
+import { adminOnly, companyWideOnly, invalidParams, notFound } from './errors';
 import type { ToolContext } from './tool';
 
 export type CompanyRow = typeof companies.$inferSelect;
@@ -21,14 +22,19 @@ export function requireAdmin(t: ToolContext, why: string): void {
   if (!isAdmin(t)) throw adminOnly(why);
 }
 
+/** What acts on a whole company or Retell account is not for a branch token. */
+export function requireCompanyWide(t: ToolContext, what: string): void {
+  if (isBranchToken(t.principal)) throw companyWideOnly(what);
+}
+
 /** The branch a branch token is confined to (null: admin or company token). */
 export function tokenBranchId(t: ToolContext): number | null {
-  return t.principal.kind === 'scoped' ? t.principal.branchId : null;
+  return scopeOf(t.principal).branchId;
 }
 
 /** The company a scoped token is confined to, else null (admin). */
 export function tokenCompanyId(t: ToolContext): number | null {
-  return t.principal.kind === 'scoped' ? t.principal.companyId : null;
+  return scopeOf(t.principal).companyId;
 }
 
 /** The company to work on: a scoped token's own; for the admin the named one, or the only one. */
@@ -93,8 +99,5 @@ export async function resolveService(t: ToolContext, company: CompanyRow, branch
 
 /** May this principal see a row of this company and branch? */
 export function inScope(t: ToolContext, companyId: number, branchId: number | null | undefined): boolean {
-  const p = t.principal;
-  if (p.kind === 'admin') return true;
-  if (p.companyId !== companyId) return false;
-  return p.branchId === null || p.branchId === branchId;
+  return seesRow(t.principal, companyId, branchId);
 }

@@ -233,6 +233,51 @@ describe('throttling', () => {
   });
 });
 
+describe('cross-site requests (CSRF)', () => {
+  const addJob = (a: Hono, cookie: string, headers: Record<string, string>) =>
+    a.request('/admin/queues/api/queues/notifications/add', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'csrf-probe', data: { planted: true } }),
+      headers: { cookie, 'content-type': 'application/json', ...headers },
+    });
+  const planted = async () => (await queues.notifications.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => j.name === 'csrf-probe').length;
+
+  it("a state-changing request with the operator's cookie from a foreign Origin is refused, from the board's own origin it works", async () => {
+    const cookie = sessionCookie(await login(app, TOKEN));
+    const before = await planted();
+    for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'null']) {
+      const res = await addJob(app, cookie, { origin });
+      expect(res.status, origin).toBe(403);
+      expect(await res.json()).toMatchObject({ error: { code: 'cross_origin' } });
+    }
+    // No Origin, but the browser says the request is cross-site.
+    expect((await addJob(app, cookie, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    const pause = await app.request('/admin/queues/api/queues/bookings/pause', { method: 'PUT', headers: { cookie, origin: 'https://evil.example' } });
+    expect(pause.status).toBe(403);
+    expect(await queues.bookings.isPaused()).toBe(false);
+    expect(await planted()).toBe(before);
+
+    // The board's own page (app.request's origin is http://localhost), and behind a TLS proxy the https origin of the same host.
+    expect((await addJob(app, cookie, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await addJob(app, cookie, { origin: 'https://localhost' })).status).toBe(200);
+    expect(await planted()).toBe(before + 2);
+    // Scripts send no Origin: a bearer token is no browser's ambient credential.
+    expect((await app.request('/admin/queues/api/queues/notifications/add', { method: 'POST', body: JSON.stringify({ name: 'csrf-probe', data: {} }), headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } })).status).toBe(200);
+    await queues.notifications.obliterate({ force: true });
+  });
+
+  it('PUBLIC_URL is accepted as an origin; a login posted from another site is refused and sets no cookie', async () => {
+    const a = adminApp({ publicUrl: 'https://callbook.example.com' });
+    const cookie = sessionCookie(await login(a, TOKEN));
+    expect((await addJob(a, cookie, { origin: 'https://callbook.example.com' })).status).toBe(200);
+    expect((await addJob(a, cookie, { origin: 'https://callbook.example.com.evil.example' })).status).toBe(403);
+    const csrfLogin = await login(a, TOKEN, {}, { origin: 'https://evil.example' });
+    expect(csrfLogin.status).toBe(403);
+    expect(csrfLogin.headers.get('set-cookie')).toBeNull();
+    await queues.notifications.obliterate({ force: true });
+  });
+});
+
 describe('an empty ADMIN_TOKEN', () => {
   it('refuses everything, including an empty token presented every way', async () => {
     for (const adminToken of ['', '   ']) {
@@ -256,7 +301,7 @@ describe('an empty ADMIN_TOKEN', () => {
   });
 
   it('matches nothing even where the guard is used on its own', async () => {
-    const { tokenMatches } = await import('./auth');
+    const { isAdminToken: tokenMatches } = await import('../../../lib/auth/bearer');
     expect(tokenMatches('', '')).toBe(false);
     expect(tokenMatches('', undefined)).toBe(false);
     expect(tokenMatches(' ', ' ')).toBe(false);

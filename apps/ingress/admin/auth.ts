@@ -1,13 +1,17 @@
 /**
  * Operator access to /admin: ADMIN_TOKEN, presented as a login (an HMAC-signed session cookie,
  * 8 h), as `Authorization: Bearer <token>`, or as HTTP basic auth with the token as password.
- * Tokens are compared in constant time; an empty token matches nothing; wrong credentials are
- * throttled per client address (in memory, per process).
+ * Header credentials are read and checked by lib/auth/bearer — the gate /mcp and /events use, so
+ * wrong tokens on any of them count against one per-address throttle. Tokens are compared in
+ * constant time; an empty token matches nothing. State-changing requests from a browser must
+ * come from this site (`sameOrigin`): the board's "retry", "clean", "promote" and "add job" are
+ * POST/PUT/DELETE calls a foreign page could otherwise make with the operator's cookie.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
-import { safeEqual } from '../../../lib/crypto';
+import { credentialFromHeader, type AuthGate } from '../../../lib/auth/bearer';
+import { errorBody } from '../errors';
 
 export const SESSION_COOKIE = 'callbook_admin';
 export const SESSION_TTL_SECONDS = 8 * 3600;
@@ -15,23 +19,6 @@ export const SESSION_TTL_SECONDS = 8 * 3600;
 export const ADMIN_ROOT = '/admin';
 export const LOGIN_PATH = `${ADMIN_ROOT}/login`;
 export const LOGOUT_PATH = `${ADMIN_ROOT}/logout`;
-
-/** False for an empty configured token, whatever is presented: the admin area is never open. */
-export function tokenMatches(adminToken: string, presented: string | undefined): boolean {
-  if (!adminToken.trim() || !presented) return false;
-  return safeEqual(presented, adminToken);
-}
-
-/** The secret a header carries: the bearer token, or the password of basic auth (any user). */
-export function credentialFrom(authorization: string | undefined): string | undefined {
-  if (!authorization) return undefined;
-  const m = /^(Bearer|Basic)\s+(\S+)\s*$/i.exec(authorization);
-  if (!m) return undefined;
-  if (m[1]!.toLowerCase() === 'bearer') return m[2];
-  const decoded = Buffer.from(m[2]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : decoded.slice(colon + 1);
-}
 
 /** The cookie signing key: derived from ADMIN_TOKEN, so rotating the token ends every session. */
 function sessionKey(adminToken: string): string {
@@ -66,49 +53,42 @@ export function endSession(c: Context, secure: boolean): void {
   deleteCookie(c, SESSION_COOKIE, { path: ADMIN_ROOT, httpOnly: true, sameSite: 'Strict', secure });
 }
 
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
- * Wrong credentials per client address in a fixed one-minute window. In memory: each ingress
- * process counts its own, which still caps guessing at `limit × processes` a minute.
+ * Refuses (403) a state-changing request a browser sent from another site. The `Origin` header
+ * must name this host — the request's own `Host` (any scheme: behind a TLS proxy the ingress sees
+ * http) — or `publicUrl`'s origin. Without `Origin`, a `Sec-Fetch-Site` of `cross-site` is refused
+ * too; a request with neither (curl, scripts with a bearer token) is no browser's, so no CSRF.
  */
-export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
-
-  constructor(
-    private readonly limit = 10,
-    private readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds until `key` may try again, or 0 when it may try now. */
-  retryAfter(key: string): number {
-    const entry = this.failures.get(key);
-    if (!entry) return 0;
-    const left = entry.resetAt - this.now();
-    if (left <= 0) {
-      this.failures.delete(key);
-      return 0;
+export function sameOrigin(publicUrl?: string): MiddlewareHandler {
+  const allowed = publicUrl ? new URL(publicUrl).origin : undefined;
+  return async (c, next) => {
+    if (!STATE_CHANGING.has(c.req.method)) return next();
+    const origin = c.req.header('origin');
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = origin === 'null' ? undefined : new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      const own = c.req.header('host') ?? new URL(c.req.url).host;
+      if ((host !== undefined && host === own) || origin === allowed) return next();
+      return forbiddenOrigin(c, `Origin ${origin} is not this site`);
     }
-    return entry.count >= this.limit ? Math.ceil(left / 1000) : 0;
-  }
-
-  fail(key: string): void {
-    const t = this.now();
-    if (this.failures.size >= 10_000) this.prune(t);
-    const entry = this.failures.get(key);
-    if (entry && entry.resetAt > t) entry.count++;
-    else this.failures.set(key, { count: 1, resetAt: t + this.windowMs });
-  }
-
-  private prune(t: number): void {
-    for (const [k, e] of this.failures) if (e.resetAt <= t) this.failures.delete(k);
-    // Still full: a spray from many addresses, where a per-address count protects nothing anyway.
-    if (this.failures.size >= 10_000) this.failures.clear();
-  }
+    if (c.req.header('sec-fetch-site') === 'cross-site') return forbiddenOrigin(c, 'a cross-site request');
+    return next();
+  };
 }
+
+const forbiddenOrigin = (c: Context, why: string) =>
+  c.json(errorBody('cross_origin', `refused: ${why}; state-changing admin requests must come from the admin pages themselves`), 403);
 
 export interface GuardOptions {
   adminToken: string;
-  throttle: LoginThrottle;
+  /** Header credentials: must be the admin token; wrong ones count per client address. */
+  gate: AuthGate;
   clientKey: (c: Context) => string;
   /** Requests under here are API calls: refused with 401 JSON instead of a redirect to the login. */
   apiPrefix: string;
@@ -116,12 +96,12 @@ export interface GuardOptions {
 
 const unauthorized = (c: Context, message: string) => {
   c.header('WWW-Authenticate', 'Bearer realm="callbook admin"'); // not Basic: a browser would pop up its own dialog
-  return c.json({ error: { code: 'unauthorized', message } }, 401);
+  return c.json(errorBody('unauthorized', message), 401);
 };
 
-const tooManyAttempts = (c: Context, retryAfter: number) => {
-  c.header('Retry-After', String(retryAfter));
-  return c.json({ error: { code: 'too_many_attempts', message: `too many wrong admin credentials; try again in ${retryAfter} s` } }, 429);
+const tooManyAttempts = (c: Context, r: { code: string; message: string; retryAfter: number }) => {
+  c.header('Retry-After', String(r.retryAfter));
+  return c.json(errorBody(r.code, r.message), 429);
 };
 
 /** Lets a request through with a valid header credential or session; otherwise 401 (API), 302 to the login (pages). */
@@ -129,12 +109,11 @@ export function requireAdmin(o: GuardOptions): MiddlewareHandler {
   return async (c, next) => {
     const authorization = c.req.header('authorization');
     if (authorization) {
-      const key = o.clientKey(c);
-      const wait = o.throttle.retryAfter(key);
-      if (wait) return tooManyAttempts(c, wait);
-      if (tokenMatches(o.adminToken, credentialFrom(authorization))) return next();
-      o.throttle.fail(key);
-      return unauthorized(c, 'wrong admin credentials');
+      const r = await o.gate.check(o.clientKey(c), credentialFromHeader(authorization));
+      if (!r.ok) return r.status === 429 ? tooManyAttempts(c, r) : unauthorized(c, 'wrong admin credentials');
+      if (r.principal.kind === 'admin') return next();
+      // A valid company or branch token: not a wrong guess, but not the admin's either.
+      return c.json(errorBody('forbidden', 'the admin area needs ADMIN_TOKEN; company and branch tokens work on /mcp and /events'), 403);
     }
     if (await hasSession(c, o.adminToken)) return next();
     const path = c.req.path;

@@ -6,6 +6,10 @@
  *   GET  /admin/login    the form          POST /admin/login    token → session cookie (8 h)
  *   GET  /admin/logout   a button          POST /admin/logout   ends the session
  *   /admin/queues/**     the board and its /api: cookie, Bearer token or basic auth
+ *
+ * Every POST/PUT/PATCH/DELETE under /admin (the login included) must come from this site
+ * (`sameOrigin`: Origin = the request's host or PUBLIC_URL), else 403 — the cookie is
+ * SameSite=Strict already; this holds for browsers that do not honour it, too.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -15,20 +19,21 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { AuthGate, LoginThrottle, WRONG_CREDENTIALS_PER_MINUTE } from '../../../lib/auth/bearer';
 import {
   ADMIN_ROOT,
   LOGIN_PATH,
   LOGOUT_PATH,
-  LoginThrottle,
   endSession,
   hasSession,
   isHttps,
   requireAdmin,
   safeNext,
+  sameOrigin,
   startSession,
-  tokenMatches,
 } from './auth';
 import { PAGE_CSP, loginPage, logoutPage } from './login-page';
+import { errorBody } from '../errors';
 
 export interface AdminDeps {
   /** The queues to show (all five). */
@@ -41,8 +46,15 @@ export interface AdminDeps {
   secureCookies?: boolean;
   /** The client address for the login throttle (the ingress passes its TRUST_PROXY-aware one). */
   clientKey?: (c: Context) => string;
-  /** Wrong credentials allowed per client address and minute before 429. */
+  /**
+   * The token gate shared with /mcp and /events (lib/auth/bearer: `authGate(ctx)`), so wrong
+   * tokens anywhere count against one throttle. Absent: a gate of its own over ADMIN_TOKEN.
+   */
+  gate?: AuthGate;
+  /** Wrong credentials allowed per client address and minute before 429 (only for a gate of its own). */
   loginsPerMinute?: number;
+  /** PUBLIC_URL: an Origin accepted for state-changing requests besides the request's own host. */
+  publicUrl?: string;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -66,13 +78,13 @@ export function mountAdmin(app: Hono, deps: AdminDeps): void {
   if (!basePath.startsWith(`${ADMIN_ROOT}/`)) throw new Error(`admin basePath must be under ${ADMIN_ROOT}/, got ${basePath}`);
   const token = deps.adminToken;
   const enabled = token.trim().length > 0;
-  const throttle = new LoginThrottle(deps.loginsPerMinute ?? 10);
+  const gate = deps.gate ?? AuthGate.adminOnly(token, new LoginThrottle(deps.loginsPerMinute ?? WRONG_CREDENTIALS_PER_MINUTE));
   const clientKey = deps.clientKey ?? connAddress;
   const secure = (c: Context) => deps.secureCookies ?? isHttps(c);
 
   // Headers for everything under /admin; and no token, no admin area (config requires one, but never open by accident).
   const adminHeaders = async (c: Context, next: () => Promise<void>) => {
-    if (!enabled) return c.json({ error: { code: 'admin_disabled', message: 'ADMIN_TOKEN is not set; the admin area is disabled' } }, 403);
+    if (!enabled) return c.json(errorBody('admin_disabled', 'ADMIN_TOKEN is not set; the admin area is disabled'), 403);
     await next();
     c.header('X-Frame-Options', 'DENY');
     c.header('X-Content-Type-Options', 'nosniff');
@@ -81,6 +93,9 @@ export function mountAdmin(app: Hono, deps: AdminDeps): void {
   };
   app.use(ADMIN_ROOT, adminHeaders);
   app.use(`${ADMIN_ROOT}/*`, adminHeaders);
+  const crossSite = sameOrigin(deps.publicUrl);
+  app.use(ADMIN_ROOT, crossSite);
+  app.use(`${ADMIN_ROOT}/*`, crossSite);
 
   app.get(ADMIN_ROOT, (c) => c.redirect(basePath, 302));
 
@@ -93,19 +108,15 @@ export function mountAdmin(app: Hono, deps: AdminDeps): void {
 
   app.post(LOGIN_PATH, bodyLimit({ maxSize: 4096, onError: (c) => c.text('login form too large', 413) }), async (c) => {
     c.header('Content-Security-Policy', PAGE_CSP);
-    const who = clientKey(c);
-    const wait = throttle.retryAfter(who);
-    if (wait) {
-      c.header('Retry-After', String(wait));
-      return c.html(loginPage({ error: `Too many wrong tokens. Try again in ${wait} s.` }), 429);
-    }
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const presented = typeof form.token === 'string' ? form.token : undefined;
     const next = safeNext(typeof form.next === 'string' ? form.next : undefined, basePath);
-    if (!tokenMatches(token, presented)) {
-      throttle.fail(who);
-      return c.html(loginPage({ next, error: 'Wrong token.' }), 401);
+    const r = await gate.check(clientKey(c), presented);
+    if (!r.ok && r.status === 429) {
+      c.header('Retry-After', String(r.retryAfter));
+      return c.html(loginPage({ error: r.code === 'rate_limited' ? `Too many requests. Try again in ${r.retryAfter} s.` : `Too many wrong tokens. Try again in ${r.retryAfter} s.` }), 429);
     }
+    if (!r.ok || r.principal.kind !== 'admin') return c.html(loginPage({ next, error: r.ok ? 'This token is not the admin token.' : 'Wrong token.' }), r.ok ? 403 : 401);
     await startSession(c, token, secure(c));
     return c.redirect(next, 303);
   });
@@ -119,7 +130,7 @@ export function mountAdmin(app: Hono, deps: AdminDeps): void {
     return c.redirect(LOGIN_PATH, 303);
   });
 
-  const guard = requireAdmin({ adminToken: token, throttle, clientKey, apiPrefix: `${basePath}/api` });
+  const guard = requireAdmin({ adminToken: token, gate, clientKey, apiPrefix: `${basePath}/api` });
   app.use(basePath, guard);
   app.use(`${basePath}/*`, guard);
 

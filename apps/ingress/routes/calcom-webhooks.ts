@@ -97,7 +97,7 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
     const result = await handleCalcomWebhook(deps, {
       companyId: signer.companyId,
       webhook: parsed.data,
-      dedupeKey: calcomDedupeKey(parsed.data, raw),
+      dedupeKey: calcomDedupeKey(signer.companyId, parsed.data, raw),
       receivedAt,
     });
     return c.json(

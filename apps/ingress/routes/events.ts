@@ -3,9 +3,16 @@
  * from Redis pub/sub (lib/events), so an event published by any worker process reaches every
  * listener of any ingress process.
  *
- * Auth: `Authorization: Bearer <token>` or `?token=<token>` (EventSource cannot set headers).
- * The admin token must name the company (`?company=<slug>`); a company token streams its company
- * (`?company=` may repeat it); a branch token streams only its branch's events.
+ * Auth: `Authorization: Bearer <token>` or `?token=<token>` (EventSource cannot set headers),
+ * read and checked by lib/auth/bearer — the gate /admin and /mcp use, so wrong tokens count
+ * against the same per-address throttle (429 with Retry-After). The admin token must name the
+ * company (`?company=<slug>`); a company token streams its company (`?company=` may repeat it);
+ * a branch token streams only its branch's events.
+ *
+ * Limits: at most EVENTS_MAX_STREAMS_PER_TOKEN open streams per token across all ingress
+ * processes (lib/events/stream-slots; beyond: 429 `too_many_streams`). A revoked token's open
+ * streams end within a few seconds (lib/auth/revocation-watch) with `event: error`
+ * `{"code":"token_revoked"}`.
  *
  * Stream: first `event: ready` (the subscription is live), then one message per event with
  * `event: <type>`, `id: <n>` (per connection) and `data: {"type", …}`; a `: ping` comment every
@@ -16,27 +23,52 @@ import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { eq } from 'drizzle-orm';
 import { companies } from '../../../drizzle/schema';
-import { authenticate, type AuthDeps, type Principal } from '../../../lib/auth/tokens';
+import { authGate, credentialOf, seesCompany, seesRow, type AuthGate } from '../../../lib/auth/bearer';
+import { RevocationWatch } from '../../../lib/auth/revocation-watch';
+import type { Principal } from '../../../lib/auth/tokens';
 import type { AppContext } from '../../../lib/context';
+import type { Db } from '../../../lib/db';
 import { sharedEventHub, type EventHub, type LiveEventMessage } from '../../../lib/events/hub';
+import { StreamSlots } from '../../../lib/events/stream-slots';
 import type { Logger } from '../../../lib/logger';
-import { ApiError } from '../errors';
+import { clientIp } from '../app';
+import { ApiError, errorBody } from '../errors';
 
-export interface EventsRouteDeps extends AuthDeps {
+export interface EventsRouteDeps {
+  db: Db;
+  /** Token check and the wrong-token throttle shared with /admin and /mcp (lib/auth/bearer). */
+  gate: AuthGate;
+  /** The client address the throttle counts by. */
+  clientKey: (c: Context) => string;
   /** The process's hub, looked up per request (a closed hub is replaced). */
   hub: () => EventHub;
   logger: Logger;
   heartbeatMs?: number;
+  /** Open streams per token across all ingress processes (EVENTS_MAX_STREAMS_PER_TOKEN). */
+  maxStreamsPerToken: number;
+  slots: StreamSlots;
+  /** Closes a revoked token's streams. */
+  revocations: RevocationWatch;
 }
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const watches = new WeakMap<AppContext, RevocationWatch>();
 
 export function eventsRouteDeps(ctx: AppContext, extra: Partial<EventsRouteDeps> = {}): EventsRouteDeps {
   const logger = ctx.logger.child({ component: 'events' });
+  let revocations = watches.get(ctx);
+  if (!revocations) watches.set(ctx, (revocations = new RevocationWatch(ctx.database.db, logger)));
+  const heartbeatMs = extra.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   return {
     db: ctx.database.db,
-    cache: ctx.cache,
-    adminToken: ctx.config.ADMIN_TOKEN,
+    gate: authGate(ctx),
+    clientKey: (c) => clientIp(c, ctx.config.TRUST_PROXY),
     hub: () => sharedEventHub({ redisUrl: ctx.config.REDIS_URL, ns: ctx.ns, logger }),
     logger,
+    maxStreamsPerToken: ctx.config.EVENTS_MAX_STREAMS_PER_TOKEN,
+    // A slot outlives three missed heartbeats, so a dead process's streams stop counting soon.
+    slots: new StreamSlots(ctx.redis, ctx.ns, heartbeatMs * 3 + 5_000),
+    revocations,
     ...extra,
   };
 }
@@ -44,19 +76,13 @@ export function eventsRouteDeps(ctx: AppContext, extra: Partial<EventsRouteDeps>
 /** For `routes` in apps/ingress/deps.ts. */
 export const eventRoutes = (ctx: AppContext) => (app: Hono) => mountEvents(app, eventsRouteDeps(ctx));
 
-function bearer(c: Context): string | undefined {
-  const h = c.req.header('authorization');
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m?.[1] ?? c.req.query('token') ?? undefined;
-}
-
 async function scopeFor(deps: EventsRouteDeps, who: Principal, slug: string | undefined): Promise<{ companyId: number; branchId: number | null }> {
   let companyId: number | undefined;
   if (slug !== undefined) {
     const [row] = await deps.db.select({ id: companies.id }).from(companies).where(eq(companies.slug, slug)).limit(1);
     companyId = row?.id;
     // A scoped token asking for another company hears the same as for an unknown one.
-    if (companyId === undefined || (who.kind === 'scoped' && who.companyId !== companyId)) {
+    if (companyId === undefined || !seesCompany(who, companyId)) {
       throw new ApiError(who.kind === 'admin' ? 404 : 403, who.kind === 'admin' ? 'unknown_company' : 'forbidden', who.kind === 'admin' ? `no company "${slug}"` : 'this token does not see that company');
     }
   }
@@ -70,21 +96,30 @@ async function scopeFor(deps: EventsRouteDeps, who: Principal, slug: string | un
 const MAX_PENDING = 1000;
 
 export function mountEvents(app: Hono, deps: EventsRouteDeps): void {
-  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const heartbeatMs = deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
 
   app.get('/events', async (c) => {
-    const who = await authenticate(deps, bearer(c));
-    if (!who) {
-      c.header('WWW-Authenticate', 'Bearer');
-      return c.json({ error: { code: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' } }, 401);
+    const gate = await deps.gate.check(deps.clientKey(c), credentialOf(c.req, { query: true }));
+    if (!gate.ok) {
+      if (gate.status === 429) c.header('Retry-After', String(gate.retryAfter));
+      else c.header('WWW-Authenticate', 'Bearer');
+      const message = gate.status === 429 ? gate.message : `a valid token is required (Authorization: Bearer <token> or ?token=): ${gate.message}`;
+      return c.json(errorBody(gate.code, message), gate.status);
     }
+    const who = gate.principal;
     let scope: { companyId: number; branchId: number | null };
     try {
       scope = await scopeFor(deps, who, c.req.query('company') || undefined);
     } catch (err) {
       // Answered here rather than by app.onError, which counts ApiErrors as webhook outcomes.
-      if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
       throw err;
+    }
+    const holder = who.kind === 'admin' ? 'admin' : `token:${who.tokenId}`;
+    const slot = await deps.slots.acquire(holder, deps.maxStreamsPerToken);
+    if (!slot) {
+      c.header('Retry-After', '15');
+      return c.json(errorBody('too_many_streams', `this token has ${deps.maxStreamsPerToken} open event streams already (EVENTS_MAX_STREAMS_PER_TOKEN); close one first`), 429);
     }
     const hub = deps.hub();
 
@@ -100,7 +135,7 @@ export function mountEvents(app: Hono, deps: EventsRouteDeps): void {
       // Events that arrive before `ready` went out wait for it.
       let early: LiveEventMessage[] | null = [];
       const send = (event: LiveEventMessage) => {
-        if (scope.branchId !== null && event.branchId !== scope.branchId) return;
+        if (!seesRow(who, event.companyId, event.branchId)) return;
         if (early) return void early.push(event);
         if (++pending > MAX_PENDING) {
           deps.logger.warn({ companyId: scope.companyId }, 'live events client is not reading; disconnecting it');
@@ -111,26 +146,44 @@ export function mountEvents(app: Hono, deps: EventsRouteDeps): void {
           .then(() => void pending--, finish);
       };
       stream.onAbort(finish);
-      let stop: () => void;
+      const releaseSlot = () => slot.release().catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'could not release an event stream slot'));
+      // A revoked token's stream ends within one check (lib/auth/revocation-watch); EventSource's
+      // reconnect then meets a 401, on which it gives up.
+      let revoked = false;
+      const unwatch =
+        who.kind === 'scoped'
+          ? deps.revocations.watch(who.tokenId, () => {
+              revoked = true;
+              finish();
+            })
+          : () => undefined;
+      let stop: () => void = () => undefined;
+      let heartbeat: NodeJS.Timeout | undefined;
       try {
-        stop = await hub.subscribe(scope.companyId, { onEvent: send, onClose: finish });
-      } catch (err) {
-        deps.logger.warn({ err }, 'could not subscribe to live events');
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'unavailable', message: 'live events are unavailable; retry later' }) });
-        return;
-      }
-      const heartbeat = setInterval(() => {
-        stream.write(': ping\n\n').catch(finish);
-      }, heartbeatMs);
-      try {
+        try {
+          stop = await hub.subscribe(scope.companyId, { onEvent: send, onClose: finish });
+        } catch (err) {
+          deps.logger.warn({ err }, 'could not subscribe to live events');
+          await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'unavailable', message: 'live events are unavailable; retry later' }) });
+          return;
+        }
+        heartbeat = setInterval(() => {
+          stream.write(': ping\n\n').catch(finish);
+          slot.renew().catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'could not renew an event stream slot'));
+        }, heartbeatMs);
         await stream.writeSSE({ event: 'ready', retry: 3000, data: JSON.stringify({ type: 'ready', companyId: scope.companyId, branchId: scope.branchId }) });
         const waiting = early;
         early = null;
         for (const e of waiting) send(e);
         if (!stream.aborted) await finished;
+        if (revoked && !stream.aborted) {
+          await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'token_revoked', message: 'this token was revoked' }) }).catch(() => undefined);
+        }
       } finally {
         clearInterval(heartbeat);
+        unwatch();
         stop();
+        await releaseSlot();
       }
     });
   });

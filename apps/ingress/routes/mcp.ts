@@ -5,24 +5,24 @@
  * a session) answer 405, as the spec allows a server without them.
  *
  * Auth: `Authorization: Bearer <ADMIN_TOKEN>` (every company) or a company/branch token made with
- * `callbook tokens create` (confined to it). Missing or wrong → 401 with a JSON-RPC error body;
- * wrong tokens are throttled per client address (429 after 20 a minute).
+ * `callbook tokens create` (confined to it), read and checked by lib/auth/bearer — the gate /admin
+ * and /events use. Missing or wrong → 401 with a JSON-RPC error body; wrong tokens count against
+ * the per-address throttle those routes share (429 with Retry-After).
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context, Hono } from 'hono';
-import { authenticate, type AuthDeps } from '../../../lib/auth/tokens';
+import { authGate, credentialOf, type AuthGate } from '../../../lib/auth/bearer';
 import type { AppContext } from '../../../lib/context';
 import { ERROR_CODES } from '../../../lib/mcp/errors';
 import { createMcpServer } from '../../../lib/mcp/server';
-import { LoginThrottle } from '../admin/auth';
 import { clientIp } from '../app';
 
 export const MCP_PATH = '/mcp';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface McpRouteOptions {
-  /** Wrong tokens per client address and minute before 429 (default 20). */
-  wrongTokensPerMinute?: number;
+  /** The token gate (default: the process's, shared with /admin and /events). */
+  gate?: AuthGate;
 }
 
 function rpcError(c: Context, status: 401 | 405 | 429, code: number, message: string) {
@@ -30,25 +30,22 @@ function rpcError(c: Context, status: 401 | 405 | 429, code: number, message: st
 }
 
 export function mountMcp(ctx: AppContext, opts: McpRouteOptions = {}): (app: Hono) => void {
-  const auth: AuthDeps = { db: ctx.database.db, cache: ctx.cache, adminToken: ctx.config.ADMIN_TOKEN.trim() ? ctx.config.ADMIN_TOKEN : '' };
-  const throttle = new LoginThrottle(opts.wrongTokensPerMinute ?? 20);
+  const gate = opts.gate ?? authGate(ctx);
   const log = ctx.logger.child({ component: 'mcp' });
 
   return (app) => {
     app.on(['POST', 'GET', 'DELETE'], MCP_PATH, async (c) => {
-      const who = clientIp(c, ctx.config.TRUST_PROXY);
-      const wait = throttle.retryAfter(who);
-      if (wait) {
-        c.header('Retry-After', String(wait));
-        return rpcError(c, 429, ERROR_CODES.unauthorized, `too many wrong tokens; try again in ${wait} s`);
-      }
-      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
-      const principal = await authenticate(auth, bearer);
-      if (!principal) {
-        if (bearer) throttle.fail(who);
+      const credential = credentialOf(c.req);
+      const checked = await gate.check(clientIp(c, ctx.config.TRUST_PROXY), credential);
+      if (!checked.ok) {
+        if (checked.status === 429) {
+          c.header('Retry-After', String(checked.retryAfter));
+          return rpcError(c, 429, ERROR_CODES.unauthorized, checked.message);
+        }
         c.header('WWW-Authenticate', 'Bearer realm="callbook mcp"');
-        return rpcError(c, 401, ERROR_CODES.unauthorized, bearer ? 'unauthorized: unknown or revoked token' : 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN or a callbook token>');
+        return rpcError(c, 401, ERROR_CODES.unauthorized, credential ? 'unauthorized: unknown or revoked token' : 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN or a callbook token>');
       }
+      const principal = checked.principal;
       if (c.req.method !== 'POST') {
         c.header('Allow', 'POST');
         return rpcError(c, 405, -32000, 'method not allowed: this MCP server is stateless (no SSE stream, no sessions); POST JSON-RPC messages');

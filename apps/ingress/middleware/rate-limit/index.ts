@@ -14,7 +14,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { isRedisUnavailable } from '../../../../lib/redis';
+import { MinuteCounter } from '../../../../lib/ratelimit/minute-counter';
 import { ApiError } from '../../errors';
 
 const WINDOW_MS = 60_000;
@@ -49,47 +49,37 @@ export function floodGuard(opts: FloodGuardOptions): MiddlewareHandler {
   };
 }
 
-/** A counter per key and minute in Redis: INCR and its expiry in one round trip. */
-async function countInWindow(redis: Redis, key: string): Promise<number> {
-  try {
-    const replies = (await redis.multi().incr(key).pexpire(key, WINDOW_MS + 1_000).exec()) as Array<[Error | null, number]>;
-    return replies[0]![1];
-  } catch (err) {
-    if (isRedisUnavailable(err)) throw err; // app.onError: 503
-    throw new ApiError(503, 'redis_unavailable', `rate limiter unavailable: ${(err as Error).message}`);
-  }
-}
-
 export class AuthFailureLimit {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keyPrefix: string,
-    readonly limitPerMinute: number,
-  ) {}
+  private readonly counter: MinuteCounter;
+
+  constructor(redis: Redis, keyPrefix: string, readonly limitPerMinute: number) {
+    this.counter = new MinuteCounter(redis, keyPrefix, 'authfail', limitPerMinute);
+  }
 
   /**
    * Count one failed authentication from `ip` and return the error to answer: `reject` (a 401
    * with its reason) while under the limit, a 429 once the address has failed too often.
    */
   async failed(c: Context, ip: string, reject: ApiError): Promise<ApiError> {
-    const now = Date.now();
-    const count = await countInWindow(this.redis, `${this.keyPrefix}ratelimit:authfail:${ip}:${Math.floor(now / WINDOW_MS)}`);
-    if (count > this.limitPerMinute) return limited(c, `more than ${this.limitPerMinute} failed authentications per minute from this source`, now);
-    return reject;
+    const hit = await this.counter.hit(ip);
+    if (!hit.over) return reject;
+    c.header('Retry-After', String(hit.retryAfter));
+    return new ApiError(429, 'rate_limited', `more than ${this.limitPerMinute} failed authentications per minute from this source`);
   }
 }
 
 export class CompanyBudget {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keyPrefix: string,
-    readonly limitPerMinute: number,
-  ) {}
+  private readonly counter: MinuteCounter;
 
-  /** Count one authenticated request of `company` (an id, or a label such as `platform`); throws 429 past the budget. */
+  constructor(redis: Redis, keyPrefix: string, readonly limitPerMinute: number) {
+    this.counter = new MinuteCounter(redis, keyPrefix, 'company', limitPerMinute);
+  }
+
+  /** Count one authenticated request of `company` (an id, or a label such as `unknown`); throws 429 past the budget. */
   async spend(c: Context, company: number | string): Promise<void> {
-    const now = Date.now();
-    const count = await countInWindow(this.redis, `${this.keyPrefix}ratelimit:company:${company}:${Math.floor(now / WINDOW_MS)}`);
-    if (count > this.limitPerMinute) throw limited(c, `more than ${this.limitPerMinute} requests per minute for this company`, now);
+    const hit = await this.counter.hit(company);
+    if (!hit.over) return;
+    c.header('Retry-After', String(hit.retryAfter));
+    throw new ApiError(429, 'rate_limited', `more than ${this.limitPerMinute} requests per minute for this company`);
   }
 }
