@@ -64,14 +64,18 @@ const maskList = (to: string) => recipients(to).map(maskRecipient).join(', ');
 
 // ---------------------------------------------------------------------------
 
-/** The sandbox default: one info line per message, recipient masked, text included. */
+/**
+ * The sandbox default: one info line per message with its ids only — kind, ref, channel, how many
+ * recipients. No recipient, subject or text: those carry the customer's name, number and
+ * appointment, and log lines are kept and shipped far beyond the notifications table.
+ */
 export class LogTransport implements Transport {
   readonly name = 'log';
   constructor(private readonly logger: Logger) {}
 
   async send(msg: OutgoingMessage): Promise<void> {
     this.logger.info(
-      { transport: 'log', channel: msg.channel, to: maskList(msg.to), kind: msg.kind, ref: msg.ref, subject: msg.subject, text: msg.text },
+      { transport: 'log', channel: msg.channel, kind: msg.kind, ref: msg.ref, recipients: recipients(msg.to).length },
       `notification ${msg.kind} ${msg.ref} (${msg.channel})`,
     );
   }
