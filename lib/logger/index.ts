@@ -6,7 +6,7 @@ export type { Logger };
 
 /**
  * `destination`: where lines go (default stdout); tests pass a stream to read what was logged.
- * Errors logged under `err`, `error` or `cause` (or as the first argument) go through
+ * Errors logged under `err`, `error`, `cause` or `reason` (or as the first argument) go through
  * lib/errors/redact: no bound values of a failed query, capped stacks.
  */
 export function createLogger(
@@ -17,7 +17,7 @@ export function createLogger(
   const options = {
     level,
     base: { pid: process.pid, ...bindings },
-    serializers: { err: serializeError, error: serializeError, cause: serializeError },
+    serializers: { err: serializeError, error: serializeError, cause: serializeError, reason: serializeError },
     // Job payloads carry ids only; these paths catch PII that slips into a log object anyway.
     redact: { paths: ['*.phone', '*.from_number', '*.transcript', 'headers.authorization', '*.apiKey'], censor: '[redacted]' },
   };
