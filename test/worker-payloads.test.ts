@@ -59,6 +59,26 @@ describe('a payload that fails its queue schema', () => {
   }
 });
 
+describe('the webhook body sealed inside a webhooks job', () => {
+  async function failsNaming(jobId: string, sealedBody: string, reason: RegExp) {
+    const data = { provider: 'retell', event: 'call_ended', callId: jobId, receivedAt: Date.now(), sealedBody };
+    await env.ctx.queues.webhooks.add('call_ended', data, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+    const job = await settled('webhooks', jobId);
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(reason);
+  }
+
+  it('that no longer matches the webhook schema fails once, naming the field inside it', async () => {
+    const body = JSON.stringify({ event: 'call_ended', call: { call_id: 'call_body', from_number: 17, to_number: '+4930111111' } });
+    await failsNaming('body-schema', env.ctx.cipher.encrypt(body), /^invalid webhooks job payload: .*\bsealedBody\.call\.from_number: /);
+  });
+
+  it('that cannot be opened fails once, saying so', async () => {
+    await failsNaming('body-sealed', 'v1:nokey:AAAA:BBBB:CCCC', /^invalid webhooks job payload: sealedBody: cannot be opened/);
+  });
+});
+
 describe('failed jobs keep a bounded size', () => {
   it('an id-only queue refuses a payload over its size limit before it reaches Redis', async () => {
     const big = { kind: 'breaker_opened', service: 'calcom', note: 'x'.repeat(ID_PAYLOAD_MAX_BYTES) };

@@ -9,6 +9,7 @@ import { bullPrefix, QUEUE_NAMES, type QueueName } from './names';
 
 export * from './names';
 export * from './payloads';
+export * from './invalid-payload';
 
 const keepCompleted = { age: 24 * 3600, count: 5_000 };
 const keepFailed = { age: 14 * 24 * 3600, count: 50_000 };
