@@ -6,6 +6,8 @@
  * error column in the database are searched for them. Plus: real MariaDB messages that quote
  * values, and the `log` notification transport.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql, eq } from 'drizzle-orm';
 import type { Job } from 'bullmq';
 import mysql from 'mysql2/promise';
@@ -16,7 +18,7 @@ import { upsertCall } from '../lib/calls/record-call';
 import { createContext, type AppContext } from '../lib/context';
 import { describeError, MAX_REASON_CHARS, MAX_STACK_FRAMES, scrubError, serializeError } from '../lib/errors/redact';
 import { createLogger } from '../lib/logger';
-import { LogTransport } from '../lib/notifications/transports';
+import { HttpTransport, LogTransport, TransportError } from '../lib/notifications/transports';
 import { jobIds, STACK_TRACES_KEPT, type BookingJob } from '../lib/queues';
 import { scanKeys } from '../lib/redis';
 import type { RetellCall } from '../lib/retell/webhook';
@@ -236,8 +238,26 @@ describe('real MariaDB messages that quote the offending value', () => {
   });
 });
 
-describe('the log notification transport', () => {
-  it('logs ids, channel and template only: no recipient, subject or text', async () => {
+describe('notification transports', () => {
+  it('a provider that echoes the recipient in its refusal: the error masks it', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `invalid number ${PHONE} or address zelda@quixote.test` }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/send`;
+      const err = await new HttpTransport(url).send({ channel: 'sms', to: PHONE, subject: 's', text: 't', kind: 'booking_confirmed', ref: '7' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransportError);
+      expect((err as Error).message).toMatch(/answered 400: .*invalid number \+49\*+766 or address z\*\*\*@quixote\.test/);
+      expect(findNeedles((err as Error).message)).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+
+  it('log: ids, channel and template only — no recipient, subject or text', async () => {
     const lines: string[] = [];
     const transport = new LogTransport(createLogger('info', {}, { write: (line: string) => void lines.push(line) }));
     await transport.send({ channel: 'sms', to: PHONE, subject: `Termin für ${NAME}`, text: `Hallo ${NAME}, ${SECRET_WORDS}`, kind: 'booking_confirmed', ref: '42' });

@@ -13,7 +13,7 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { maskRecipient } from './messages';
+import { maskEmail, maskPhone, maskRecipient } from './messages';
 
 export type Channel = 'sms' | 'email';
 
@@ -61,6 +61,15 @@ export function recipients(to: string): string[] {
 }
 
 const maskList = (to: string) => recipients(to).map(maskRecipient).join(', ');
+
+/**
+ * A provider's error text with the addresses in it masked: SMTP servers name the rejected
+ * recipient (`550 <anna@example.com>: Recipient address rejected`), SMS gateways echo the number.
+ * The text becomes notifications.error, a job's failedReason and a log line.
+ */
+export function maskAddressesIn(text: string): string {
+  return text.replace(/[^\s<>"'(),;:[\]]+@[^\s<>"'(),;:[\]]+\.[A-Za-z]{2,}/g, maskEmail).replace(/\+?\d[\d ]{5,17}\d/g, (m) => (m.replace(/ /g, '').length >= 7 ? maskPhone(m) : m));
+}
 
 // ---------------------------------------------------------------------------
 
@@ -121,7 +130,7 @@ export class SmtpTransport implements Transport {
       const rejected = (info.rejected ?? []).map((r) => maskRecipient(typeof r === 'string' ? r : r.address));
       if (rejected.length) this.logger?.warn({ kind: msg.kind, ref: msg.ref, rejected }, 'smtp: some recipients were rejected');
     } catch (err) {
-      throw new TransportError(`smtp: ${(err as Error).message}`, smtpMaybeDelivered(err), (err as { responseCode?: number }).responseCode, { cause: err });
+      throw new TransportError(`smtp: ${maskAddressesIn((err as Error).message)}`, smtpMaybeDelivered(err), (err as { responseCode?: number }).responseCode, { cause: err });
     }
   }
 
@@ -173,7 +182,7 @@ export class HttpTransport implements Transport {
     }
     const body = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new TransportError(`http: ${this.url} answered ${res.status}${body ? `: ${body.slice(0, 200)}` : ''}`, false, res.status);
+      throw new TransportError(`http: ${this.url} answered ${res.status}${body ? `: ${maskAddressesIn(body.slice(0, 200))}` : ''}`, false, res.status);
     }
   }
 }
