@@ -34,11 +34,30 @@ const VALUE_PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   [/Invalid JSON text: "[\s\S]*?" at position/g, `Invalid JSON text: "${WITHHELD}" at position`],
 ];
 
-/** `text` with the values of database errors withheld, cut to MAX_REASON_CHARS. */
+const EMAIL = /[^\s<>"'(),;:[\]@]+@[^\s<>"'(),;:[\]@]+\.[A-Za-z]{2,}/g;
+/** A phone number as providers write it: 7–15 digits, maybe a leading + and spaces. */
+const PHONE = /\+?\d[\d ]{5,17}\d/g;
+
+/**
+ * E-mail addresses in `text` masked (`a***@example.com`); with `phones`, numbers too
+ * (`+49********766`). E-mail addresses are masked in every reason; numbers only where a
+ * provider's text may echo a customer's (notification transports), because callbook's own
+ * reasons name business numbers on purpose (`unknown number +4930…`).
+ */
+export function maskAddresses(text: string, opts: { phones?: boolean } = {}): string {
+  const out = text.replace(EMAIL, (m) => `${m.slice(0, 1)}***${m.slice(m.lastIndexOf('@'))}`);
+  if (!opts.phones) return out;
+  return out.replace(PHONE, (m) => {
+    const p = m.replace(/ /g, '');
+    return p.length < 7 ? m : `${p.slice(0, 3)}${'*'.repeat(p.length - 6)}${p.slice(-3)}`;
+  });
+}
+
+/** `text` with the values of database errors withheld and e-mail addresses masked, cut to MAX_REASON_CHARS. */
 export function redactText(text: string): string {
   let out = text;
   for (const [pattern, replacement] of VALUE_PATTERNS) out = out.replace(pattern, replacement as string);
-  return cap(out);
+  return cap(maskAddresses(out));
 }
 
 function cap(text: string, max = MAX_REASON_CHARS): string {

@@ -13,7 +13,8 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { maskEmail, maskPhone, maskRecipient } from './messages';
+import { maskAddresses } from '../errors/redact';
+import { maskRecipient } from './messages';
 
 export type Channel = 'sms' | 'email';
 
@@ -67,9 +68,7 @@ const maskList = (to: string) => recipients(to).map(maskRecipient).join(', ');
  * recipient (`550 <anna@example.com>: Recipient address rejected`), SMS gateways echo the number.
  * The text becomes notifications.error, a job's failedReason and a log line.
  */
-export function maskAddressesIn(text: string): string {
-  return text.replace(/[^\s<>"'(),;:[\]]+@[^\s<>"'(),;:[\]]+\.[A-Za-z]{2,}/g, maskEmail).replace(/\+?\d[\d ]{5,17}\d/g, (m) => (m.replace(/ /g, '').length >= 7 ? maskPhone(m) : m));
-}
+const maskAddressesIn = (text: string) => maskAddresses(text, { phones: true });
 
 // ---------------------------------------------------------------------------
 
