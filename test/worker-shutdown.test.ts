@@ -43,7 +43,8 @@ it('a worker sent SIGTERM mid-job finishes that job exactly once, then exits 0',
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   const job = (await env.ctx.queues.webhooks.getJob(jobIds.retellWebhook(id, 'call_ended')))!;
-  for (let i = 0; i < 200 && (await job.getState()) !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
+  // Up to 30 s: starting a worker process under tsx takes over 10 s on a loaded two-core machine.
+  for (let i = 0; i < 600 && (await job.getState()) !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
   expect(await job.getState()).toBe('active');
   await new Promise((r) => setTimeout(r, 300));
 

@@ -15,11 +15,13 @@ import { bookingDeps } from '../lib/booking/deps';
 import type { AppContext } from '../lib/context';
 import { bookingJobSchema } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
+import { describeError } from '../lib/errors/redact';
+import { parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
   return async (job: Job, signal: AbortSignal, token?: string) => {
-    const data = bookingJobSchema.parse(job.data);
+    const data = parsePayload('bookings', bookingJobSchema, job);
     try {
       return await executeBooking(deps, data, signal);
     } catch (err) {
@@ -34,7 +36,7 @@ export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
       if (job.attemptsMade + 1 >= attempts) {
         // The last attempt: the job's reason (what Bull Board shows first) is the same readable
         // sentence the appointment keeps.
-        const reason = `gave up after ${attempts} attempts: ${(err as Error).message}`;
+        const reason = `gave up after ${attempts} attempts: ${describeError(err)}`;
         await recordFinalFailure(deps, data, reason);
         throw new UnrecoverableError(reason);
       }

@@ -14,15 +14,14 @@ import { eraseCustomer } from '../lib/gdpr/erase';
 import { exportCustomer, GdprNotFoundError, writeExport } from '../lib/gdpr/export';
 import { defaultJobSchema } from '../lib/queues';
 import { purgeExpired } from '../lib/retention/purge';
+import { parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export const RETENTION_SCHEDULER_ID = 'retention-purge';
 
 export function defaultHandler(ctx: AppContext): JobHandler {
   return async (job: Job, signal: AbortSignal) => {
-    const parsed = defaultJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`bad default job: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const data = parsed.data;
+    const data = parsePayload('default', defaultJobSchema, job);
     try {
       switch (data.kind) {
         case 'retention_purge': {

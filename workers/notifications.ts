@@ -12,14 +12,14 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { NotificationRejected, notificationDeps, processNotification, type NotificationDeps } from '../lib/notifications/send';
 import { notificationJobSchema } from '../lib/queues';
+import { parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export function notificationsHandlerWith(deps: NotificationDeps): JobHandler {
   return async (job: Job, signal: AbortSignal) => {
-    const parsed = notificationJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid notification job: ${parsed.error.message}`);
+    const payload = parsePayload('notifications', notificationJobSchema, job);
     // The breaker ref is per minute of `at`: it must not move between attempts.
-    const data = parsed.data.kind === 'breaker_opened' && parsed.data.at === undefined ? { ...parsed.data, at: job.timestamp } : parsed.data;
+    const data = payload.kind === 'breaker_opened' && payload.at === undefined ? { ...payload, at: job.timestamp } : payload;
     try {
       return await processNotification(deps, data, signal);
     } catch (err) {

@@ -1,9 +1,13 @@
 /**
  * Wraps a queue's handler: enforces the queue's job timeout (BullMQ has none of its own), hands
- * the handler an AbortSignal that fires at the timeout, records duration per queue and outcome.
+ * the handler an AbortSignal that fires at the timeout, records duration per queue and outcome,
+ * and scrubs what it throws (lib/errors/redact): BullMQ stores the message as the job's
+ * failedReason and the stack in its stacktrace, in Redis, so no bound value of a failed query
+ * may be in either, and both stay short.
  */
 import { DelayedError, type Job } from 'bullmq';
 import { dbUnavailable } from '../lib/db/breaker';
+import { scrubError } from '../lib/errors/redact';
 import { jobDuration } from '../lib/metrics';
 import { JOB_TIMEOUT_MS, type QueueName } from '../lib/queues';
 
@@ -42,7 +46,7 @@ export function withTimeout<T, R>(queue: QueueName, handler: JobHandler<T, R>, t
         throw new DelayedError(down.message);
       }
       end({ outcome: 'failed' });
-      throw err;
+      throw scrubError(err);
     } finally {
       clearTimeout(timer);
     }

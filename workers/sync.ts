@@ -10,6 +10,7 @@ import type { Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { syncJobSchema, type SyncJob } from '../lib/queues';
 import { runSync } from '../lib/sync/run';
+import { parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export const SYNC_SCHEDULER_ID = 'sync-every';
@@ -20,7 +21,7 @@ export class SyncFailedError extends Error {
 
 export function syncHandler(ctx: AppContext): JobHandler {
   return async (job: Job, signal: AbortSignal) => {
-    const data = syncJobSchema.parse(job.data);
+    const data = parsePayload('sync', syncJobSchema, job);
     const report = await runSync(ctx, data, { signal });
     const summary = {
       runId: report.runId,

@@ -6,11 +6,13 @@ import { finishEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { publishEvent } from '../lib/events';
 import { webhookJobSchema } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
+import { describeError } from '../lib/errors/redact';
+import { parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export function webhooksHandler(ctx: AppContext): JobHandler {
   return async (job: Job, signal: AbortSignal) => {
-    const data = webhookJobSchema.parse(job.data);
+    const data = parsePayload('webhooks', webhookJobSchema, job);
     try {
       return await processRetellWebhook(
         {
@@ -30,7 +32,7 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       const attempts = job.opts.attempts ?? 1;
       if (job.attemptsMade + 1 >= attempts) {
         await finishEvent(ctx.database.db, { provider: 'retell', dedupeKey: retellDedupeKey(data.callId, data.event, data.signerCompanyId) }, 'failed', {
-          error: (err as Error).message,
+          error: describeError(err),
         }).catch((e: unknown) => ctx.logger.error({ err: e }, 'could not record webhook failure'));
       }
       throw err;

@@ -7,6 +7,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { appointments, calls } from '../../drizzle/schema';
+import { redactText } from '../errors/redact';
 import type { BookingJob } from '../queues';
 
 export type AppointmentRow = typeof appointments.$inferSelect;
@@ -75,6 +76,6 @@ export async function markBooked(
 export async function markFailed(db: Db, id: number, reason: string, alternatives?: string[]): Promise<void> {
   await db
     .update(appointments)
-    .set({ status: 'failed', failureReason: reason.slice(0, 1000), alternatives: alternatives ?? null })
+    .set({ status: 'failed', failureReason: redactText(reason), alternatives: alternatives ?? null })
     .where(eq(appointments.id, id));
 }

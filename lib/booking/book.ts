@@ -28,6 +28,7 @@ import { ensurePending, findByKey, markBooked, markFailed, markRequestSent, type
 import { BookingDeferred, BookingRejected } from './errors';
 import { checkService, loadCatalogue } from './event-types';
 import { BookingInputError, loadBookingContext, type BookingContext } from './load';
+import { redactText } from '../errors/redact';
 
 export interface BookingDeps {
   db: Db;
@@ -270,7 +271,9 @@ async function confirmOnce(deps: Pick<BookingDeps, 'notificationsQueue'>, row: P
 }
 
 /** Mark the appointment failed after the queue gave up on retryable errors. */
-export async function recordFinalFailure(deps: Pick<BookingDeps, 'db' | 'notificationsQueue' | 'publish'>, job: BookingJob, reason: string): Promise<void> {
+export async function recordFinalFailure(deps: Pick<BookingDeps, 'db' | 'notificationsQueue' | 'publish'>, job: BookingJob, failure: string): Promise<void> {
+  // The same safe sentence for the appointment, the live event and the operators' alert.
+  const reason = redactText(failure);
   const row = await findByKey(deps.db, job.companyId, job.idempotencyKey);
   if (!row || row.status === 'booked') return;
   await markFailed(deps.db, row.id, reason);

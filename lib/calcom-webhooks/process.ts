@@ -21,6 +21,7 @@ import { appointments, branches, services } from '../../drizzle/schema';
 import { audit } from '../audit';
 import { cacheKeys, type TieredCache } from '../cache';
 import { claimEvent, finishEvent, type InboxKey } from '../calls/webhook-inbox';
+import { describeError } from '../errors/redact';
 import type { Db } from '../db';
 import type { LiveEvent } from '../events';
 import type { CalcomBookingWebhook } from './schema';
@@ -78,7 +79,7 @@ export async function handleCalcomWebhook(
     deps.logger.info({ companyId, trigger: webhook.triggerEvent, uid: webhook.payload.uid, outcome: result.outcome, appointmentId: result.appointmentId }, 'cal.com webhook processed');
     return result;
   } catch (err) {
-    await finishEvent(deps.db, key, 'failed', { companyId, error: (err as Error).message }).catch(() => undefined);
+    await finishEvent(deps.db, key, 'failed', { companyId, error: describeError(err) }).catch(() => undefined);
     throw err;
   }
 }

@@ -5,6 +5,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { webhookEvents } from '../../drizzle/schema';
+import { redactText } from '../errors/redact';
 
 export type InboxStatus = 'processing' | 'processed' | 'ignored' | 'rejected' | 'failed';
 const FINAL: InboxStatus[] = ['processed', 'ignored', 'rejected'];
@@ -36,9 +37,10 @@ export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: strin
   return !FINAL.includes(row!.status as InboxStatus);
 }
 
+/** `extra.error` is stored redacted (lib/errors/redact): no bound values of a failed query. */
 export async function finishEvent(db: Db, key: InboxKey, status: InboxStatus, extra: { companyId?: number; error?: string } = {}): Promise<void> {
   await db
     .update(webhookEvents)
-    .set({ status, companyId: extra.companyId ?? null, error: extra.error?.slice(0, 1000) ?? null, processedAt: new Date() })
+    .set({ status, companyId: extra.companyId ?? null, error: extra.error === undefined ? null : redactText(extra.error), processedAt: new Date() })
     .where(and(eq(webhookEvents.provider, key.provider), eq(webhookEvents.dedupeKey, key.dedupeKey)));
 }

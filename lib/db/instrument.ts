@@ -9,26 +9,14 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { dbQueryDuration } from '../metrics';
 import { DbBreaker, DbUnavailableError, isConnectionError } from './breaker';
+import { operationName } from './operation';
+
+export { operationName };
 
 export interface InstrumentOptions {
   breaker: DbBreaker;
   slowMs: number;
   logger?: Logger;
-}
-
-/** `select calls`, `insert appointments`, `update customers`, `begin` … — a label, never values. */
-export function operationName(sqlText: string): string {
-  const s = sqlText.trimStart();
-  const verb = (/^\w+/.exec(s)?.[0] ?? 'unknown').toLowerCase();
-  const table =
-    verb === 'select' || verb === 'delete'
-      ? /\bfrom\s+`?(\w+)`?/i.exec(s)?.[1]
-      : verb === 'insert'
-        ? /\binto\s+`?(\w+)`?/i.exec(s)?.[1]
-        : verb === 'update'
-          ? /^update\s+`?(\w+)`?/i.exec(s)?.[1]
-          : undefined;
-  return table ? `${verb} ${table}` : verb;
 }
 
 function sqlOf(arg: unknown): string {

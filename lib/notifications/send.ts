@@ -29,6 +29,7 @@ import { appointments, branches, companies, customers, notifications, services }
 import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { isDuplicateKey, type Db } from '../db';
+import { describeError, redactText } from '../errors/redact';
 import { jobIds, type NotificationJob } from '../queues';
 import { breakerAlertRef } from './breaker-alert';
 import {
@@ -264,7 +265,7 @@ async function claim(db: Db, kind: string, p: Plan, recipient: string | null): P
 async function record(db: Db, kind: string, ref: string, set: { status: 'sent' | 'failed' | 'skipped' | 'sending'; error?: string | null; sentAt?: Date }) {
   await db
     .update(notifications)
-    .set({ status: set.status, error: set.error === undefined ? null : set.error && clip(set.error, 1000), ...(set.sentAt ? { sentAt: set.sentAt } : {}) })
+    .set({ status: set.status, error: set.error === undefined ? null : set.error && redactText(set.error), ...(set.sentAt ? { sentAt: set.sentAt } : {}) })
     .where(and(eq(notifications.kind, kind), eq(notifications.ref, ref), eq(notifications.status, 'sending')));
 }
 
@@ -293,7 +294,7 @@ async function deliver(
   try {
     await deps.transport.send({ channel: p.channel, to: p.to.join(', '), subject: p.message.subject, text: p.message.text, kind, ref: p.ref }, signal);
   } catch (err) {
-    const message = (err as Error).message ?? String(err);
+    const message = describeError(err);
     if (err instanceof UnsupportedChannelError) {
       await record(deps.db, kind, p.ref, { status: 'skipped', error: message });
       l.warn({ reason: message }, 'notification skipped: transport cannot carry this channel');

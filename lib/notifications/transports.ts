@@ -13,6 +13,7 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { maskAddresses } from '../errors/redact';
 import { maskRecipient } from './messages';
 
 export type Channel = 'sms' | 'email';
@@ -62,16 +63,27 @@ export function recipients(to: string): string[] {
 
 const maskList = (to: string) => recipients(to).map(maskRecipient).join(', ');
 
+/**
+ * A provider's error text with the addresses in it masked: SMTP servers name the rejected
+ * recipient (`550 <anna@example.com>: Recipient address rejected`), SMS gateways echo the number.
+ * The text becomes notifications.error, a job's failedReason and a log line.
+ */
+const maskAddressesIn = (text: string) => maskAddresses(text, { phones: true });
+
 // ---------------------------------------------------------------------------
 
-/** The sandbox default: one info line per message, recipient masked, text included. */
+/**
+ * The sandbox default: one info line per message with its ids only — kind, ref, channel, how many
+ * recipients. No recipient, subject or text: those carry the customer's name, number and
+ * appointment, and log lines are kept and shipped far beyond the notifications table.
+ */
 export class LogTransport implements Transport {
   readonly name = 'log';
   constructor(private readonly logger: Logger) {}
 
   async send(msg: OutgoingMessage): Promise<void> {
     this.logger.info(
-      { transport: 'log', channel: msg.channel, to: maskList(msg.to), kind: msg.kind, ref: msg.ref, subject: msg.subject, text: msg.text },
+      { transport: 'log', channel: msg.channel, kind: msg.kind, ref: msg.ref, recipients: recipients(msg.to).length },
       `notification ${msg.kind} ${msg.ref} (${msg.channel})`,
     );
   }
@@ -117,7 +129,7 @@ export class SmtpTransport implements Transport {
       const rejected = (info.rejected ?? []).map((r) => maskRecipient(typeof r === 'string' ? r : r.address));
       if (rejected.length) this.logger?.warn({ kind: msg.kind, ref: msg.ref, rejected }, 'smtp: some recipients were rejected');
     } catch (err) {
-      throw new TransportError(`smtp: ${(err as Error).message}`, smtpMaybeDelivered(err), (err as { responseCode?: number }).responseCode, { cause: err });
+      throw new TransportError(`smtp: ${maskAddressesIn((err as Error).message)}`, smtpMaybeDelivered(err), (err as { responseCode?: number }).responseCode, { cause: err });
     }
   }
 
@@ -169,7 +181,7 @@ export class HttpTransport implements Transport {
     }
     const body = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new TransportError(`http: ${this.url} answered ${res.status}${body ? `: ${body.slice(0, 200)}` : ''}`, false, res.status);
+      throw new TransportError(`http: ${this.url} answered ${res.status}${body ? `: ${maskAddressesIn(body.slice(0, 200))}` : ''}`, false, res.status);
     }
   }
 }

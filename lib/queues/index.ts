@@ -9,17 +9,34 @@ import { bullPrefix, QUEUE_NAMES, type QueueName } from './names';
 
 export * from './names';
 export * from './payloads';
+export * from './invalid-payload';
 
 const keepCompleted = { age: 24 * 3600, count: 5_000 };
 const keepFailed = { age: 14 * 24 * 3600, count: 50_000 };
 
+/**
+ * A failed job's size is bounded: workers/run-job cuts its reason to 1,000 characters and each
+ * stack to 10 frames (lib/errors/redact), and BullMQ keeps the stacks of the last
+ * STACK_TRACES_KEPT attempts only (each attempt, and each operator retry, adds one).
+ */
+export const STACK_TRACES_KEPT = 3;
+/**
+ * Payloads of the id-only queues are a few hundred bytes; BullMQ refuses to add a bigger one, so
+ * nothing larger (a transcript, a whole call) can slip into Redis by mistake. The webhooks queue
+ * carries a sealed body instead, bounded by WEBHOOK_MAX_BODY_BYTES at the ingress.
+ */
+export const ID_PAYLOAD_MAX_BYTES = 2_048;
+
+const bounded = { stackTraceLimit: STACK_TRACES_KEPT } as const;
+const idsOnly = { ...bounded, sizeLimit: ID_PAYLOAD_MAX_BYTES } as const;
+
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, DefaultJobOptions> = {
-  webhooks: { attempts: 5, backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
+  webhooks: { ...bounded, attempts: 5, backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
   // 3 attempts at 1 s / 2 s / 4 s (+ jitter), as the design says.
-  bookings: { attempts: 3, backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
-  sync: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
-  notifications: { attempts: 5, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
-  default: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: keepFailed },
+  bookings: { ...idsOnly, attempts: 3, backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
+  sync: { ...idsOnly, attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+  notifications: { ...idsOnly, attempts: 5, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, removeOnComplete: keepCompleted, removeOnFail: keepFailed },
+  default: { ...idsOnly, attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: keepFailed },
 };
 
 export type Queues = Record<QueueName, Queue>;

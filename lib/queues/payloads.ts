@@ -7,8 +7,8 @@ import { z } from 'zod';
 
 export const webhookJobSchema = z.object({
   provider: z.literal('retell'),
-  event: z.string(),
-  callId: z.string(),
+  event: z.string().max(64),
+  callId: z.string().max(128),
   receivedAt: z.number(),
   /** AES-256-GCM (lib/crypto) of `{event, call}` exactly as the ingress parsed and authenticated it. */
   sealedBody: z.string(),
@@ -36,7 +36,7 @@ export const notificationJobSchema = z.object({
   companyId: z.number().int().positive().optional(),
   appointmentId: z.number().int().positive().optional(),
   /** breaker_opened: which service. */
-  service: z.string().optional(),
+  service: z.string().max(64).optional(),
   at: z.number().optional(),
 });
 export type NotificationJob = z.infer<typeof notificationJobSchema>;
@@ -52,12 +52,12 @@ export type SyncJob = z.infer<typeof syncJobSchema>;
 /** Housekeeping on the `default` queue. GDPR jobs name the customer by id: no phone number in Redis. */
 export const defaultJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('retention_purge'), companyId: z.number().int().positive().optional() }),
-  z.object({ kind: z.literal('gdpr_export'), companyId: z.number().int().positive(), customerId: z.number().int().positive(), requestedBy: z.string() }),
+  z.object({ kind: z.literal('gdpr_export'), companyId: z.number().int().positive(), customerId: z.number().int().positive(), requestedBy: z.string().max(200) }),
   z.object({
     kind: z.literal('gdpr_erase'),
     companyId: z.number().int().positive(),
     customerId: z.number().int().positive(),
-    requestedBy: z.string(),
+    requestedBy: z.string().max(200),
     /** Cancel the customer's upcoming Cal.com bookings (true) or keep them (false). */
     cancelBookings: z.boolean(),
   }),

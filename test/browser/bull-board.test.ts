@@ -86,10 +86,10 @@ describe('Bull Board in Chromium', () => {
     const job = await bookingJob();
     const id = jobIds.booking(job.idempotencyKey);
     await env.ctx.queues.bookings.add('book', job, { jobId: id, attempts: 2, backoff: { type: 'fixed', delay: 100 } });
-    const failed = await waitFor('the booking job to fail', async () => {
-      const j = await env.ctx.queues.bookings.getJob(id);
-      return j && (await j.getState()) === 'failed' ? j : undefined;
-    });
+    // State first, then the job: a job read before its last attempt holds the first attempt's reason.
+    const failed = await waitFor('the booking job to fail', async () =>
+      (await env.ctx.queues.bookings.getJobState(id)) === 'failed' ? env.ctx.queues.bookings.getJob(id) : undefined,
+    );
     const reason = 'gave up after 2 attempts: Cal.com GET /event-types → 500: Internal server error';
     expect(failed.failedReason).toBe(reason);
     expect(await appointmentFor(job.idempotencyKey)).toMatchObject({ status: 'failed', failureReason: reason });
