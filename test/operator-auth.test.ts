@@ -148,7 +148,7 @@ function stream(query: string, from = '127.0.0.1'): Promise<Stream> {
 }
 
 describe('wrong tokens: one throttle per source address, shared by /admin, /mcp and /events', () => {
-  it('a flood from one address locks out that address only; a correct token from another address passes everywhere', async () => {
+  it('a flood from one address locks out that address for new credentials only; a token in use and every other address pass', async () => {
     const attacker = '127.0.0.2';
     const operator = '127.0.0.3';
     // Wrong guesses spread over the three routes all count against the attacker's address.
@@ -158,14 +158,18 @@ describe('wrong tokens: one throttle per source address, shared by /admin, /mcp 
       () => admin(attacker, 'guessing-the-admin-token'),
     ];
     for (let i = 0; i < WRONG_CREDENTIALS_PER_MINUTE; i++) expect((await guesses[i % 3]!()).status, `guess ${i}`).toBe(401);
-    // Locked out on every route — with the correct token too (documented: else 429 vs 200 would tell a guesser which guess was right).
-    const locked = [await mcp(attacker, ADMIN), await admin(attacker, ADMIN)];
+    // Locked out on every route for a token never used here (a guess looks the same) …
+    const fresh = (await createToken(env.ctx.database.db, { companyId: mitte.companyId, name: 'new laptop' })).token;
+    const locked = [await mcp(attacker, fresh), await admin(attacker, 'another-guess-at-the-admin-token')];
     for (const r of locked) {
       expect(r.status).toBe(429);
       expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
     }
-    const lockedStream = await stream(`?token=${tokens.salon}`, attacker);
+    const lockedStream = await stream(`?token=${fresh}`, attacker);
     expect([lockedStream.status, lockedStream.json.error.code]).toEqual([429, 'too_many_attempts']);
+    // … but a token in use (an operator behind the same NAT as the guesser) is not locked out.
+    expect((await mcp(operator, tokens.clinic)).status).toBe(200);
+    expect((await mcp(attacker, tokens.clinic)).status).toBe(200);
 
     // The operator, from another address, is not affected anywhere.
     expect((await mcp(operator, ADMIN)).status).toBe(200);

@@ -34,6 +34,21 @@ describe('the gate', () => {
     expect(await gate.check('b', 'right')).toMatchObject({ ok: true, principal: { kind: 'admin' } });
   });
 
+  it('a token in use passes a lockout of its address; a token never used there, or a guess, does not', async () => {
+    const valid = new Set(['in-use', 'fresh']);
+    const gate = new AuthGate(async (t) => (valid.has(t) ? { kind: 'admin' } : null), new LoginThrottle(2));
+    expect((await gate.check('office', 'in-use')).ok).toBe(true);
+    await gate.check('office', 'guess1');
+    await gate.check('office', 'guess2');
+    expect((await gate.check('office', 'in-use')).ok).toBe(true);
+    expect(await gate.check('office', 'fresh')).toMatchObject({ ok: false, status: 429 });
+    expect(await gate.check('office', 'guess3')).toMatchObject({ ok: false, status: 429 });
+    // Revoked meanwhile: refused, and it no longer passes the lockout.
+    valid.delete('in-use');
+    expect(await gate.check('office', 'in-use')).toMatchObject({ ok: false, status: 401 });
+    expect(await gate.check('office', 'in-use')).toMatchObject({ ok: false, status: 429 });
+  });
+
   it('the window ends', async () => {
     let now = 0;
     const gate = new AuthGate(async (t) => (t === 'right' ? { kind: 'admin' } : null), new LoginThrottle(1, 60_000, () => now));

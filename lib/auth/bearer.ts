@@ -13,18 +13,22 @@
  *   company-wide one — is not a branch token's).
  *
  * The throttle and a correct token. Failures are counted per client address (the ingress's
- * TRUST_PROXY-aware `clientIp`). A flood of wrong tokens from one address locks out that address
- * only: a correct token from any other address passes at once. While an address is locked out,
- * every credential it presents — a correct one too — gets 429 until the window ends (at most a
- * minute): if the right answer still went through, the 429 would tell a guesser which guess was
- * right and the lockout would slow no guessing at all. A signed-in admin browser session (cookie)
- * is not a presented credential and is not locked out.
+ * TRUST_PROXY-aware `clientIp`). A flood of wrong tokens from one address locks out that address:
+ * a credential it presents is refused with 429 until the window ends (at most a minute) without
+ * being looked at — unless it is a credential this process has seen succeed before (a token in
+ * use: an operator behind the same NAT as the guesser). Such a token is verified and passes, so
+ * others' wrong tokens never lock out a token in use; a guess can never be "seen succeed before",
+ * so the lockout still tells a guesser nothing and slows guessing. A token never used on this
+ * process waits out the minute. A signed-in admin browser session (cookie) is not a presented
+ * credential and is not locked out.
  *
  * @example
  *   const gate = authGate(ctx);
  *   const r = await gate.check(clientIp(c, trustProxy), credentialOf(c.req, { query: true }));
  *   if (!r.ok) return c.json({ error: { code: r.code, message: r.message } }, r.status);
  */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { AppContext } from '../context';
 import { safeEqual } from '../crypto';
 import { MinuteCounter } from '../ratelimit/minute-counter';
@@ -117,6 +121,9 @@ export class AuthGate {
     private readonly budget?: MinuteCounter,
   ) {}
 
+  /** SHA-256 of credentials that authenticated on this process (24 h): they pass a lockout. */
+  private readonly inUse = new LRUCache<string, true>({ max: 10_000, ttl: 24 * 3600_000 });
+
   /** A gate over ADMIN_TOKEN and the stored company/branch tokens. */
   static forTokens(deps: AuthDeps, throttle?: LoginThrottle, budget?: MinuteCounter): AuthGate {
     return new AuthGate((credential) => authenticate(deps, credential), throttle, budget);
@@ -129,19 +136,24 @@ export class AuthGate {
 
   /**
    * Who presents `credential` from `client`. A locked-out address is refused before the
-   * credential is looked at; a wrong credential counts against the address; no credential at
-   * all is a 401 that does not count.
+   * credential is looked at, unless it is a credential in use (above); a wrong credential counts
+   * against the address; no credential at all is a 401 that does not count.
    */
   async check(client: string, credential: string | undefined): Promise<GateResult> {
     const wait = this.throttle.retryAfter(client);
-    if (wait) return { ok: false, status: 429, code: 'too_many_attempts', message: `too many wrong tokens from this address; try again in ${wait} s`, retryAfter: wait };
+    const fingerprint = credential ? createHash('sha256').update(credential).digest('base64') : undefined;
+    if (wait && !(fingerprint && this.inUse.has(fingerprint))) {
+      return { ok: false, status: 429, code: 'too_many_attempts', message: `too many wrong tokens from this address; try again in ${wait} s`, retryAfter: wait };
+    }
     if (!credential) return { ok: false, status: 401, code: 'unauthorized', message: 'no token presented' };
     const principal = await this.verify(credential);
     if (principal) {
+      this.inUse.set(fingerprint!, true);
       const hit = await this.budget?.hit(principal.kind === 'admin' ? 'admin' : principal.companyId);
       if (hit?.over) return { ok: false, status: 429, code: 'rate_limited', message: `more than ${this.budget!.limitPerMinute} requests per minute for this company; try again in ${hit.retryAfter} s`, retryAfter: hit.retryAfter };
       return { ok: true, principal };
     }
+    this.inUse.delete(fingerprint!); // revoked meanwhile
     this.throttle.fail(client);
     return { ok: false, status: 401, code: 'unauthorized', message: 'unknown or revoked token' };
   }
