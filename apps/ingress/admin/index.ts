@@ -14,7 +14,6 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import type { Context, Hono } from 'hono';
@@ -33,6 +32,7 @@ import {
   startSession,
 } from './auth';
 import { PAGE_CSP, loginPage, logoutPage } from './login-page';
+import { clientIp } from '../client-ip';
 import { errorBody } from '../errors';
 
 export interface AdminDeps {
@@ -65,21 +65,13 @@ const DESCRIPTIONS: Record<string, string> = {
   default: 'Housekeeping: retention, GDPR export and erasure.',
 };
 
-function connAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request in tests has no socket
-  }
-}
-
 export function mountAdmin(app: Hono, deps: AdminDeps): void {
   const basePath = (deps.basePath ?? '/admin/queues').replace(/\/+$/, '');
   if (!basePath.startsWith(`${ADMIN_ROOT}/`)) throw new Error(`admin basePath must be under ${ADMIN_ROOT}/, got ${basePath}`);
   const token = deps.adminToken;
   const enabled = token.trim().length > 0;
   const gate = deps.gate ?? AuthGate.adminOnly(token, new LoginThrottle(deps.loginsPerMinute ?? WRONG_CREDENTIALS_PER_MINUTE));
-  const clientKey = deps.clientKey ?? connAddress;
+  const clientKey = deps.clientKey ?? ((c: Context) => clientIp(c, 0));
   const secure = (c: Context) => deps.secureCookies ?? isHttps(c);
 
   // Headers for everything under /admin; and no token, no admin area (config requires one, but never open by accident).
