@@ -19,6 +19,7 @@ import { lookupPhone } from '../lib/calls/resolve-phone';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { berlinWeekday } from './helpers/bookings';
 import { startSimTestEnv, stopSimTestEnv, type SimTestEnv } from './helpers/calcom';
+import { importTestTenants } from './helpers/env';
 import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
 
 const KEY_A = 'key_company_clinic_own';
@@ -200,6 +201,25 @@ describe("Cal.com webhooks: A's secret, B's company", () => {
   }
 });
 
+describe('Cal.com webhooks from a source past its failure limit', () => {
+  it('a body without an event type gets 429 without any secret being decrypted', async () => {
+    const ip = '198.51.100.99';
+    const send = (body: string) => app.request('/webhooks/calcom', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-cal-signature-256': 'ab'.repeat(32), 'x-forwarded-for': ip } });
+    const withType = JSON.stringify({ triggerEvent: 'BOOKING_CANCELLED', payload: { uid: 'x', eventTypeId: 1001 } });
+    for (let i = 0; i <= s.env.config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE; i++) await send(withType);
+    const decrypt = s.env.ctx.cipher.decrypt.bind(s.env.ctx.cipher);
+    let decrypted = 0;
+    s.env.ctx.cipher.decrypt = (v: string) => (decrypted++, decrypt(v));
+    try {
+      const res = await send(JSON.stringify({ triggerEvent: 'PING', payload: {} }));
+      expect(res.status).toBe(429);
+      expect(decrypted).toBe(0);
+    } finally {
+      s.env.ctx.cipher.decrypt = decrypt;
+    }
+  });
+});
+
 describe('a call row belongs to one company', () => {
   it("A naming B's call id is rejected with a reason on record; B's row is untouched and B's own webhook still counts", async () => {
     workers = startWorkers(s.env.ctx, ['webhooks', 'bookings']);
@@ -235,6 +255,23 @@ async function waitFor<T>(probe: () => Promise<T | undefined | false>, ms = 10_0
   }
 }
 
+describe('a rotated Retell key', () => {
+  it('stops verifying as soon as the tenants import has run (not after the 10-minute cache)', async () => {
+    const payload = () => retellEvent('call_started', { callId: callId(), to: A });
+    expect((await post('/webhooks/retell', payload(), KEY_A)).status).toBe(202); // cached now
+    const tenants = twoCompanies();
+    tenants.companies[0]!.retellApiKey = KEY_B;
+    tenants.companies[0]!.calcomWebhookSecret = SECRET_B;
+    tenants.companies[1]!.retellApiKey = 'key_company_clinic_rotated';
+    tenants.companies[1]!.calcomWebhookSecret = SECRET_A;
+    await importTestTenants(s.env, tenants);
+    expect((await post('/webhooks/retell', payload(), KEY_A)).status).toBe(401);
+    expect((await post('/webhooks/retell', payload(), 'key_company_clinic_rotated')).status).toBe(202);
+    tenants.companies[1]!.retellApiKey = KEY_A;
+    await importTestTenants(s.env, tenants);
+  });
+});
+
 describe('bounded input: too long is 422 at the ingress, with the path', () => {
   const base = () => retellEvent('call_analyzed', { callId: callId(), to: A }) as { event: string; call: Record<string, any> };
   for (const [name, mutate, path] of [
@@ -242,6 +279,9 @@ describe('bounded input: too long is 422 at the ingress, with the path', () => {
     ['sentiment over 16', (b: ReturnType<typeof base>) => (b.call.call_analysis.user_sentiment = 'Positive'.repeat(3)), 'call.call_analysis.user_sentiment'],
     ['over 200 variables', (b: ReturnType<typeof base>) => (b.call.collected_dynamic_variables = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`v${i}`, i]))), 'call.collected_dynamic_variables'],
     ['call id over 100', (b: ReturnType<typeof base>) => (b.call.call_id = 'c'.repeat(101)), 'call.call_id'],
+    // 1,000 characters but 3,000 bytes: sealed, it would not fit the column.
+    ['recording URL over 1,000 bytes', (b: ReturnType<typeof base>) => (b.call.recording_url = `https://r.example/${'€'.repeat(990)}`), 'call.recording_url'],
+    ['a start after the year 9999', (b: ReturnType<typeof base>) => (b.call.start_timestamp = 8.7e15), 'call.start_timestamp'],
   ] as const) {
     it(name, async () => {
       const b = base();
@@ -300,7 +340,7 @@ describe('limits that fit Retell: one source address, many companies', () => {
     expect(await send(B)).toBe(202);
   });
 
-  it('/mcp, /events and /admin spend the same company budget: a company over it gets 429, another company does not', async () => {
+  it("/mcp, /events and /admin spend a budget of their own: a company over it gets 429, another company does not, and the company's calls are untouched", async () => {
     const budgetCtx = { ...s.env.ctx, config: { ...s.env.ctx.config, RATE_LIMIT_COMPANY_PER_MINUTE: 2 } };
     const gate = authGate(budgetCtx);
     const salonToken = (await createToken(db(), { companyId: salonId, name: 'salon office' })).token;
@@ -308,11 +348,15 @@ describe('limits that fit Retell: one source address, many companies', () => {
     const clinicToken = (await createToken(db(), { companyId: clinicId, name: 'clinic office' })).token;
     const intoMinute = Date.now() % 60_000;
     if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
-    for (const key of await s.env.ctx.redis.keys(`${s.env.ctx.ns}ratelimit:company:*`)) await s.env.ctx.redis.del(key);
+    for (const key of await s.env.ctx.redis.keys(`${s.env.ctx.ns}ratelimit:*`)) await s.env.ctx.redis.del(key);
     const results = [await gate.check('203.0.113.50', salonToken), await gate.check('203.0.113.50', salonToken), await gate.check('203.0.113.50', salonToken)];
     expect(results.map((r) => (r.ok ? 200 : r.status))).toEqual([200, 200, 429]);
     expect(results[2]).toMatchObject({ code: 'rate_limited' });
     expect((await gate.check('203.0.113.50', clinicToken)).ok).toBe(true);
+    // The salon's calls still get through with the same limit on the Retell routes.
+    const calls = createApp({ ...ingressDeps(s.env.ctx), guards: guardsWith({ RATE_LIMIT_COMPANY_PER_MINUTE: 2 }) });
+    const body = JSON.stringify(retellEvent('call_started', { callId: callId(), to: B }));
+    expect((await calls.request('/webhooks/retell', { method: 'POST', body, headers: await signed(body) })).status).toBe(202);
   });
 
   it('the flood guard caps everything from one address per process, before any work', async () => {

@@ -70,7 +70,7 @@ export function createApp(deps: IngressDeps): Hono {
   const log = deps.logger.child({ component: 'ingress' });
   const ip = deps.guards.clientIp;
   // Before anything else, on every route: a generous cap per source address (in memory).
-  app.use('*', floodGuard({ limitPerMinute: deps.floodPerMinute, clientKey: ip }));
+  app.use('*', floodGuard({ limitPerMinute: deps.floodPerMinute, clientKey: deps.guards.rateKey }));
   // Webhook answers are small acknowledgements: skipping compression there spares each one
   // Hono's compress reading c.res.headers, which builds a full web Response (bench/ingress
   // profiled it at ~3 % of the ingress's CPU).
@@ -129,7 +129,7 @@ export function createApp(deps: IngressDeps): Hono {
 
   app.post('/webhooks/retell', ...webhookChain, receiveRetellWebhook);
   app.post('/api/mcp/retell/webhook', ...webhookChain, receiveRetellWebhook);
-  if (deps.admin) mountAdmin(app, { ...deps.admin, clientKey: ip });
+  if (deps.admin) mountAdmin(app, { ...deps.admin, clientKey: deps.guards.rateKey });
   for (const mount of deps.routes ?? []) mount(app);
 
   return app;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { clientIp } from './client-ip';
+import { addressKey, clientIp } from './client-ip';
 
 /** The address clientIp sees for a request with `xff` (app.request has no socket: the peer is "unknown"). */
 async function seen(hops: number, xff?: string): Promise<string> {
@@ -22,5 +22,21 @@ describe('clientIp with TRUST_PROXY hops', () => {
   it('fewer entries than hops: the left-most there is; none: the peer', async () => {
     expect(await seen(3, '203.0.113.7')).toBe('203.0.113.7');
     expect(await seen(1)).toBe('unknown');
+  });
+});
+
+describe('forged and IPv6 addresses', () => {
+  it('an entry that is not an IP address is never used: the peer stands in', async () => {
+    expect(await seen(1, 'x'.repeat(8_000))).toBe('unknown');
+    expect(await seen(1, '203.0.113.7, not-an-ip')).toBe('unknown');
+    expect(await seen(1, '2001:db8::1')).toBe('2001:db8::1');
+  });
+  it('rate-limit keys: IPv4 as is, IPv4-mapped as IPv4, IPv6 by its /64', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
   });
 });

@@ -13,12 +13,15 @@ import type { AppContext } from '../../lib/context';
 import { resolvePhone } from '../../lib/calls/resolve-phone';
 import type { BodyVerdict } from '../../lib/retell/body';
 import { companyRetellKeyFor } from '../../lib/retell/company-key';
-import { clientIp } from './client-ip';
+import { addressKey, clientIp } from './client-ip';
 import { AuthFailureLimit, CompanyBudget } from './middleware/rate-limit';
 import { retellAuth, type RetellAuthEnv } from './middleware/retell-auth';
 
 export interface IngressGuards {
+  /** The client's address (allowlists, logs). */
   clientIp: (c: Context) => string;
+  /** What rate limits and lockouts count it under (IPv6 by /64: ./client-ip `addressKey`). */
+  rateKey: (c: Context) => string;
   failures: AuthFailureLimit;
   budget: CompanyBudget;
   retellAuth<T>(parse: (json: unknown) => BodyVerdict<T>, opts?: { softBudget?: boolean }): MiddlewareHandler<RetellAuthEnv<T>>;
@@ -31,8 +34,10 @@ export function ingressGuards(ctx: AppContext): IngressGuards {
   const budget = new CompanyBudget(ctx.redis, ctx.ns, c.RATE_LIMIT_COMPANY_PER_MINUTE);
   const keyDeps = { db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher };
   const logger = ctx.logger.child({ component: 'ingress' });
+  const rateKey = (ctxH: Context) => addressKey(ip(ctxH));
   return {
     clientIp: ip,
+    rateKey,
     failures,
     budget,
     retellAuth: (parse, opts = {}) =>
@@ -44,7 +49,7 @@ export function ingressGuards(ctx: AppContext): IngressGuards {
         companyOf: async (n) => (await resolvePhone(ctx.database.db, ctx.cache, n))?.companyId ?? null,
         failures,
         budget,
-        clientKey: ip,
+        clientKey: rateKey,
         logger,
         softBudget: opts.softBudget,
       }),

@@ -69,7 +69,8 @@ export function isAdminToken(adminToken: string, presented: string | undefined):
  * process counts its own, which still caps guessing at `limit × processes` a minute.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
+  /** Least recently failing addresses are forgotten first: a spray from many addresses never unlocks the others. */
+  private readonly failures = new LRUCache<string, { count: number; resetAt: number }>({ max: 10_000 });
 
   constructor(
     readonly limit = 10,
@@ -91,16 +92,9 @@ export class LoginThrottle {
 
   fail(key: string): void {
     const t = this.now();
-    if (this.failures.size >= 10_000) this.prune(t);
     const entry = this.failures.get(key);
     if (entry && entry.resetAt > t) entry.count++;
     else this.failures.set(key, { count: 1, resetAt: t + this.windowMs });
-  }
-
-  private prune(t: number): void {
-    for (const [k, e] of this.failures) if (e.resetAt <= t) this.failures.delete(k);
-    // Still full: a spray from many addresses, where a per-address count protects nothing anyway.
-    if (this.failures.size >= 10_000) this.failures.clear();
   }
 }
 
@@ -165,7 +159,9 @@ const gates = new WeakMap<AppContext, AuthGate>();
 export function authGate(ctx: AppContext): AuthGate {
   let gate = gates.get(ctx);
   if (!gate) {
-    const budget = new MinuteCounter(ctx.redis, ctx.ns, 'company', ctx.config.RATE_LIMIT_COMPANY_PER_MINUTE);
+    // Its own family: operator traffic (a leaked branch token included) must never spend the
+    // budget the company's calls need on the Retell and Cal.com routes.
+    const budget = new MinuteCounter(ctx.redis, ctx.ns, 'operator', ctx.config.RATE_LIMIT_COMPANY_PER_MINUTE);
     gate = AuthGate.forTokens({ db: ctx.database.db, cache: ctx.cache, adminToken: ctx.config.ADMIN_TOKEN }, undefined, budget);
     gates.set(ctx, gate);
   }

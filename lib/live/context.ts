@@ -46,7 +46,14 @@ export interface LiveCall {
  * Company, branch, language and customer of the request; refuses when the company is unknown, or
  * when `needsCall` and the body carries no call object.
  */
-export async function resolveLiveCall(db: Db, cache: TieredCache, body: LiveBody, fn: { name: string; needsCall: boolean }): Promise<LiveCall> {
+export async function resolveLiveCall(
+  db: Db,
+  cache: TieredCache,
+  body: LiveBody,
+  fn: { name: string; needsCall: boolean },
+  /** The company whose own Retell key signed the body (absent: the platform key). */
+  signerCompanyId?: number,
+): Promise<LiveCall> {
   const call = body.call;
   if (fn.needsCall && !call) {
     throw new LiveError(422, 'call_required', `${fn.name} reads or changes the caller's appointments: it needs Retell's call object (send the function with Retell's default body, not args only)`, [
@@ -62,6 +69,10 @@ export async function resolveLiveCall(db: Db, cache: TieredCache, body: LiveBody
   }
   const resolved = await resolvePhone(db, cache, body.businessNumber);
   if (!resolved) throw new LiveError(404, 'unknown_number', `no company answers ${body.businessNumber}: import it with callbook tenants import`);
+  // The key was chosen by this number; a difference means the number changed company since.
+  if (signerCompanyId !== undefined && signerCompanyId !== resolved.companyId) {
+    throw new LiveError(422, 'foreign_number', `${body.businessNumber} does not belong to the company whose Retell key signed this request`);
+  }
   return {
     where: resolved,
     lang: resolved.language === 'en' ? 'en' : 'de',

@@ -30,12 +30,12 @@ export function liveFunction(name: string): LiveFunction<unknown> | undefined {
 }
 
 /** Run `fn` for a body parsed (and authenticated) once by the route: args, then company and caller. */
-export async function runLiveFunction(deps: LiveDeps, fn: LiveFunction<unknown>, body: LiveBody): Promise<LiveAnswer> {
+export async function runLiveFunction(deps: LiveDeps, fn: LiveFunction<unknown>, body: LiveBody, signerCompanyId?: number): Promise<LiveAnswer> {
   const args = fn.args.safeParse(body.args);
   if (!args.success) {
     const issues = args.error.issues.map((i) => ({ path: body.argsPath + i.path.map(String).join('.') || '(root)', message: i.message }));
     throw new LiveError(422, 'bad_args', `${fn.name}: invalid args`, issues);
   }
-  const call = await resolveLiveCall(deps.booking.db, deps.booking.cache, body, fn);
+  const call = await resolveLiveCall(deps.booking.db, deps.booking.cache, body, fn, signerCompanyId);
   return fn.run(deps, call, args.data);
 }

@@ -28,8 +28,17 @@ export class MinuteCounter {
     readonly limitPerMinute: number,
   ) {}
 
+  private keyOf(key: string | number, now: number): string {
+    return `${this.keyPrefix}ratelimit:${this.family}:${key}:${Math.floor(now / WINDOW_MS)}`;
+  }
+
+  /** The count so far this minute, without counting. */
+  async peek(key: string | number, now = Date.now()): Promise<number> {
+    return Number((await this.redis.get(this.keyOf(key, now))) ?? 0);
+  }
+
   async hit(key: string | number, now = Date.now()): Promise<MinuteHit> {
-    const redisKey = `${this.keyPrefix}ratelimit:${this.family}:${key}:${Math.floor(now / WINDOW_MS)}`;
+    const redisKey = this.keyOf(key, now);
     const replies = (await this.redis.multi().incr(redisKey).pexpire(redisKey, WINDOW_MS + 1_000).exec()) as Array<[Error | null, number]>;
     const failed = replies.find(([err]) => err);
     if (failed) throw failed[0];

@@ -30,6 +30,9 @@ const vars = z
   .record(z.string().max(LIMITS.variableKey), z.unknown())
   .refine((v) => Object.keys(v).length <= LIMITS.variables, `at most ${LIMITS.variables} variables`);
 
+/** Milliseconds since 1970, up to 9999-12-31 (DATETIME's end: a later one fails in the worker). */
+const timestamp = z.number().int().nonnegative().max(253_402_300_799_999);
+
 export const callSchema = z.looseObject({
   call_id: z.string().min(1).max(100),
   agent_id: z.string().max(100).optional(),
@@ -38,11 +41,12 @@ export const callSchema = z.looseObject({
   direction: z.enum(['inbound', 'outbound']).optional(),
   from_number: e164.optional(),
   to_number: e164.optional(),
-  start_timestamp: z.number().int().nonnegative().optional(),
-  end_timestamp: z.number().int().nonnegative().optional(),
+  start_timestamp: timestamp.optional(),
+  end_timestamp: timestamp.optional(),
   duration_ms: z.number().int().nonnegative().max(2_147_483_647).optional(),
   transcript: z.string().max(LIMITS.transcript).optional(),
-  recording_url: z.string().max(1000).optional(),
+  // Bytes, not characters: sealed for an encrypting company it must still fit VARCHAR(2048).
+  recording_url: z.string().refine((u) => Buffer.byteLength(u) <= 1000, 'at most 1000 bytes').optional(),
   disconnection_reason: z.string().max(64).optional(),
   retell_llm_dynamic_variables: vars.optional(),
   collected_dynamic_variables: vars.optional(),

@@ -160,6 +160,8 @@ export async function importTenants(
   // This process sees a changed piiEncryption at once; others within the flag cache's 30 s.
   forgetPiiFlags();
   const numbers = file.companies.flatMap((c) => c.branches.flatMap((b) => b.phoneNumbers));
-  if (deps.cache && numbers.length) await deps.cache.invalidate(...numbers.map(cacheKeys.phoneResolution));
+  // The company key too: a rotated (say, leaked) Retell key must stop verifying at once, not
+  // after the cache's 10 minutes (in this process and in Redis; other processes' L1 within 30 s).
+  if (deps.cache && numbers.length) await deps.cache.invalidate(...numbers.flatMap((n) => [cacheKeys.phoneResolution(n), cacheKeys.retellWebhookKey(n)]));
   return summary;
 }

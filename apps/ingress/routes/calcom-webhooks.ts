@@ -56,7 +56,7 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
   const chain = [maxBody(deps.maxBodyBytes)] as const;
   // A failed signature counts against the source address (429 past its limit); a verified one
   // spends its company's budget.
-  const refuse = async (c: Context, why: string) => deps.guards.failures.failed(c, deps.guards.clientIp(c), new ApiError(401, 'invalid_signature', why));
+  const refuse = async (c: Context, why: string) => deps.guards.failures.failed(c, deps.guards.rateKey(c), new ApiError(401, 'invalid_signature', why));
 
   const receive = async (c: Context) => {
     const receivedAt = new Date();
@@ -80,7 +80,11 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
       const company = await companyBySlug(deps.db, deps.cipher, slug);
       signer = company && verifyCalcomSignature(raw, company.secret, header) ? company : null;
     } else {
-      signer = findSigner(raw, header, await candidateCompanies(deps.db, deps.cipher, parseError ? null : peekEventTypeId(json)));
+      const eventTypeId = parseError ? null : peekEventTypeId(json);
+      // Without an event type every company's secret is a candidate: decrypting them all and an
+      // HMAC of up to a whole body with each is work a source past its failure limit does not get.
+      if (eventTypeId === null && (await deps.guards.failures.isOver(deps.guards.rateKey(c)))) throw await refuse(c, 'signature not checked: too many failures from this source');
+      signer = findSigner(raw, header, await candidateCompanies(deps.db, deps.cipher, eventTypeId));
     }
     if (!signer) throw await refuse(c, 'signature does not match the body for this company');
     await deps.guards.budget.spend(c, signer.companyId);

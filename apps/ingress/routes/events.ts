@@ -31,7 +31,7 @@ import type { Db } from '../../../lib/db';
 import { sharedEventHub, type EventHub, type LiveEventMessage } from '../../../lib/events/hub';
 import { StreamSlots } from '../../../lib/events/stream-slots';
 import type { Logger } from '../../../lib/logger';
-import { clientIp } from '../app';
+import { addressKey, clientIp } from '../client-ip';
 import { ApiError, errorBody } from '../errors';
 
 export interface EventsRouteDeps {
@@ -62,7 +62,7 @@ export function eventsRouteDeps(ctx: AppContext, extra: Partial<EventsRouteDeps>
   return {
     db: ctx.database.db,
     gate: authGate(ctx),
-    clientKey: (c) => clientIp(c, ctx.config.TRUST_PROXY),
+    clientKey: (c) => addressKey(clientIp(c, ctx.config.TRUST_PROXY)),
     hub: () => sharedEventHub({ redisUrl: ctx.config.REDIS_URL, ns: ctx.ns, logger }),
     logger,
     maxStreamsPerToken: ctx.config.EVENTS_MAX_STREAMS_PER_TOKEN,

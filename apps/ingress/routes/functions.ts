@@ -1,6 +1,6 @@
 /**
  * `POST /functions/retell/:name` — Retell's custom functions, answered while the caller is on
- * the line (lib/live). Authenticated like webhooks (apps/ingress/middleware/retell-auth): the
+ * the line (lib/live). Behind WEBHOOK_IP_ALLOWLIST like the webhooks; authenticated like webhooks (apps/ingress/middleware/retell-auth): the
  * body is parsed once (lib/retell/body `parseLiveBody`), the key chosen by the business number
  * of that parse, and the handler runs on that same parsed object. Body limit 64 KB; the
  * company's request budget applies (a caller waiting on a 429 hears silence, so the default is
@@ -21,6 +21,7 @@ import { parseLiveBody } from '../../../lib/retell/body';
 import { ApiError } from '../errors';
 import { ingressGuards } from '../guards';
 import { maxBody } from '../middleware/body-limit';
+import { ipAllowlist } from '../middleware/ip-allowlist';
 
 export const FUNCTIONS_MAX_BODY_BYTES = 64 * 1024;
 
@@ -33,14 +34,15 @@ export function mountFunctions(ctx: AppContext): (app: Hono) => void {
   const log = ctx.logger.child({ component: 'functions' });
   const guards = ingressGuards(ctx);
   return (app) => {
-    app.post('/functions/retell/:name', maxBody(FUNCTIONS_MAX_BODY_BYTES), guards.retellAuth(parseLiveBody), async (c) => {
+    const allowlist = ipAllowlist(ctx.config.WEBHOOK_IP_ALLOWLIST, guards.clientIp);
+    app.post('/functions/retell/:name', allowlist, maxBody(FUNCTIONS_MAX_BODY_BYTES), guards.retellAuth(parseLiveBody), async (c) => {
       const name = c.req.param('name');
       const fn = liveFunction(name);
       if (!fn) throw new ApiError(404, 'unknown_function', `no live-call function "${name}"; known: ${LIVE_FUNCTION_NAMES.join(', ')}`);
-      const { verdict } = c.var.retell;
+      const { verdict, signer } = c.var.retell;
       if (!verdict.ok) throw new ApiError(verdict.status, verdict.code, verdict.message, verdict.issues);
       try {
-        const { say, data } = await runLiveFunction(deps, fn, verdict.value);
+        const { say, data } = await runLiveFunction(deps, fn, verdict.value, signer.kind === 'company' ? signer.companyId : undefined);
         log.debug({ fn: name, status: data.status }, 'live function answered');
         return c.json({ result: say, ...data }, 200);
       } catch (err) {

@@ -15,7 +15,7 @@ import { authGate, credentialOf, type AuthGate } from '../../../lib/auth/bearer'
 import type { AppContext } from '../../../lib/context';
 import { ERROR_CODES } from '../../../lib/mcp/errors';
 import { createMcpServer } from '../../../lib/mcp/server';
-import { clientIp } from '../app';
+import { addressKey, clientIp } from '../client-ip';
 
 export const MCP_PATH = '/mcp';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -36,7 +36,7 @@ export function mountMcp(ctx: AppContext, opts: McpRouteOptions = {}): (app: Hon
   return (app) => {
     app.on(['POST', 'GET', 'DELETE'], MCP_PATH, async (c) => {
       const credential = credentialOf(c.req);
-      const checked = await gate.check(clientIp(c, ctx.config.TRUST_PROXY), credential);
+      const checked = await gate.check(addressKey(clientIp(c, ctx.config.TRUST_PROXY)), credential);
       if (!checked.ok) {
         if (checked.status === 429) {
           c.header('Retry-After', String(checked.retryAfter));

@@ -66,6 +66,11 @@ export class AuthFailureLimit {
     c.header('Retry-After', String(hit.retryAfter));
     return new ApiError(429, 'rate_limited', `more than ${this.limitPerMinute} failed authentications per minute from this source`);
   }
+
+  /** Whether `ip` is past its limit this minute (a read; counts nothing). */
+  async isOver(ip: string): Promise<boolean> {
+    return (await this.counter.peek(ip)) > this.limitPerMinute;
+  }
 }
 
 export class CompanyBudget {
