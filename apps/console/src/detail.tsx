@@ -148,7 +148,7 @@ export function CallDetailView({ session, callId }: { session: Session; callId: 
             <table>
               <thead>
                 <tr>
-                  <th scope="col">{t.details}</th>
+                  <th scope="col">{t.message}</th>
                   <th scope="col">{t.channel}</th>
                   <th scope="col">{t.recipient}</th>
                   <th scope="col">{t.status}</th>

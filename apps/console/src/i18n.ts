@@ -117,6 +117,7 @@ const en = {
   updated: 'Updated',
   skip: 'Skip to the overview',
   requested: 'Asked for',
+  message: 'Message',
   kind_booking_confirmed: 'Confirmation to the customer',
   kind_booking_failed: 'Alert to the operators',
 };
@@ -236,6 +237,7 @@ const de: Dict = {
   updated: 'Aktualisiert',
   skip: 'Zur Übersicht springen',
   requested: 'Gewünscht',
+  message: 'Nachricht',
   kind_booking_confirmed: 'Bestätigung an den Kunden',
   kind_booking_failed: 'Hinweis an das Team',
 };
