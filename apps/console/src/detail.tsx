@@ -74,7 +74,7 @@ export function CallDetailView({ session, callId }: { session: Session; callId: 
             <dt>{t.duration}</dt>
             <dd>{duration(c.durationMs)}</dd>
             <dt>{t.status}</dt>
-            <dd>{c.status}</dd>
+            <dd>{t.callStatus[c.status] ?? c.status}</dd>
             <dt>{t.sentiment}</dt>
             <dd>{c.sentiment ?? '–'}</dd>
             <dt>{t.customer}</dt>

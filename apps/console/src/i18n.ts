@@ -118,6 +118,7 @@ const en = {
   skip: 'Skip to the overview',
   requested: 'Asked for',
   message: 'Message',
+  callStatus: { ongoing: 'ongoing', ended: 'ended', analyzed: 'analyzed' } as Record<string, string>,
   kind_booking_confirmed: 'Confirmation to the customer',
   kind_booking_failed: 'Alert to the operators',
 };
@@ -238,6 +239,7 @@ const de: Dict = {
   skip: 'Zur Übersicht springen',
   requested: 'Gewünscht',
   message: 'Nachricht',
+  callStatus: { ongoing: 'läuft', ended: 'beendet', analyzed: 'ausgewertet' },
   kind_booking_confirmed: 'Bestätigung an den Kunden',
   kind_booking_failed: 'Hinweis an das Team',
 };

@@ -273,7 +273,7 @@ function CountsPanel({ id, title, c }: { id: string; title: string; c: Counts })
 function FeedItem({ e, branch }: { e: LiveEvent; branch: string | undefined }) {
   const { t, lang } = useI18n();
   let text: string;
-  if (e.type === 'call.updated') text = t.ev_call(e.status ?? '', e.decision);
+  if (e.type === 'call.updated') text = t.ev_call(t.callStatus[e.status ?? ''] ?? e.status ?? '', e.decision);
   else if (e.type === 'booking.booked') text = t.ev_booked(dateTime(lang, e.start));
   else if (e.type === 'booking.failed') text = t.ev_failed(e.reason ?? '');
   else if (e.type === 'booking.cancelled') text = t.ev_cancelled;
@@ -488,7 +488,7 @@ function CallsPanel({ page, f, set, canGoNewer, newer, older, shownBefore, branc
                     </a>
                   </td>
                   <td data-branch={c.branch}>{branchName(c.branchId) ?? c.branch}</td>
-                  <td>{c.status}</td>
+                  <td>{t.callStatus[c.status] ?? c.status}</td>
                   <td>
                     <span class={`pill o-${c.outcome}`}>{t[c.outcome]}</span>
                   </td>
