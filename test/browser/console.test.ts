@@ -270,9 +270,11 @@ describe('the operator console in Chromium', () => {
     await resetCalcom({ env, sim });
     const retry = job.getByRole('button', { name: 'Retry' });
     await retry.focus();
-    await page.keyboard.press('Enter');
-    await expect.poll(() => job.getByRole('status').textContent()).toBe('Queued again');
-    expect(await retry.isDisabled()).toBe(true);
+    const [retried] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/mcp') && (r.request().postData() ?? '').includes('"failed_bookings_retry"')),
+      page.keyboard.press('Enter'),
+    ]);
+    expect(((await retried.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toEqual({ retried: [jobId] });
     const booked = await waitFor('the retried booking', async () => {
       const [row] = await env.ctx.database.db.select().from(appointments).where(eq(appointments.idempotencyKey, key));
       return row?.status === 'booked' ? row : undefined;

@@ -78,12 +78,12 @@ export function Overview({ session, onUnauthorized }: { session: Session; onUnau
     });
   const cursor = cursors.at(-1);
   const loadCalls = () => guard(async () => setPage(await client.tool<CallsPage>('calls_list', { ...scopeArgs, ...days, limit: PAGE, ...(f.outcome ? { outcome: f.outcome } : {}), ...(cursor ? { cursor } : {}) })));
-  const loadAll = () => {
-    void Promise.all([loadStats(), loadFailed(), loadSystem(), loadCalls()]).then(() => setUpdatedAt(new Date().toISOString()));
+  const loadAll = (withCalls = true) => {
+    void Promise.all([loadStats(), loadFailed(), loadSystem(), withCalls ? loadCalls() : undefined]).then(() => setUpdatedAt(new Date().toISOString()));
   };
 
-  useEffect(loadAll, [scopeArgs, f.from, f.to]);
-  useEffect(() => void loadCalls(), [f.outcome, cursor]);
+  useEffect(() => loadAll(false), [scopeArgs, f.from, f.to]);
+  useEffect(() => void loadCalls(), [scopeArgs, f.from, f.to, f.outcome, cursor]);
   useEffect(() => setCursors([]), [scopeArgs, f.from, f.to, f.outcome]);
 
   // Live events: refresh what they change, at most every 300 ms.
@@ -92,6 +92,11 @@ export function Overview({ session, onUnauthorized }: { session: Session; onUnau
   const refreshSoon = useRef<number | undefined>(undefined);
   const latest = useRef({ loadStats, loadFailed, loadCalls, loadSystem, firstPage: !cursor });
   latest.current = { loadStats, loadFailed, loadCalls, loadSystem, firstPage: !cursor };
+  // Breakers, queues and failed jobs change without live events too: look again every 30 s.
+  useEffect(() => {
+    const timer = window.setInterval(() => void Promise.all([latest.current.loadSystem(), latest.current.loadFailed()]), 30_000);
+    return () => clearInterval(timer);
+  }, []);
   const liveCompany = isAdmin ? f.company : undefined;
   const branchFilter = f.branch ? company?.branches.find((b) => b.slug === f.branch)?.id : undefined;
   useEffect(() => {
@@ -127,7 +132,7 @@ export function Overview({ session, onUnauthorized }: { session: Session; onUnau
       )}
       <p class="updated" aria-live="polite">
         {updatedAt ? `${t.updated} ${time(lang, updatedAt)}` : t.loading}{' '}
-        <button type="button" class="link" onClick={loadAll}>
+        <button type="button" class="link" onClick={() => loadAll()}>
           {t.refresh}
         </button>
       </p>
@@ -136,7 +141,8 @@ export function Overview({ session, onUnauthorized }: { session: Session; onUnau
         {stats && <CountsPanel id="range" title={`${t.range} (${stats.from === stats.to ? stats.from : `${stats.from} – ${stats.to}`})`} c={stats.totals.range} />}
         <section aria-labelledby="live-h" class="panel live">
           <h2 id="live-h">
-            {t.live} <span class={`badge live-${live}`}>{live === 'live' ? t.liveOn : live === 'choose' ? '' : live === 'retrying' ? t.liveRetrying : t.liveConnecting}</span>
+            {t.live}{' '}
+            {live !== 'choose' && <span class={`badge live-${live}`}>{live === 'live' ? t.liveOn : live === 'retrying' ? t.liveRetrying : live === 'refused' ? t.liveRefused : t.liveConnecting}</span>}
           </h2>
           {live === 'choose' ? (
             <p>{t.liveChooseCompany}</p>
