@@ -199,6 +199,8 @@ export const appointments = mysqlTable(
     uniqueIndex('appointments_idempotency_key_uq').on(t.idempotencyKey),
     uniqueIndex('appointments_calcom_uid_uq').on(t.calcomBookingUid),
     index('appointments_company_customer_idx').on(t.companyId, t.customerId),
+    // A call's appointment(s): the console's outcome of a call whose booking has not landed, calls_get.
+    index('appointments_company_call_idx').on(t.companyId, t.callId),
   ],
 );
 

@@ -170,6 +170,10 @@ const ALL_TOOLS = [
   'agents_list',
   'agents_update_prompt',
   'webhook_config_check',
+  'stats_overview',
+  'calls_list',
+  'queues_status',
+  'tenants_list',
 ];
 
 describe('the server', () => {

@@ -7,6 +7,7 @@ import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service
 import type { IngressDeps } from './app';
 import { ingressGuards } from './guards';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
+import { consoleRoutes } from './routes/console';
 import { eventRoutes } from './routes/events';
 import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
@@ -38,6 +39,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
       inboundRoutes(ctx),
       eventRoutes(ctx),
       mountMcp(ctx),
+      consoleRoutes(),
     ],
     checkReady: async () => {
       const [redis, db] = await Promise.all([

@@ -88,6 +88,7 @@ async function main(): Promise<void> {
       '',
       'callbook is running',
       `  ingress      ${base}  (POST /webhooks/retell, GET /healthz, /readyz, /api/metrics)`,
+      `  console      ${base}/console  (sign in with ADMIN_TOKEN from ${SANDBOX_ENV_FILE}, or a token from \`npx callbook tokens create\`)`,
       `  Bull Board   ${base}/admin/queues  (token: ADMIN_TOKEN in ${SANDBOX_ENV_FILE})`,
       `  redis        ${redis.url} (${redis.source})`,
       `  database     ${config.DATABASE_URL} (${database.source})`,

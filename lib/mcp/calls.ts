@@ -6,7 +6,7 @@ import { and, desc, eq, gte, inArray, like, lt, or, sql, type SQL } from 'drizzl
 import { isCiphertext } from '../crypto';
 import { open, openJson, phoneIndexCandidates } from '../pii';
 import { z } from 'zod';
-import { appointments, branches, calls, companies, customers, phoneNumbers } from '../../drizzle/schema';
+import { appointments, branches, calls, companies, customers, notifications, phoneNumbers, services } from '../../drizzle/schema';
 import { audit } from '../audit';
 import { invalidParams, notFound } from './errors';
 import { optionalCompany, resolveBranch, tokenBranchId, tokenCompanyId } from './scope';
@@ -162,7 +162,7 @@ const callsSearch = defineTool({
 const callsGet = defineTool({
   name: 'calls_get',
   title: 'Get one call',
-  description: 'One call by its Retell call id, with transcript, summary, collected variables, the customer and its appointments. Another company\'s call is "not found".',
+  description: 'One call by its Retell call id, with transcript, summary, collected variables, the decision and its reason, the customer, its appointments and the notifications sent about them. Another company\'s call is "not found".',
   input: z.object({ callId: z.string().min(1).max(100).describe('the Retell call id, e.g. call_8f2c…') }).strict(),
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: async (a, t) => {
@@ -184,9 +184,17 @@ const callsGet = defineTool({
       ? await db.select().from(customers).where(and(eq(customers.id, c.customerId), eq(customers.companyId, c.companyId)))
       : [];
     const appts = await db
-      .select()
+      .select({ ap: appointments, service: services.slug, serviceName: services.name })
       .from(appointments)
-      .where(and(eq(appointments.callId, c.id), eq(appointments.companyId, c.companyId)));
+      .leftJoin(services, and(eq(services.id, appointments.serviceId), eq(services.companyId, appointments.companyId)))
+      .where(and(or(eq(appointments.callId, c.id), c.appointmentId ? eq(appointments.id, c.appointmentId) : undefined), eq(appointments.companyId, c.companyId)));
+    // The messages about its appointments (recipients are stored masked).
+    const sent = appts.length
+      ? await db
+          .select()
+          .from(notifications)
+          .where(and(eq(notifications.companyId, c.companyId), inArray(notifications.kind, ['booking_confirmed', 'booking_failed']), inArray(notifications.ref, appts.map((r) => String(r.ap.id)))))
+      : [];
     await audit(db, { companyId: c.companyId, actor: t.actor, action: 'calls.get', target: `call:${c.retellCallId}`, details: { tool: 'calls_get' } });
     return ok({
       call: {
@@ -216,14 +224,26 @@ const callsGet = defineTool({
       customer: customer
         ? { id: customer.id, name: open(customer.name), phone: open(customer.phone), email: open(customer.email), erased: customer.erasedAt !== null }
         : null,
-      appointments: appts.map((ap) => ({
+      appointments: appts.map(({ ap, service, serviceName }) => ({
         id: ap.id,
         status: ap.status,
+        service,
+        serviceName,
         start: ap.startAt.toISOString(),
         end: ap.endAt?.toISOString() ?? null,
         calcomUid: ap.calcomBookingUid,
         failureReason: ap.failureReason,
         alternatives: ap.alternatives,
+        source: ap.source,
+      })),
+      notifications: sent.map((n) => ({
+        appointmentId: Number(n.ref),
+        kind: n.kind,
+        channel: n.channel,
+        recipient: n.recipient,
+        status: n.status,
+        error: n.error,
+        sentAt: n.sentAt?.toISOString() ?? null,
       })),
     });
   },

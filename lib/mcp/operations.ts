@@ -5,9 +5,9 @@
  * Everything that changes state writes an audit row, as the CLI's operations do.
  */
 import type { Job } from 'bullmq';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { companies, phoneNumbers, services } from '../../drizzle/schema';
+import { branches, calls, companies, phoneNumbers, services } from '../../drizzle/schema';
 import { audit } from '../audit';
 import { cacheKeys } from '../cache';
 import { bookingJobSchema } from '../queues';
@@ -27,7 +27,7 @@ function companyOfJob(j: Job): { companyId: number; branchId: number } | null {
 }
 
 /** The principal's (and optional company filter's) failed booking jobs. */
-async function failedInScope(t: ToolContext, company: CompanyRow | null, branchId: number | null): Promise<Job[]> {
+export async function failedInScope(t: ToolContext, company: CompanyRow | null, branchId: number | null): Promise<Job[]> {
   const jobs = await t.ctx.queues.bookings.getFailed(0, FAILED_SCAN - 1);
   return jobs.filter((j) => {
     const owner = companyOfJob(j);
@@ -38,10 +38,31 @@ async function failedInScope(t: ToolContext, company: CompanyRow | null, branchI
   });
 }
 
+/** Branch and service slugs and Retell call ids of the jobs, each looked up within the job's company. */
+async function jobNames(t: ToolContext, jobs: Job[]) {
+  const db = t.ctx.database.db;
+  const data = jobs.map((j) => bookingJobSchema.safeParse(j.data)).flatMap((p) => (p.success ? [p.data] : []));
+  const uniq = (xs: number[]) => [...new Set(xs)];
+  const key = (companyId: number, id: number) => `${companyId}:${id}`;
+  const callIds = uniq(data.flatMap((d) => (d.callId ? [d.callId] : [])));
+  const [brs, svcs, cls] = data.length
+    ? await Promise.all([
+        db.select({ id: branches.id, companyId: branches.companyId, slug: branches.slug }).from(branches).where(inArray(branches.id, uniq(data.map((d) => d.branchId)))),
+        db.select({ id: services.id, companyId: services.companyId, slug: services.slug }).from(services).where(inArray(services.id, uniq(data.map((d) => d.serviceId)))),
+        callIds.length ? db.select({ id: calls.id, companyId: calls.companyId, callId: calls.retellCallId }).from(calls).where(inArray(calls.id, callIds)) : Promise.resolve([]),
+      ])
+    : [[], [], []];
+  return {
+    branches: new Map(brs.map((b) => [key(b.companyId, b.id), b.slug])),
+    services: new Map(svcs.map((s) => [key(s.companyId, s.id), s.slug])),
+    calls: new Map(cls.map((c) => [key(c.companyId, c.id), c.callId])),
+  };
+}
+
 const failedList = defineTool({
   name: 'failed_bookings_list',
   title: 'Failed booking jobs',
-  description: "Booking jobs that failed (newest first) with the reason: slot taken with free alternatives, Cal.com refusals, gave up after retries. A token sees its company's (branch's) jobs only.",
+  description: "Booking jobs that failed (newest first) with the reason (slot taken with free alternatives, Cal.com refusals, gave up after retries), the branch, service and Retell call they belong to. A token sees its company's (branch's) jobs only.",
   input: z
     .object({
       company: arg.company.optional(),
@@ -55,7 +76,9 @@ const failedList = defineTool({
     const branch = company ? await resolveBranch(t, company, a.branch, false) : null;
     if (!company && a.branch) throw invalidParams('branch: name the company too');
     const jobs = (await failedInScope(t, company, branch?.id ?? tokenBranchId(t))).slice(0, a.limit);
-    const slugs = new Map((await t.ctx.database.db.select({ id: companies.id, slug: companies.slug }).from(companies)).map((c) => [c.id, c.slug]));
+    const db = t.ctx.database.db;
+    const slugs = new Map((await db.select({ id: companies.id, slug: companies.slug }).from(companies)).map((c) => [c.id, c.slug]));
+    const names = await jobNames(t, jobs);
     return ok({
       count: jobs.length,
       jobs: jobs.map((j) => {
@@ -65,7 +88,10 @@ const failedList = defineTool({
           company: data.success ? (slugs.get(data.data.companyId) ?? null) : null,
           companyId: data.success ? data.data.companyId : null,
           branchId: data.success ? data.data.branchId : null,
+          branch: data.success ? (names.branches.get(`${data.data.companyId}:${data.data.branchId}`) ?? null) : null,
           serviceId: data.success ? data.data.serviceId : null,
+          service: data.success ? (names.services.get(`${data.data.companyId}:${data.data.serviceId}`) ?? null) : null,
+          callId: data.success && data.data.callId ? (names.calls.get(`${data.data.companyId}:${data.data.callId}`) ?? null) : null,
           start: data.success ? data.data.start : null,
           source: data.success ? data.data.source : null,
           attempts: j.attemptsMade,

@@ -16,9 +16,13 @@ import type { Principal } from '../auth/tokens';
 import type { AppContext } from '../context';
 import { bookingTools } from './bookings';
 import { callTools } from './calls';
+import { callsListTools } from './calls-list';
 import { describeZodIssues, ERROR_CODES, invalidParams, McpToolError } from './errors';
 import { operationTools } from './operations';
+import { queueTools } from './queues';
 import { retellTools } from './retell';
+import { statsTools } from './stats';
+import { tenantTools } from './tenants';
 import { actorOf, sharedBookingDeps, type ToolContext, type ToolDef } from './tool';
 
 export const SERVER_INFO = { name: 'callbook', version: '0.1.0' } as const;
@@ -30,7 +34,17 @@ const INSTRUCTIONS = [
 ].join(' ');
 
 /** Every tool, in the order tools/list shows them. */
-export const TOOLS: readonly ToolDef[] = [...callTools, ...operationTools, ...bookingTools, ...retellTools];
+export const TOOLS: readonly ToolDef[] = [
+  ...callTools,
+  ...operationTools,
+  ...bookingTools,
+  ...retellTools,
+  // What an operator console needs (apps/console): overview, paged calls, queue depths, tenants.
+  ...statsTools,
+  ...callsListTools,
+  ...queueTools,
+  ...tenantTools,
+];
 
 let listed: Tool[] | undefined;
 

@@ -1,0 +1,1 @@
+CREATE INDEX `appointments_company_call_idx` ON `appointments` (`company_id`,`call_id`);
