@@ -169,6 +169,8 @@ const ALL_TOOLS = [
   'agents_list',
   'agents_update_prompt',
   'webhook_config_check',
+  'agent_provision',
+  'webhook_config_fix',
 ];
 
 describe('the server', () => {

@@ -7,6 +7,7 @@ import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service
 import type { IngressDeps } from './app';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
 import { eventRoutes } from './routes/events';
+import { functionToolRoutes } from './routes/function-tools';
 import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
 import { mountMcp } from './routes/mcp';
@@ -34,6 +35,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
       mountFunctions(ctx),
+      functionToolRoutes(ctx),
       calcomWebhookRoutes(ctx),
       inboundRoutes(ctx),
       eventRoutes(ctx),
