@@ -1,0 +1,57 @@
+/**
+ * Puts one Retell call event on the `webhooks` queue exactly the way the ingress does for a
+ * webhook: the deterministic job id `retell-<call>-<event>` and the `{event, call}` body sealed
+ * with ENCRYPTION_KEY. Reconcile and replay feed calls they fetched from Retell's API through
+ * here, so a call found by reconcile and a late webhook for it meet at the same job id, the same
+ * inbox row (webhook_events `<call>:<event>`), the same once-only booking decision and the same
+ * booking idempotency key.
+ */
+import type { Queue } from 'bullmq';
+import type { Cipher } from '../crypto';
+import { jobIds, type WebhookJob } from '../queues';
+
+export interface EnqueueWebhookDeps {
+  webhooksQueue: Queue;
+  cipher: Cipher;
+}
+
+export interface RetellEventBody {
+  event: string;
+  call: { call_id: string } & Record<string, unknown>;
+}
+
+/**
+ * added: a new job; retried: the job had failed and runs again; requeued: a completed job was
+ * replaced (its event is not done in the inbox); in_flight: the job is waiting or running.
+ */
+export type EnqueueOutcome = 'added' | 'retried' | 'requeued' | 'in_flight';
+
+export async function enqueueRetellWebhook(
+  deps: EnqueueWebhookDeps,
+  body: RetellEventBody,
+  opts: { jobId?: string; receivedAt?: number } = {},
+): Promise<{ jobId: string; outcome: EnqueueOutcome }> {
+  const jobId = opts.jobId ?? jobIds.retellWebhook(body.call.call_id, body.event);
+  const data: WebhookJob = {
+    provider: 'retell',
+    event: body.event,
+    callId: body.call.call_id,
+    receivedAt: opts.receivedAt ?? Date.now(),
+    sealedBody: deps.cipher.encrypt(JSON.stringify(body)),
+  };
+  const existing = await deps.webhooksQueue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state === 'failed') {
+      await existing.retry('failed');
+      return { jobId, outcome: 'retried' };
+    }
+    if (state !== 'completed') return { jobId, outcome: 'in_flight' };
+    // Completed, yet the caller found its event not done: run it again (every step is idempotent).
+    await existing.remove();
+    await deps.webhooksQueue.add(body.event, data, { jobId });
+    return { jobId, outcome: 'requeued' };
+  }
+  await deps.webhooksQueue.add(body.event, data, { jobId });
+  return { jobId, outcome: 'added' };
+}
