@@ -208,7 +208,7 @@ describe('late webhooks after reconcile', () => {
       );
       expect(job!.returnvalue).toEqual({ status: 'duplicate' });
     }
-    await until('the webhooks queue to drain', () => started.env.ctx.queues.webhooks.getJobCounts('waiting', 'active', 'delayed'), (n) => n.waiting + n.active + n.delayed === 0);
+    await until('the webhooks queue to drain', () => started.env.ctx.queues.webhooks.getJobCounts('waiting', 'active', 'delayed'), (n) => Object.values(n).every((x) => x === 0));
     const { rows } = await settled(ids);
     const keys = rows.map((x) => x.bookingRequest!.idempotencyKey);
     expect(simBookingsOf(keys)).toHaveLength(10);
