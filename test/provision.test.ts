@@ -2,11 +2,16 @@
  * `agents provision`, `sync --fix` and `GET /functions/retell` against the Retell simulator,
  * through the official retell-sdk, with real MariaDB and Redis.
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { and, eq } from 'drizzle-orm';
 import Retell from 'retell-sdk';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../drizzle/schema';
+import { auditLog, companies } from '../drizzle/schema';
+import type { Principal } from '../lib/auth/tokens';
+import { createMcpServer } from '../lib/mcp/server';
 import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { LIVE_FUNCTION_NAMES, liveFunction } from '../lib/live';
@@ -228,5 +233,34 @@ describe('GET /functions/retell', () => {
     const body = (await res.json()) as { tools: unknown[] };
     expect(body.tools).toEqual(liveToolDefinitions(PUBLIC_URL, 'de'));
     expect(body.tools).toHaveLength(LIVE_FUNCTION_NAMES.length);
+  });
+});
+
+describe('MCP agent_provision', () => {
+  async function mcp(principal: Principal): Promise<Client> {
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await createMcpServer(env.ctx, principal).connect(serverSide);
+    const client = new Client({ name: 'provision-test', version: '1.0.0' });
+    await client.connect(clientSide);
+    return client;
+  }
+  const scoped = async (slug: string): Promise<Principal> => {
+    const [c] = await env.ctx.database.db.select().from(companies).where(eq(companies.slug, slug));
+    return { kind: 'scoped', tokenId: 1, companyId: c!.id, branchId: null, name: slug };
+  };
+
+  it("lets the company owning the agent's numbers provision it (dry run here), and nobody else", async () => {
+    const salon = await mcp(await scoped('salon-anna'));
+    const own = (await salon.callTool({ name: 'agent_provision', arguments: { agentId: 'agent_salon', dryRun: true } })) as CallToolResult;
+    expect(own.isError, JSON.stringify(own.content)).toBeFalsy();
+    expect(own.structuredContent).toMatchObject({ agentId: 'agent_salon', changed: false, note: 'already provisioned: nothing to change' });
+    // Clinic Nord's agent is not Salon Anna's business: "not found", as for an agent that does not exist.
+    await expect(salon.callTool({ name: 'agent_provision', arguments: { agentId: 'agent_clinic', dryRun: true } })).rejects.toThrow(/not bound to a number of your company/);
+    const admin = await mcp({ kind: 'admin' });
+    const any = (await admin.callTool({ name: 'agent_provision', arguments: { agentId: 'agent_clinic', dryRun: true } })) as CallToolResult;
+    expect(any.isError, JSON.stringify(any.content)).toBeFalsy();
+    const fix = (await (await mcp(await scoped('clinic-nord'))).callTool({ name: 'webhook_config_fix', arguments: {} })) as CallToolResult;
+    expect(fix.isError, JSON.stringify(fix.content)).toBeFalsy();
+    expect(fix.structuredContent).toEqual({ fixed: [], errors: [] });
   });
 });
