@@ -65,7 +65,7 @@ export interface ProvisionResult {
   /** false: everything was already as callbook needs it. */
   changed: boolean;
   changes: ProvisionChange[];
-  /** Set when a published version kept the change as a draft: publish the agent in Retell. */
+  /** The versions the change landed in that are drafts (Retell freezes published versions): publish the agent in Retell for calls to use them. */
   drafts: Array<{ target: 'llm' | 'agent'; id: string; version: number | null }>;
   /** Numbers of the company in the account that were checked. */
   numbers: string[];
@@ -285,11 +285,11 @@ export async function provisionAgent(ctx: AppContext, input: ProvisionInput, sig
     const updated = await retellStep(`could not update LLM ${engine.llm_id}`, () =>
       session.call((c, o) => c.llm.update(engine.llm_id, { general_tools: merged.tools as unknown as Retell.LlmUpdateParams['general_tools'] }, o)),
     );
-    if (llm.is_published && !updated.is_published) result.drafts.push({ target: 'llm', id: engine.llm_id, version: updated.version ?? null });
+    if (updated.is_published !== true) result.drafts.push({ target: 'llm', id: engine.llm_id, version: updated.version ?? null });
   }
   if (Object.keys(agentPatch).length > 0) {
     const updated = await retellStep(`could not update agent ${agent.agent_id}`, () => session.call((c, o) => c.agent.update(agent.agent_id, agentPatch, o)));
-    if (agent.is_published && !updated.is_published) result.drafts.push({ target: 'agent', id: agent.agent_id, version: updated.version ?? null });
+    if (updated.is_published !== true) result.drafts.push({ target: 'agent', id: agent.agent_id, version: updated.version ?? null });
   }
   for (const change of changes.filter((c) => c.target === 'number')) {
     await retellStep(`could not update number ${change.id}`, () => session.call((c, o) => c.phoneNumber.update(change.id, { inbound_webhook_url: inboundUrl }, o)));

@@ -45,7 +45,7 @@ export function registerSync(program: Command, run: Run): void {
             const head = !r.changed
               ? `agent ${r.agentId} (${r.account}): already provisioned, nothing to change`
               : `agent ${r.agentId} (${r.account}): ${r.changes.length} change(s)${r.dryRun ? ' would be made (dry run, nothing changed)' : ' made'}`;
-            const drafts = r.drafts.map((d) => `note: ${d.target} ${d.id} is published; the change is kept as draft version ${d.version ?? '?'} — publish the agent in Retell for calls to use it`);
+            const drafts = r.drafts.map((d) => `note: the ${d.target} ${d.id} change is in draft version ${d.version ?? '?'} — publish the agent in Retell for calls to use it`);
             return [head, ...changeLines(r).map((l) => `  ${l}`), ...drafts].join('\n');
           });
         } catch (err) {
