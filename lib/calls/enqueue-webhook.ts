@@ -26,19 +26,29 @@ export interface RetellEventBody {
  */
 export type EnqueueOutcome = 'added' | 'retried' | 'requeued' | 'in_flight';
 
+/**
+ * The `webhooks` job for one Retell event: id and payload exactly as the ingress makes them.
+ * `text` is the JSON body to seal (the ingress passes the raw body it verified).
+ */
+export function retellWebhookJob(cipher: Cipher, event: string, callId: string, text: string, receivedAt = Date.now()): { jobId: string; data: WebhookJob } {
+  return {
+    jobId: jobIds.retellWebhook(callId, event),
+    data: { provider: 'retell', event, callId, receivedAt, sealedBody: cipher.encrypt(text) },
+  };
+}
+
+/**
+ * Adds the job for `body` unless one with its id is waiting or running; a failed one is retried,
+ * a completed one (whose event the caller found not done) replaced.
+ */
 export async function enqueueRetellWebhook(
   deps: EnqueueWebhookDeps,
   body: RetellEventBody,
   opts: { jobId?: string; receivedAt?: number } = {},
 ): Promise<{ jobId: string; outcome: EnqueueOutcome }> {
-  const jobId = opts.jobId ?? jobIds.retellWebhook(body.call.call_id, body.event);
-  const data: WebhookJob = {
-    provider: 'retell',
-    event: body.event,
-    callId: body.call.call_id,
-    receivedAt: opts.receivedAt ?? Date.now(),
-    sealedBody: deps.cipher.encrypt(JSON.stringify(body)),
-  };
+  const built = retellWebhookJob(deps.cipher, body.event, body.call.call_id, JSON.stringify(body), opts.receivedAt);
+  const jobId = opts.jobId ?? built.jobId;
+  const data = built.data;
   const existing = await deps.webhooksQueue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
