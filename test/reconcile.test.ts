@@ -280,4 +280,16 @@ describe('the schedule', () => {
     expect(schedulers.filter((s) => s.key === RECONCILE_SCHEDULER_ID || s.id === RECONCILE_SCHEDULER_ID)).toHaveLength(1);
     expect(schedulers.find((s) => s.key === RECONCILE_SCHEDULER_ID || s.id === RECONCILE_SCHEDULER_ID)).toMatchObject({ every: 300_000, name: 'reconcile' });
   });
+
+  it('a reconcile job on the sync queue runs through the sync worker', async () => {
+    const sync = startWorkers(started.env.ctx, ['sync']);
+    try {
+      const job = await started.env.ctx.queues.sync.add('reconcile', { sinceMs: 600_000 });
+      const done = await until('the reconcile job', () => started.env.ctx.queues.sync.getJob(job.id!), (j) => j?.finishedOn !== undefined);
+      expect(done!.failedReason).toBeUndefined();
+      expect(done!.returnvalue).toEqual([expect.objectContaining({ account: 'global', found_missing: 0, failed: 0 })]);
+    } finally {
+      await sync.close();
+    }
+  });
 });
