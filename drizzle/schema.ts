@@ -298,6 +298,18 @@ export const syncRuns = mysqlTable(
 );
 
 /**
+ * Reconcile's progress per Retell account (`global` or `company:<id>`): every call that ended up
+ * to `watermark` has been looked at (lib/calls/reconcile). The next run starts there, so an
+ * outage of any length up to the window cap is covered.
+ */
+export const reconcileWatermarks = mysqlTable('reconcile_watermarks', {
+  account: varchar('account', { length: 64 }).primaryKey(),
+  companyId: ref('company_id'),
+  watermark: datetime('watermark', { fsp: 3 }).notNull(),
+  updatedAt: updatedAt(),
+});
+
+/**
  * Scoped access tokens for /mcp, /events and operator routes: a company's (branch_id null) or one
  * branch's. Only a SHA-256 of the token is stored; the token is shown once when created.
  */

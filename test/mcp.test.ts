@@ -174,6 +174,8 @@ const ALL_TOOLS = [
   'calls_list',
   'queues_status',
   'tenants_list',
+  'agent_provision',
+  'webhook_config_fix',
 ];
 
 describe('the server', () => {

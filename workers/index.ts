@@ -14,7 +14,7 @@ import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { HANDLERS } from './handlers';
 import { scheduleHousekeeping } from './default';
-import { scheduleSync } from './sync';
+import { scheduleReconcile, scheduleSync } from './sync';
 import { withTimeout } from './run-job';
 
 export interface RunningWorkers {
@@ -24,7 +24,10 @@ export interface RunningWorkers {
 
 /** Repeatable jobs of the queues this process serves; idempotent across processes (BullMQ job schedulers). */
 export async function scheduleRepeatables(ctx: AppContext, names: readonly QueueName[]): Promise<void> {
-  if (names.includes('sync')) await scheduleSync(ctx);
+  if (names.includes('sync')) {
+    await scheduleSync(ctx);
+    await scheduleReconcile(ctx);
+  }
   if (names.includes('default')) await scheduleHousekeeping(ctx);
 }
 

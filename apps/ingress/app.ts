@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Cipher } from '../../lib/crypto';
 import { webhookTotal } from '../../lib/metrics';
 import { aggregatedMetrics } from '../../lib/metrics/aggregate';
-import { jobIds, type WebhookJob } from '../../lib/queues';
+import { retellWebhookJob } from '../../lib/calls/enqueue-webhook';
 import { parseWebhookBody } from '../../lib/retell/body';
 import type { RetellWebhook } from '../../lib/retell/webhook';
 import { isHandledEvent } from '../../lib/retell/webhook';
@@ -107,16 +107,8 @@ export function createApp(deps: IngressDeps): Hono {
       webhookTotal.inc({ status: 'ignored' });
       return c.json({ status: 'ignored', event }, 200);
     }
-    const jobId = jobIds.retellWebhook(call.call_id, event, signer.kind === 'company' ? signer.companyId : undefined);
     // The worker gets the object that was authenticated, not the bytes again.
-    const data: WebhookJob = {
-      provider: 'retell',
-      event,
-      callId: call.call_id,
-      receivedAt: Date.now(),
-      sealedBody: deps.cipher.encrypt(JSON.stringify({ event, call })),
-      ...(signer.kind === 'company' ? { signerCompanyId: signer.companyId } : {}),
-    };
+    const { jobId, data } = retellWebhookJob(deps.cipher, event, call.call_id, JSON.stringify({ event, call }), Date.now(), signer.kind === 'company' ? signer.companyId : undefined);
     try {
       await withTimeout(deps.webhooksQueue.add(event, data, { jobId }), deps.enqueueTimeoutMs ?? 3_000, 'enqueue');
     } catch (err) {

@@ -9,6 +9,7 @@ import { ingressGuards } from './guards';
 import { calcomWebhookRoutes } from './routes/calcom-webhooks';
 import { consoleRoutes } from './routes/console';
 import { eventRoutes } from './routes/events';
+import { functionToolRoutes } from './routes/function-tools';
 import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
 import { mountMcp } from './routes/mcp';
@@ -35,6 +36,7 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     routes: [
       // Route groups: one entry per module under apps/ingress/routes/.
       mountFunctions(ctx),
+      functionToolRoutes(ctx),
       calcomWebhookRoutes(ctx),
       inboundRoutes(ctx),
       eventRoutes(ctx),

@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? secrets.ENCRYPTION_KEY!,
     ADMIN_TOKEN: env.ADMIN_TOKEN ?? secrets.ADMIN_TOKEN!,
     RETELL_API_KEY: retellKey,
+    // Where the simulated Retell reaches this ingress: sync checks and `agents provision` use it.
+    PUBLIC_URL: env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     ...(calcomSim ? { CALCOM_API_URL: calcomSim.url } : {}),
     ...(retellSim ? { RETELL_API_URL: retellSim.url } : {}),

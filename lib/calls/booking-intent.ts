@@ -24,6 +24,20 @@ const EVENT_TYPE_ID_KEYS = ['event_type_id', 'calcom_event_type_id'];
 const NAME_KEYS = ['customer_name', 'caller_name', 'patient_name', 'full_name', 'name'];
 const EMAIL_KEYS = ['customer_email', 'email'];
 
+/**
+ * The keys understood for each meaning, for `agents provision` (it adds a post-call analysis
+ * field for a meaning only when the agent has none of its keys).
+ */
+export const INTENT_KEYS = {
+  confirmed: CONFIRM_KEYS,
+  datetime: DATETIME_KEYS,
+  date: DATE_KEYS,
+  time: TIME_KEYS,
+  service: SERVICE_KEYS,
+  name: NAME_KEYS,
+  email: EMAIL_KEYS,
+} as const;
+
 const YES = new Set(['true', '1', 'yes', 'ja']);
 
 /** `true`, "true", "1", 1, "yes", "ja" in any case mean yes; everything else no. */
@@ -52,7 +66,7 @@ export interface BookingIntent {
   notes: string[];
 }
 
-function normaliseKey(k: string): string {
+export function normaliseKey(k: string): string {
   return k.trim().toLowerCase().replace(/[\s-]+/g, '_');
 }
 

@@ -107,6 +107,10 @@ export const envSchema = z.object({
   /** How often a worker process publishes its metrics to Redis for the ingress to serve. */
   METRICS_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).default(600_000),
+  /** Reconcile schedule (lib/calls/reconcile): how often Retell's call list is compared with what callbook processed. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(10_000).default(300_000),
+  /** The furthest back one reconcile run looks (an outage longer than this needs `calls reconcile --since`). */
+  RECONCILE_MAX_WINDOW_MS: z.coerce.number().int().min(60_000).default(72 * 3_600_000),
   RETENTION_CRON: z.string().default('0 3 * * *'),
   GDPR_EXPORT_DIR: z.string().default('./exports'),
   /** Whether to skip the Redis `maxmemory-policy noeviction` start-up check (managed Redis that hides CONFIG). */

@@ -44,10 +44,10 @@ export const bookAppointment = defineFunction({
   name: 'book_appointment',
   needsCall: true,
   args: z.object({
-    when: whenArg,
-    service: z.string().trim().max(100).optional(),
-    customer_name: z.string().trim().max(100).optional(),
-    email: z.email().max(200).optional(),
+    when: whenArg.describe('The day and time the caller agreed to, in their words or ISO: "morgen um 14 Uhr", "2026-12-01T14:00"'),
+    service: z.string().trim().max(100).optional().describe('The service the caller wants, in their words; leave out for the branch default'),
+    customer_name: z.string().trim().max(100).optional().describe("The caller's full name, when they gave it"),
+    email: z.email().max(200).optional().describe("The caller's e-mail address, when they gave it"),
   }),
   async run(deps, call, args) {
     const now = nowOf(deps);

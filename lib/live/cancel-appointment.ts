@@ -18,7 +18,10 @@ import { defineFunction } from './types';
 export const cancelAppointmentFn = defineFunction({
   name: 'cancel_appointment',
   needsCall: true,
-  args: z.object({ appointment_id: idArg.optional(), reason: z.string().trim().max(300).optional() }),
+  args: z.object({
+    appointment_id: idArg.optional().describe('The appointment to cancel, from find_appointments; leave out when the caller has only one'),
+    reason: z.string().trim().max(300).optional().describe('Why the caller cancels, when they said'),
+  }),
   async run(deps, call, args) {
     const l = call.lang;
     if (!call.customerNumber) return callerUnknown(call);

@@ -38,7 +38,10 @@ export const noCalendar = (call: LiveCall): LiveAnswer => ({
 export const checkAvailability = defineFunction({
   name: 'check_availability',
   needsCall: false,
-  args: z.object({ when: whenArg, service: z.string().trim().max(100).optional() }),
+  args: z.object({
+    when: whenArg.describe('The day or range the caller asked about, in their words: "morgen vormittag", "next Tuesday afternoon", "2026-12-01", or one time'),
+    service: z.string().trim().max(100).optional().describe('The service the caller wants, in their words; leave out for the branch default'),
+  }),
   async run(deps, call, args) {
     const now = nowOf(deps);
     const l = call.lang;

@@ -18,7 +18,10 @@ import { defineFunction } from './types';
 export const rescheduleAppointmentFn = defineFunction({
   name: 'reschedule_appointment',
   needsCall: true,
-  args: z.object({ when: whenArg, appointment_id: idArg.optional() }),
+  args: z.object({
+    when: whenArg.describe('The new day and time, in the caller\'s words or ISO'),
+    appointment_id: idArg.optional().describe('The appointment to move, from find_appointments; leave out when the caller has only one'),
+  }),
   async run(deps, call, args) {
     const now = nowOf(deps);
     const l = call.lang;

@@ -1,6 +1,6 @@
 /**
  * Retell upkeep: `phone_numbers_sync`, `agents_list`, `agents_update_prompt`,
- * `webhook_config_check`. A Retell account is the global key (shared by every company without a
+ * `webhook_config_check`, `agent_provision`, `webhook_config_fix`. A Retell account is the global key (shared by every company without a
  * key of its own) or a company's own key. A token works on its company's own account only; the
  * global account is the admin's — except the webhook check, which a token may run for the agents
  * bound to its own numbers. A branch token may run only that check: syncing numbers, listing
@@ -15,6 +15,7 @@ import { BreakerOpenError } from '../resilience';
 import { describeRetellError, openRetellSession, retellKeysByAccount, type RetellAccount } from '../retell/client';
 import { agentsCacheKey, checkAgentWebhook, fetchAgents, WEBHOOK_PATHS, type CachedAgent } from '../sync/agents';
 import { runSync } from '../sync/run';
+import { ProvisionError, provisionAgent, type ProvisionResult } from '../sync/provision';
 import { AgentPromptError, updateAgentPrompt } from '../sync/update-prompt';
 import { adminOnly, invalidParams, notFound } from './errors';
 import { isAdmin, optionalCompany, requireCompanyWide, tokenBranchId, type CompanyRow } from './scope';
@@ -216,4 +217,78 @@ const webhookConfigCheck = defineTool({
   },
 });
 
-export const retellTools: ToolDef[] = [phoneNumbersSync, agentsList, agentsUpdatePrompt, webhookConfigCheck];
+function provisionFailure(err: unknown, agentId: string) {
+  if (err instanceof ProvisionError) {
+    if (/ not found in | is not bound to a number of your company/.test(err.message)) throw notFound(err.message);
+    if (/^could not /.test(err.message)) return toolFailure(err.message);
+    throw invalidParams(err.message);
+  }
+  if (err instanceof BreakerOpenError) return retellFailure(err, `agent ${agentId} not provisioned`);
+  throw err;
+}
+
+const provisionView = (r: ProvisionResult) => ({
+  ...r,
+  note: !r.changed ? 'already provisioned: nothing to change' : r.dryRun ? 'dry run: nothing was changed' : r.drafts.length > 0 ? 'kept as a draft: publish the agent in Retell for calls to use it' : 'applied',
+});
+
+const agentProvision = defineTool({
+  name: 'agent_provision',
+  title: 'Provision a Retell agent for callbook',
+  description:
+    "Make the agent's Retell LLM carry callbook's live-call functions as custom tools (URL, JSON Schema, timeout, in the agent's language), point the agent's webhook at callbook with the events it needs, add the post-call analysis fields callbook reads, and set the company's numbers' inbound webhook. Other tools and settings are left alone; a second run changes nothing. dryRun: the diff only. Admin, or a token of the company owning the agent's numbers.",
+  input: z
+    .object({
+      company: arg.company.optional().describe("the company whose agent it is (admin: default found from the agent's numbers)"),
+      agentId: z.string().min(1).max(100),
+      dryRun: z.boolean().default(false),
+    })
+    .strict(),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async (a, t) => {
+    const company = await optionalCompany(t, a.company);
+    try {
+      const r = await provisionAgent(
+        t.ctx,
+        { agentId: a.agentId, companyId: company?.id ?? null, dryRun: a.dryRun, mustOwnAgent: !isAdmin(t), actor: t.actor },
+        t.signal,
+      );
+      return ok(provisionView(r));
+    } catch (err) {
+      return provisionFailure(err, a.agentId);
+    }
+  },
+});
+
+const webhookConfigFix = defineTool({
+  name: 'webhook_config_fix',
+  title: 'Fix webhook configuration',
+  description:
+    "What webhook_config_check reports, fixed: every agent with a wrong webhook is provisioned as agent_provision does. Admin: every account (or one company's); a token: the agents bound to its company's numbers.",
+  input: z.object({ company: arg.company.optional() }).strict(),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async (a, t) => {
+    const company = await optionalCompany(t, a.company);
+    if (isAdmin(t)) {
+      const report = await runSync(t.ctx, { kind: 'retell_agents', ...(company ? { companyId: company.id } : {}) }, { fix: true, actor: t.actor, ...(t.signal ? { signal: t.signal } : {}) });
+      const out = { runId: report.runId, status: report.status, accounts: report.accounts, fixed: report.fixed, remaining: report.agents.mismatches, errors: report.errors };
+      return report.status === 'failed' ? toolFailure(`fix failed: ${report.errors.map((e) => e.message).join('; ')}`, out) : ok(out);
+    }
+    // A token: only the agents on its own company's numbers.
+    const rows = await t.ctx.database.db.select({ agentId: phoneNumbers.retellAgentId }).from(phoneNumbers).where(eq(phoneNumbers.companyId, company!.id));
+    const fixed: ProvisionResult[] = [];
+    const errors: Array<{ agentId: string; message: string }> = [];
+    for (const agentId of new Set(rows.map((r) => r.agentId).filter((id): id is string => Boolean(id)))) {
+      try {
+        const r = await provisionAgent(t.ctx, { agentId, companyId: company!.id, mustOwnAgent: true, actor: t.actor }, t.signal);
+        if (r.changed) fixed.push(r);
+      } catch (err) {
+        errors.push({ agentId, message: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    const out = { fixed: fixed.map((r) => ({ agentId: r.agentId, account: r.account, changes: r.changes, drafts: r.drafts })), errors };
+    return errors.length > 0 ? toolFailure(`some agents were not fixed: ${errors.map((e) => `${e.agentId}: ${e.message}`).join('; ')}`, out) : ok(out);
+  },
+});
+
+export const retellTools: ToolDef[] = [phoneNumbersSync, agentsList, agentsUpdatePrompt, webhookConfigCheck, agentProvision, webhookConfigFix];

@@ -92,9 +92,17 @@ export const satisfactionScore = new Gauge({
   registers: [registry],
 });
 
+export const reconcileCallsTotal = new Counter({
+  name: 'callbook_reconcile_calls_total',
+  help: 'Ended calls reconcile looked at: found_missing (fed through the webhook path), already_processed, analysis_pending (retried next run), failed',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 // Every label value the design names exists from the start (at 0), so dashboards and alerts
 // see the series before the first event.
 for (const status of ['accepted', 'ignored']) webhookTotal.labels(status).inc(0);
 for (const status of ['created', 'failed', 'cached']) bookingTotal.labels(status).inc(0);
 for (const outcome of ['booked', 'no_booking', 'failed']) callsProcessedTotal.labels(outcome).inc(0);
 for (const cache of ['l1', 'l2']) cacheHitsTotal.labels(cache).inc(0);
+for (const outcome of ['found_missing', 'already_processed', 'analysis_pending', 'failed']) reconcileCallsTotal.labels(outcome).inc(0);

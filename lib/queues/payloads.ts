@@ -49,6 +49,14 @@ export const syncJobSchema = z.object({
 });
 export type SyncJob = z.infer<typeof syncJobSchema>;
 
+/** A reconcile run on the `sync` queue (job name `reconcile`; lib/calls/reconcile). */
+export const reconcileJobSchema = z.object({
+  companyId: z.number().int().positive().optional(),
+  /** Look back this far instead of from the watermark. */
+  sinceMs: z.number().int().positive().optional(),
+});
+export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
+
 /** Housekeeping on the `default` queue. GDPR jobs name the customer by id: no phone number in Redis. */
 export const defaultJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('retention_purge'), companyId: z.number().int().positive().optional() }),

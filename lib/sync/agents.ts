@@ -38,6 +38,11 @@ export interface AgentMismatch {
   actual: string | null;
 }
 
+/** A mismatch about a number bound to an agent that does not exist (nothing to provision). */
+export function isMissingAgent(m: AgentMismatch): boolean {
+  return m.problem.startsWith('inbound agent of ');
+}
+
 export interface AgentsResult {
   count: number;
   mismatches: AgentMismatch[];

@@ -11,14 +11,15 @@ import { companies, syncRuns } from '../../drizzle/schema';
 import type { AppContext } from '../context';
 import type { SyncJob } from '../queues';
 import { describeRetellError, openRetellSession, retellKeysByAccount, type RetellAccount } from '../retell/client';
-import { syncAgents, type AgentMismatch } from './agents';
+import { isMissingAgent, syncAgents, type AgentMismatch } from './agents';
 import { syncEventTypes, type EventTypeProblem } from './event-types';
 import { syncPhoneNumbers, type NumberConflict, type UnmappedNumber } from './phone-numbers';
+import { provisionAgent, type ProvisionResult } from './provision';
 
 export type SyncStatus = 'ok' | 'problems' | 'failed';
 
 export interface SyncError {
-  part: 'accounts' | 'numbers' | 'agents' | 'event_types';
+  part: 'accounts' | 'numbers' | 'agents' | 'event_types' | 'fix';
   /** Retell account (`global` / company slug) or company slug. */
   account?: string;
   message: string;
@@ -36,6 +37,8 @@ export interface SyncReport {
   numbers: { imported: number; updatedMappings: number; unmapped: UnmappedNumber[]; conflicts: NumberConflict[] };
   agents: { count: number; mismatches: AgentMismatch[] };
   eventTypes: { checked: number; problems: EventTypeProblem[] };
+  /** With `fix`: the agents provisioned (their mismatches are no longer in `agents.mismatches`). */
+  fixed: Array<Pick<ProvisionResult, 'agentId' | 'account' | 'changes' | 'drafts'>>;
   errors: SyncError[];
 }
 
@@ -43,6 +46,10 @@ export interface RunSyncOptions {
   signal?: AbortSignal;
   /** Page size for Retell list calls (tests use a small one to cross pages). */
   pageSize?: number;
+  /** Provision every agent with a webhook mismatch (lib/sync/provision), as `agents provision` would. */
+  fix?: boolean;
+  /** Who asked for the fix, for the audit log. */
+  actor?: string;
 }
 
 function messageOf(err: unknown): string {
@@ -66,6 +73,7 @@ export async function runSync(ctx: AppContext, job: SyncJob, opts: RunSyncOption
     numbers: { imported: 0, updatedMappings: 0, unmapped: [], conflicts: [] },
     agents: { count: 0, mismatches: [] },
     eventTypes: { checked: 0, problems: [] },
+    fixed: [],
     errors: [],
   };
   const doNumbers = job.kind === 'full' || job.kind === 'retell_numbers';
@@ -121,7 +129,7 @@ export async function runSync(ctx: AppContext, job: SyncJob, opts: RunSyncOption
           try {
             const r = await syncAgents({ db, cache: ctx.cache, publicUrl: ctx.config.PUBLIC_URL }, session, { pageSize: opts.pageSize });
             report.agents.count += r.count;
-            report.agents.mismatches.push(...r.mismatches);
+            report.agents.mismatches.push(...(opts.fix ? await fixAgents(ctx, account, r.mismatches, report, opts) : r.mismatches));
           } catch (err) {
             failedParts++;
             report.errors.push({ part: 'agents', account: account.label, message: messageOf(err) });
@@ -182,6 +190,24 @@ export async function runSync(ctx: AppContext, job: SyncJob, opts: RunSyncOption
   return report;
 }
 
+/**
+ * Provisions each agent that has a webhook mismatch; returns the mismatches still standing
+ * (missing agents, and agents whose provisioning failed — the failure is in `errors`).
+ */
+async function fixAgents(ctx: AppContext, account: RetellAccount, mismatches: AgentMismatch[], report: SyncReport, opts: RunSyncOptions): Promise<AgentMismatch[]> {
+  const fixed = new Set<string>();
+  for (const agentId of new Set(mismatches.filter((m) => !isMissingAgent(m)).map((m) => m.agentId))) {
+    try {
+      const r = await provisionAgent(ctx, { agentId, companyId: account.companyId, actor: opts.actor ?? 'sync' }, opts.signal);
+      report.fixed.push({ agentId, account: account.label, changes: r.changes, drafts: r.drafts });
+      fixed.add(agentId);
+    } catch (err) {
+      report.errors.push({ part: 'fix', account: account.label, message: `agent ${agentId}: ${(err as Error).message}` });
+    }
+  }
+  return mismatches.filter((m) => !fixed.has(m.agentId));
+}
+
 /** One line per problem, for logs and the CLI. */
 export function problemLines(report: SyncReport): string[] {
   const lines: string[] = [];
@@ -193,6 +219,9 @@ export function problemLines(report: SyncReport): string[] {
     lines.push(`agent ${who} (${m.account}): ${m.problem}${diff}`);
   }
   for (const p of report.eventTypes.problems) lines.push(`service ${p.company}/${p.service}: ${p.problem}`);
+  for (const f of report.fixed) {
+    lines.push(`fixed agent ${f.agentId} (${f.account}): ${f.changes.length} change(s)${f.drafts.length > 0 ? ' — kept as a draft: publish the agent in Retell' : ''}`);
+  }
   for (const e of report.errors) lines.push(`error in ${e.part}${e.account ? ` (${e.account})` : ''}: ${e.message}`);
   return lines;
 }

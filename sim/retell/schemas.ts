@@ -161,12 +161,44 @@ export const agentListBody = z
 
 // ---- Retell LLMs ----
 
+/** A tool's name: "a-z, A-Z, 0-9, or contain underscores and dashes, with a maximum length of 64 (no space allowed)". */
+const toolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'tool name: a-z, A-Z, 0-9, _ or -, at most 64 characters');
+
+/** A `custom` tool (retell-sdk LlmUpdateParams.CustomTool): the fields Retell checks. */
+const customTool = z.looseObject({
+  type: z.literal('custom'),
+  name: toolName,
+  url: z.string().url(),
+  description: z.string().optional(),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  args_at_root: z.boolean().optional(),
+  speak_during_execution: z.boolean().optional(),
+  speak_after_execution: z.boolean().optional(),
+  execution_message_description: z.string().optional(),
+  execution_message_type: z.enum(['prompt', 'static_text']).optional(),
+  timeout_ms: z.number().int().min(1_000).max(600_000).optional(),
+  max_retry: z.number().int().min(0).max(5).optional(),
+  parameters: z.looseObject({ type: z.literal('object'), properties: z.record(z.string(), z.unknown()), required: z.array(z.string()).optional() }).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  query_params: z.record(z.string(), z.string()).optional(),
+  response_variables: z.record(z.string(), z.string()).optional(),
+});
+
+const anyTool = z.looseObject({ type: z.string().min(1), name: toolName.optional() }).superRefine((tool, ctx) => {
+  if (tool.type !== 'custom') return;
+  const r = customTool.safeParse(tool);
+  for (const issue of r.success ? [] : r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+});
+
 /** PATCH /update-retell-llm/{id}. */
 export const llmUpdate = z.looseObject({
   general_prompt: nullableString.optional(),
   begin_message: nullableString.optional(),
   general_tools: z
-    .array(z.looseObject({ type: z.string().min(1), name: z.string().min(1).optional() }))
+    .array(anyTool)
+    .refine((tools) => new Set(tools.map((t) => t.name).filter(Boolean)).size === tools.filter((t) => t.name).length, {
+      message: 'tool names must be unique',
+    })
     .nullable()
     .optional(),
   states: z

@@ -10,7 +10,10 @@
  *   kill -9 of the wrapper leaves the real worker running;
  * - a driver that posts signed Retell webhooks with duplicates, bad signatures and shuffled
  *   order, and, like Retell, retries a 5xx, a 429, a timeout or a refused connection up to 3
- *   times with backoff.
+ *   times with backoff;
+ * - a window of calls that never get a webhook at all (an ingress outage as Retell sees it): they
+ *   exist only in the Retell simulator and must be found by `callbook calls reconcile`, run once
+ *   mid-storm and once after it, as its own OS process.
  *
  * `runChaos` plays the whole storm — kill -9 a random worker every few seconds and restart it,
  * restart Redis once, 5xx/hang/drop/429 faults — then clears the faults, resets the breaker,
@@ -34,6 +37,7 @@ import { signRetellBody } from '../../lib/retell/signature';
 import { serviceBreaker } from '../../lib/resilience/service-breakers';
 import { importTenants } from '../../lib/tenants/import';
 import { tenantsFileSchema, type TenantsFile } from '../../lib/tenants/file-schema';
+import { createRetellSim, startRetellSim } from '../../sim/retell';
 import { createTestEnv, type TestEnv } from '../helpers/env';
 import { retellEvent } from '../helpers/fixtures';
 import { prng, shuffle } from '../helpers/prng';
@@ -421,6 +425,8 @@ export interface PlannedCall {
   company: ChaosCompany;
   /** The start asked for (UTC ISO), when the caller asked for a booking. */
   asks?: string;
+  /** Never delivered as a webhook: only Retell's API knows it (the reconcile window). */
+  lost?: boolean;
 }
 
 const EVENTS = ['call_started', 'call_ended', 'call_analyzed'] as const;
@@ -446,6 +452,8 @@ function callBody(event: (typeof EVENTS)[number], call: PlannedCall, caller: str
 
 export interface Plan {
   calls: PlannedCall[];
+  /** The lost calls' call objects as Retell's API holds them (analysed). */
+  lostCalls: Array<Record<string, unknown>>;
   badCallIds: string[];
   deliveries: Delivery[];
   duplicates: number;
@@ -456,9 +464,13 @@ export interface Plan {
  * The storm's webhooks: every call's three events; `dupRatio` of them delivered twice; bad
  * signatures (`badRatio` of the valid deliveries) on call ids of their own, so nothing they
  * carry may show up anywhere; all of it shuffled. `askRatio` of the calls ask for a booking, each
- * for a distinct 30-minute slot of its company, from `startDay` on.
+ * for a distinct 30-minute slot of its company, from `startDay` on. A window of `lostRatio` of
+ * the calls (consecutive, from the middle) gets no delivery at all.
  */
-export function planStorm(o: { calls: number; companies: ChaosCompany[]; seed: number; dupRatio: number; badRatio: number; askRatio: number; startDay: Date; callers?: number }): Plan {
+export function planStorm(o: { calls: number; companies: ChaosCompany[]; seed: number; dupRatio: number; badRatio: number; askRatio: number; startDay: Date; callers?: number; lostRatio?: number }): Plan {
+  const lostCount = Math.round(o.calls * (o.lostRatio ?? 0));
+  const lostFrom = Math.floor((o.calls - lostCount) / 2);
+  const lostCalls: Array<Record<string, unknown>> = [];
   const rnd = prng(o.seed);
   const run = randomBytes(3).toString('hex');
   const nextSlot = new Map<string, number>();
@@ -477,6 +489,11 @@ export function planStorm(o: { calls: number; companies: ChaosCompany[]; seed: n
     calls.push(call);
     const caller = callerPool[Math.floor(rnd() * callerPool.length)]!;
     const detailsInEnded = rnd() < 0.5;
+    if (i >= lostFrom && i < lostFrom + lostCount) {
+      call.lost = true;
+      lostCalls.push((JSON.parse(callBody('call_analyzed', call, caller, true)) as { call: Record<string, unknown> }).call);
+      continue;
+    }
     for (const event of EVENTS) {
       const body = callBody(event, call, caller, detailsInEnded);
       deliveries.push({ kind: 'valid', callId: call.callId, event, body });
@@ -496,7 +513,7 @@ export function planStorm(o: { calls: number; companies: ChaosCompany[]; seed: n
     deliveries.push({ kind: 'bad', callId: call.callId, event, body: callBody(event, call, callerPool[0]!, true), bad: BAD_MODES[i % BAD_MODES.length]! });
   }
   shuffle(deliveries, rnd);
-  return { calls, badCallIds, deliveries, duplicates, bad: badCount };
+  return { calls, lostCalls, badCallIds, deliveries, duplicates, bad: badCount };
 }
 
 function headersFor(d: Delivery): { body: string; headers: Record<string, string> } {
@@ -617,6 +634,8 @@ export interface ChaosOptions {
   quiesceTimeoutMs?: number;
   /** How long the chaos stays on after the driver is done, while the workers catch up (default 180 s). */
   backlogTimeoutMs?: number;
+  /** The share of calls (one consecutive window) that never get a webhook and must be found by reconcile (default 0.05). */
+  lostRatio?: number;
   log?: (line: string) => void;
 }
 
@@ -645,6 +664,26 @@ async function countsByQueue(queues: Queue[]): Promise<Record<string, Record<str
   return out;
 }
 
+/**
+ * `callbook calls reconcile --since 1h --json` as its own OS process, as an operator (or the
+ * scheduled job) runs it; null when it failed or timed out (mid-storm, Redis may be away).
+ */
+async function reconcileViaCli(vars: Record<string, string>, timeoutMs: number): Promise<{ found: number; processed: number; pending: number; failed: number } | null> {
+  try {
+    const { stdout } = await run(process.execPath, ['bin/callbook.mjs', '--json', 'calls', 'reconcile', '--since', '1h'], {
+      cwd: ROOT,
+      env: { ...process.env, ...vars, LOG_LEVEL: 'error' },
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const r = JSON.parse(stdout) as { accounts: Array<{ counts: Record<string, number> }> };
+    const sum = (k: string) => r.accounts.reduce((s, a) => s + (a.counts[k] ?? 0), 0);
+    return { found: sum('found_missing'), processed: sum('already_processed'), pending: sum('analysis_pending'), failed: sum('failed') };
+  } catch {
+    return null;
+  }
+}
+
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? ((l: string) => console.log(`[chaos] ${l}`));
   const seed = opts.seed ?? Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -658,12 +697,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const cluster = opts.cluster ? await startRedisCluster(3) : undefined;
   const redis = cluster ? undefined : await startRedis();
   const sim = await startSimProcess(logDir);
+  // Retell's API, for reconcile: in this process (only the reconcile CLI talks to it).
+  const retell = await startRetellSim(createRetellSim({ apiKeys: [RETELL_KEY] }));
   let env: TestEnv | undefined;
   let fleet: Fleet | undefined;
   try {
     const redisVars = cluster ? { REDIS_URL: `redis://${cluster.csv.split(',')[0]}`, REDIS_CLUSTER_NODES: cluster.csv } : { REDIS_URL: redis!.url, REDIS_CLUSTER_NODES: '' };
     const lockMs = opts.calls <= 500 ? '3000' : '5000';
-    env = await createTestEnv({ ...redisVars, CALCOM_API_URL: sim.url, WORKER_LOCK_MS: lockMs });
+    env = await createTestEnv({ ...redisVars, CALCOM_API_URL: sim.url, WORKER_LOCK_MS: lockMs, RETELL_API_URL: retell.url });
     const { file, companies } = chaosTenants(opts.companies ?? 4);
     await seedSim(sim, companies);
     await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, file, 'chaos');
@@ -673,6 +714,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ...env.vars,
       ...redisVars,
       CALCOM_API_URL: sim.url,
+      RETELL_API_URL: retell.url,
       CALCOM_TIMEOUT_MS: '2500',
       CALCOM_RATE_LIMIT_PER_MINUTE: '1000000',
       WORKER_LOCK_MS: lockMs,
@@ -703,7 +745,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       badRatio: opts.badRatio ?? 0.05,
       askRatio: opts.askRatio ?? 0.7,
       startDay,
+      lostRatio: opts.lostRatio ?? 0.05,
     });
+    // The lost window: Retell recorded these calls (ended two minutes ago, analysed); no webhook will come.
+    for (const call of plan.lostCalls) {
+      const end = Date.now() - 120_000;
+      retell.sim.addCall({ ...call, end_timestamp: end, start_timestamp: end - 120_000 });
+    }
     const asking = plan.calls.filter((c) => c.asks);
     Object.assign(figures, {
       calls: plan.calls.length,
@@ -711,6 +759,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       deliveries: plan.deliveries.length,
       duplicate_deliveries: plan.duplicates,
       bad_signatures: plan.bad,
+      calls_without_webhooks: plan.lostCalls.length,
     });
     log(`${plan.calls.length} calls (${asking.length} ask to book), ${plan.deliveries.length} deliveries: ${plan.duplicates} duplicates, ${plan.bad} bad signatures`);
 
@@ -766,16 +815,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       log(`Redis back after ${Date.now() - t} ms`);
     };
     const total = plan.deliveries.length;
+    // Reconcile once mid-storm (a worker may die under it, Redis may be away: it may fail)…
+    let midReconcile: Promise<Awaited<ReturnType<typeof reconcileViaCli>>> | undefined;
     const driven = await drive(origin, plan.deliveries, {
       concurrency: opts.concurrency ?? 32,
       minDurationMs: opts.minDurationMs,
       rnd,
       onProgress: (n) => {
         if (restartAt !== null && !restarting && n >= total * restartAt) restarting = restartRedis();
+        if (!midReconcile && n >= total * 0.5) midReconcile = reconcileViaCli(vars, 60_000);
         if (n % Math.max(1, Math.floor(total / 10)) === 0) log(`${n}/${total} deliveries sent`);
       },
     });
     await restarting;
+    const mid = await midReconcile;
+    figures.reconcile_mid_storm = mid ? JSON.stringify(mid) : 'failed (Redis or a worker away): left to the next run';
     // The workers lag behind the ingress: keep the chaos on while they work through the backlog
     // (jobs waiting or running; retries waiting out a backoff, the breaker or a 429 don't count).
     const queuesUnderStorm = QUEUES.map((q) => env!.ctx.queues[q]);
@@ -813,6 +867,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const breaker = serviceBreaker('calcom', { redis: env.ctx.redis, ns: env.ctx.ns, logger: env.ctx.logger });
     figures.breaker_at_end_of_storm = (await breaker.status()).state;
     await breaker.reset();
+    // …and once after it, as the next scheduled run would: whatever the first missed is fed now.
+    const after = await reconcileViaCli(vars, 120_000);
+    if (!after) violations.push('calls reconcile failed after the storm');
+    figures.reconcile_after_storm = JSON.stringify(after);
     for (const m of fleet.dead()) {
       violations.push(`${m.type}-${m.instance} (pid ${m.proc.pid}) died by itself with code ${m.proc.exitCode}`);
     }
@@ -860,6 +918,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await fleet?.stopAll().catch(() => undefined);
     await env?.cleanup().catch(() => undefined);
     await sim.stop().catch(() => undefined);
+    await retell.close().catch(() => undefined);
     await redis?.stop().catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
     if (violations.length === 0 && !process.env.CHAOS_KEEP_LOGS) {
@@ -910,6 +969,7 @@ async function verify(o: { env: TestEnv; sim: SimProc; plan: Plan; violations: s
 
     // Every valid call recorded once, decided, and booked exactly once when it asked.
     let booked = 0;
+    let lostBooked = 0;
     for (const call of plan.calls) {
       const rows = callsById.get(call.callId) ?? [];
       if (rows.length !== 1) {
@@ -930,20 +990,28 @@ async function verify(o: { env: TestEnv; sim: SimProc; plan: Plan; violations: s
         if (inCal.length !== 1) v(`call ${call.callId}: ${inCal.length} Cal.com bookings carry its key (want 1)`);
         else if (inCal[0]!.uid !== a.calcom_booking_uid) v(`call ${call.callId}: appointment uid ${a.calcom_booking_uid} ≠ Cal.com uid ${inCal[0]!.uid}`);
         else if (new Date(inCal[0]!.start).toISOString() !== call.asks) v(`call ${call.callId}: booked ${inCal[0]!.start}, asked ${call.asks}`);
-        else booked++;
+        else {
+          booked++;
+          if (call.lost) lostBooked++;
+        }
         if (row.appointment_id !== a.id) v(`call ${call.callId}: calls.appointment_id ${row.appointment_id} ≠ appointment ${a.id}`);
       } else {
         if (row.booking_decision !== 'no_booking') v(`call ${call.callId} did not ask but was decided "${row.booking_decision}"`);
         if (!row.booking_reason) v(`call ${call.callId}: no_booking without a reason`);
         if (mine.length) v(`call ${call.callId} did not ask but has ${mine.length} appointments`);
       }
+      // A lost call went through once, as the call_analyzed reconcile fed; the others through all three webhooks.
       for (const ev of EVENTS) {
         const e = eventsByKey.get(`${call.callId}:${ev}`);
-        if (!e) v(`call ${call.callId}: no webhook_events row for ${ev}`);
+        const expected = !call.lost || ev === 'call_analyzed';
+        if (!expected) {
+          if (e) v(`call ${call.callId} never had webhooks but has a ${ev} webhook_events row`);
+        } else if (!e) v(`call ${call.callId}: no webhook_events row for ${ev}${call.lost ? ' (reconcile did not find it)' : ''}`);
         else if (e.status !== 'processed') v(`call ${call.callId}/${ev}: webhook event is ${e.status}${e.error ? ` (${e.error})` : ''}`);
       }
     }
-    if (events.length !== plan.calls.length * EVENTS.length) v(`${events.length} webhook_events rows, want ${plan.calls.length * EVENTS.length}`);
+    const wantEvents = (plan.calls.length - plan.lostCalls.length) * EVENTS.length + plan.lostCalls.length;
+    if (events.length !== wantEvents) v(`${events.length} webhook_events rows, want ${wantEvents}`);
     if (calls.length !== plan.calls.length) v(`${calls.length} calls rows, want ${plan.calls.length}`);
 
     // Zero duplicates in Cal.com; nothing there that no call asked for.
@@ -978,6 +1046,8 @@ async function verify(o: { env: TestEnv; sim: SimProc; plan: Plan; violations: s
       bookings_in_calcom: simBookings.length,
       appointments_booked: appts.filter((a) => a.status === 'booked').length,
       calls_booked_correctly: booked,
+      lost_calls_asking: plan.calls.filter((c) => c.lost && c.asks).length,
+      lost_calls_booked_correctly: lostBooked,
       duplicate_bookings_found: dupKeys.length,
       calls_rows: calls.length,
       webhook_events_rows: events.length,

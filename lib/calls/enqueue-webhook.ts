@@ -1,0 +1,76 @@
+/**
+ * Puts one Retell call event on the `webhooks` queue exactly the way the ingress does for a
+ * webhook: the deterministic job id `retell-<call>-<event>` (`-c<company>` for a company's own
+ * Retell account) and the `{event, call}` body sealed with ENCRYPTION_KEY. Reconcile and replay feed calls they fetched from Retell's API through
+ * here, so a call found by reconcile and a late webhook for it meet at the same job id, the same
+ * inbox row (webhook_events `<call>:<event>`), the same once-only booking decision and the same
+ * booking idempotency key.
+ */
+import type { Queue } from 'bullmq';
+import type { Cipher } from '../crypto';
+import { jobIds, type WebhookJob } from '../queues';
+
+export interface EnqueueWebhookDeps {
+  webhooksQueue: Queue;
+  cipher: Cipher;
+}
+
+export interface RetellEventBody {
+  event: string;
+  call: { call_id: string } & Record<string, unknown>;
+}
+
+/**
+ * added: a new job; retried: the job had failed and runs again; requeued: a completed job was
+ * replaced (its event is not done in the inbox); in_flight: the job is waiting or running.
+ */
+export type EnqueueOutcome = 'added' | 'retried' | 'requeued' | 'in_flight';
+
+/**
+ * The `webhooks` job for one Retell event: id and payload exactly as the ingress makes them.
+ * `text` is the JSON `{event, call}` to seal (the ingress passes the object it authenticated).
+ * `signerCompanyId`: the company whose own Retell account vouches for the call (its key signed
+ * the webhook, or reconcile read the call from its account); it scopes the job id and inbox key.
+ */
+export function retellWebhookJob(
+  cipher: Cipher,
+  event: string,
+  callId: string,
+  text: string,
+  receivedAt = Date.now(),
+  signerCompanyId?: number,
+): { jobId: string; data: WebhookJob } {
+  return {
+    jobId: jobIds.retellWebhook(callId, event, signerCompanyId),
+    data: { provider: 'retell', event, callId, receivedAt, sealedBody: cipher.encrypt(text), ...(signerCompanyId !== undefined ? { signerCompanyId } : {}) },
+  };
+}
+
+/**
+ * Adds the job for `body` unless one with its id is waiting or running; a failed one is retried,
+ * a completed one (whose event the caller found not done) replaced.
+ */
+export async function enqueueRetellWebhook(
+  deps: EnqueueWebhookDeps,
+  body: RetellEventBody,
+  opts: { jobId?: string; receivedAt?: number; signerCompanyId?: number } = {},
+): Promise<{ jobId: string; outcome: EnqueueOutcome }> {
+  const built = retellWebhookJob(deps.cipher, body.event, body.call.call_id, JSON.stringify(body), opts.receivedAt, opts.signerCompanyId);
+  const jobId = opts.jobId ?? built.jobId;
+  const data = built.data;
+  const existing = await deps.webhooksQueue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state === 'failed') {
+      await existing.retry('failed');
+      return { jobId, outcome: 'retried' };
+    }
+    if (state !== 'completed') return { jobId, outcome: 'in_flight' };
+    // Completed, yet the caller found its event not done: run it again (every step is idempotent).
+    await existing.remove();
+    await deps.webhooksQueue.add(body.event, data, { jobId });
+    return { jobId, outcome: 'requeued' };
+  }
+  await deps.webhooksQueue.add(body.event, data, { jobId });
+  return { jobId, outcome: 'added' };
+}
