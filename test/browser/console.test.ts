@@ -47,7 +47,7 @@ beforeAll(async () => {
   const tenants = twoCompanies();
   const salon = tenants.companies[0]!;
   salon.branches.push({ ...salon.branches[0]!, slug: 'nord', name: 'Salon Anna Nord', phoneNumbers: [NORD_NUMBER] });
-  ({ sim, env } = await startSimTestEnv({ CALCOM_TIMEOUT_MS: '1500', WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000' }, tenants));
+  ({ sim, env } = await startSimTestEnv({ CALCOM_TIMEOUT_MS: '1500' }, tenants));
   const db = env.ctx.database.db;
   const nord = (await lookupPhone(db, NORD_NUMBER))!;
   ids.salon = nord.companyId;
