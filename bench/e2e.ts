@@ -258,6 +258,8 @@ function perCall(counts: Record<string, number>, n: number): string {
 interface Proc {
   name: string;
   child: ChildProcess;
+  /** Milliseconds from spawn to the process's ready line (`ingress listening`, `workers started`). */
+  startMs: Promise<number>;
 }
 
 // Ctrl-C or kill: exit through bench/lib's 'exit' handler, so no child outlives the driver.
@@ -274,7 +276,7 @@ interface RunResult {
   p50: number;
   p99: number;
   failed: number;
-  procs: Array<{ name: string; stats: ProcStats; cpuSec: number }>;
+  procs: Array<{ name: string; stats: ProcStats; cpuSec: number; startMs?: number }>;
   redis: { before: number; peak: number; after: number; keys: number };
   retained: Record<string, { completed: number; failed: number; bytesPerJob: number }>;
   /** Redis commands (INFO commandstats) and database statements (mcp_db_query_duration_seconds_count{op}) during the run. */
@@ -323,8 +325,10 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   const specs = layout(mode, system);
   for (const s of specs) {
     const child = startProcess([...(s.name === 'web' ? WEB_NODE_FLAGS : NODE_FLAGS), ...s.args], vars, s.name);
+    const spawned = performance.now();
+    const startMs = waitForLine(child, /ingress listening|workers started/, 120_000).then(() => performance.now() - spawned);
     forwardStdout(child, s.name);
-    procs.push({ name: s.name, child });
+    procs.push({ name: s.name, child, startMs });
   }
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 120_000);
   const expected: Partial<Record<QueueName, number>> = {};
@@ -454,9 +458,10 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   if (failedReason) console.error(`  ${last.failed} appointments failed, e.g.: ${failedReason}`);
 
   // Processes, Redis memory and what retention left behind.
+  const startMs = await Promise.all(procs.map((p) => p.startMs));
   const stats = all.map((p, i) => {
     const s = procStats(p.pid)!;
-    return { name: p.name, stats: s, cpuSec: s.cpuSec - cpuBefore[i]! };
+    return { name: p.name, stats: s, cpuSec: s.cpuSec - cpuBefore[i]!, startMs: startMs[i] };
   });
   const memAfter = await redisMemory(redis);
   const retained: RunResult['retained'] = {};
@@ -549,11 +554,13 @@ for (const system of SYSTEMS) {
   if (s && p) console.log(`\nscaling ${system}: procfile / single = ${(p.rate / s.rate).toFixed(2)}×`);
 }
 console.log('\nCPU ms/call: user + system CPU of the web and worker processes (ours), and with the simulator and redis-server (all), over the run, per call; MariaDB and the driver are not counted.');
-console.log('\nprocesses (peak RSS = VmHWM; CPU = user + system seconds from the first post until the queues were empty):\n');
+console.log('\nprocesses (peak RSS = VmHWM; start-up = spawn → its ready log line; CPU = user + system seconds from the first post until the queues were empty):\n');
 console.log(
   table(
-    ['layout', 'workers', 'process', 'peak RSS MiB', 'RSS at end MiB', 'CPU s'],
-    results.flatMap((r) => r.procs.map((p) => [r.mode, r.system, p.name, p.stats.peakRssMiB.toFixed(0), p.stats.rssMiB.toFixed(0), p.cpuSec.toFixed(1)])),
+    ['layout', 'workers', 'process', 'peak RSS MiB', 'RSS at end MiB', 'start-up ms', 'CPU s'],
+    results.flatMap((r) =>
+      r.procs.map((p) => [r.mode, r.system, p.name, p.stats.peakRssMiB.toFixed(0), p.stats.rssMiB.toFixed(0), p.startMs === undefined ? '–' : p.startMs.toFixed(0), p.cpuSec.toFixed(1)]),
+    ),
   ),
 );
 console.log('\nround trips per call (Redis: INFO commandstats of the run\'s own Redis; database: mcp_db_query_duration_seconds_count by operation, all processes):\n');
