@@ -9,7 +9,8 @@ import { Worker } from 'bullmq';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { bullPrefix, concurrencyOf, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
-import { startMetricsPublisher } from '../lib/metrics/publish';
+import { workerServing } from '../lib/metrics';
+import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { HANDLERS } from './handlers';
@@ -49,6 +50,7 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     return worker;
   });
+  for (const name of names) workerServing.set({ queue: name }, 1);
   ctx.logger.info({ queues: names }, 'workers started');
   return {
     workers,
@@ -102,10 +104,11 @@ async function main(): Promise<void> {
   await assertPiiKeys(ctx.database.db);
   const running = startWorkers(ctx, names);
   await scheduleRepeatables(ctx, names);
-  // No HTTP listener here: metrics go to Redis and the ingress serves the sum (lib/metrics).
+  // No HTTP listener here: metrics go to Redis and the web process serves them (lib/metrics).
   const stopPublishing = startMetricsPublisher(
     ctx.redis,
     ctx.ns,
+    thisProcess(names.length === 1 ? names[0]! : 'worker'),
     (err) => ctx.logger.warn({ err }, 'could not publish metrics'),
     config.METRICS_PUBLISH_INTERVAL_MS,
   );

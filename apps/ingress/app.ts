@@ -13,13 +13,15 @@ import type { Logger } from 'pino';
 import type { Cipher } from '../../lib/crypto';
 import { dbUnavailable } from '../../lib/db/breaker';
 import { webhookTotal } from '../../lib/metrics';
-import { aggregatedMetrics } from '../../lib/metrics/aggregate';
+import type { Scraped } from '../../lib/metrics/scrape';
 import { jobIds, type WebhookJob } from '../../lib/queues';
 import { isRedisUnavailable } from '../../lib/redis';
 import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
 import { mountAdmin, type AdminDeps } from './admin';
 import { ApiError } from './errors';
 import { maxBody } from './middleware/body-limit';
+import { metricsToken } from './middleware/metrics-token';
+import { requestId } from './middleware/request-id';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
 import { rateLimit } from './middleware/rate-limit';
@@ -40,8 +42,11 @@ export interface IngressDeps {
   trustProxy: boolean;
   /** Readiness of Redis and the database, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
-  /** Refresh scrape-time gauges (breaker states from Redis) before /api/metrics answers. */
-  beforeScrape?: () => Promise<void>;
+  /** What /api/metrics serves (lib/metrics/scrape), behind `metricsToken` (METRICS_TOKEN). */
+  scrapeMetrics: () => Promise<Scraped>;
+  metricsToken?: string;
+  /** True once SIGTERM arrived: /readyz answers 503 so load balancers stop sending (server.ts). */
+  isDraining?: () => boolean;
   /** Time to wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
   /** Bull Board at /admin/queues behind ADMIN_TOKEN (apps/ingress/admin); absent: no admin routes. */
@@ -77,14 +82,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
-  const log = deps.logger.child({ component: 'ingress' });
+  const baseLog = deps.logger.child({ component: 'ingress' });
+  const log = baseLog;
   const ip = (c: Context) => clientIp(c, deps.trustProxy);
   // Webhook answers are small acknowledgements: skipping compression there spares each one
   // Hono's compress reading c.res.headers, which builds a full web Response (bench/ingress
   // profiled it at ~3 % of the ingress's CPU).
   app.use('*', except('/webhooks/*', jsonCompression()));
+  app.use('*', requestId(baseLog));
 
   app.onError((err, c) => {
+    const log = (c.var as { log?: Logger }).log ?? baseLog;
     if (err instanceof ApiError) {
       webhookTotal.inc({ status: String(err.status) });
       return c.json({ error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } }, err.status);
@@ -108,13 +116,13 @@ export function createApp(deps: IngressDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    if (deps.isDraining?.()) return c.json({ status: 'draining' }, 503);
     const checks = await deps.checkReady();
     const ready = Object.values(checks).every(Boolean);
     return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
   });
-  app.get('/api/metrics', async (c) => {
-    await deps.beforeScrape?.();
-    const { contentType, body } = await aggregatedMetrics(deps.redis, deps.keyPrefix);
+  app.get('/api/metrics', metricsToken(deps.metricsToken, log), async (c) => {
+    const { contentType, body } = await deps.scrapeMetrics();
     c.header('Content-Type', contentType);
     return c.body(body);
   });

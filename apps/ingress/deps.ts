@@ -1,7 +1,9 @@
 /** Builds the ingress's dependencies from an AppContext (server.ts, sandbox, tests). */
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../lib/context';
+import { thisProcess, type ProcessIdentity } from '../../lib/metrics/publish';
 import { registerQueueGauges } from '../../lib/metrics/queues';
+import { metricsScraper } from '../../lib/metrics/scrape';
 import { companyKeysOfBody } from '../../lib/retell/company-key';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
@@ -11,14 +13,22 @@ import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
 import { mountMcp } from './routes/mcp';
 
-export function ingressDeps(ctx: AppContext): IngressDeps {
+/** `self`: whose series this process's registry is served as (the sandbox runs web and workers in one). */
+export function ingressDeps(ctx: AppContext, self: ProcessIdentity = thisProcess('web')): IngressDeps {
   const c = ctx.config;
   registerQueueGauges(Object.values(ctx.queues));
   const breakers = (['calcom', 'retell'] as const).map((s) => serviceBreaker(s, { redis: ctx.redis, ns: ctx.ns, logger: ctx.logger }));
   return {
-    beforeScrape: async () => {
-      await Promise.all(breakers.map(exportBreakerState));
-    },
+    scrapeMetrics: metricsScraper({
+      redis: ctx.redis,
+      ns: ctx.ns,
+      self,
+      cacheMs: c.METRICS_CACHE_MS,
+      beforeScrape: async () => {
+        await Promise.all(breakers.map(exportBreakerState));
+      },
+    }),
+    metricsToken: c.METRICS_TOKEN,
     retellApiKey: c.RETELL_API_KEY,
     retellKeysFor: companyKeysOfBody({ db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher }),
     webhooksQueue: ctx.queues.webhooks,

@@ -5,6 +5,7 @@
  * Runs after the body limit, before any JSON parsing.
  */
 import { createMiddleware } from 'hono/factory';
+import type { Logger } from 'pino';
 import { verifyRetellSignature, type SignatureVerdict } from '../../../../lib/retell/signature';
 import { ApiError } from '../../errors';
 
@@ -33,6 +34,8 @@ export const retellSignature = (opts: RetellSignatureOptions) =>
     if (verdict !== 'ok') {
       opts.onRejected?.(verdict);
       const why = { missing: 'missing x-retell-signature header', malformed: 'malformed x-retell-signature header', stale: 'signature timestamp is outside the 5-minute window', mismatch: 'signature does not match the body' }[verdict];
+      // Why, never the header or a key; the request-id logger (../request-id) when mounted.
+      (c.var as { log?: Logger }).log?.warn({ path: c.req.path, reason: verdict }, `webhook refused (401): ${why}`);
       throw new ApiError(401, 'invalid_signature', why);
     }
     c.set('rawBody', raw);
