@@ -6,7 +6,7 @@
  * bench/ceilings/noop-worker.ts, whose handlers only pass each call along.
  *
  * Two process layouts, each with callbook's workers and with the no-op ones:
- *   single    `web` + one `tsx workers/index.ts` serving every queue
+ *   single    `web` + one `node dist/worker.js` serving every queue (the build: `npm run bench:e2e` builds first)
  *   procfile  every line of the Procfile as its own OS process, webhooks and bookings ×2
  *             (BENCH_SCALE), the rest ×1
  * Every run gets fresh state: its own redis-server (so memory figures are its own), database,
@@ -97,13 +97,15 @@ const STALL_MS = 120_000;
 type Mode = 'single' | 'procfile';
 type System = 'callbook' | 'noop';
 
+const WORKER_SCRIPT = 'dist/worker.js';
+
 interface ProcSpec {
   name: string;
   args: string[];
   queues: QueueName[];
 }
 
-/** The Procfile's lines as `node --import tsx <args>` (the pid is then the process itself, not tsx's launcher). */
+/** The Procfile's lines (`node dist/…`), run with this driver's node; the pid is the process itself. */
 function procfile(): ProcSpec[] {
   return readFileSync('Procfile', 'utf8')
     .split('\n')
@@ -111,9 +113,9 @@ function procfile(): ProcSpec[] {
     .map((l) => {
       const name = l.slice(0, l.indexOf(':'));
       const parts = l.slice(l.indexOf(':') + 1).trim().split(/\s+/);
-      if (parts[0] !== 'tsx') throw new Error(`Procfile line "${l}" does not start with tsx`);
+      if (parts[0] !== 'node') throw new Error(`Procfile line "${l}" does not start with node`);
       const args = parts.slice(1);
-      return { name, args, queues: args[0] === 'workers/index.ts' ? (args.slice(1) as QueueName[]) : [] };
+      return { name, args, queues: args[0] === WORKER_SCRIPT ? (args.slice(1) as QueueName[]) : [] };
     });
 }
 
@@ -121,7 +123,7 @@ function layout(mode: Mode, system: System): ProcSpec[] {
   const lines = procfile();
   const web = lines.find((l) => l.name === 'web')!;
   const worker = (spec: ProcSpec): ProcSpec => (system === 'noop' ? { ...spec, args: ['bench/ceilings/noop-worker.ts', ...spec.args.slice(1)] } : spec);
-  if (mode === 'single') return [web, worker({ name: 'worker', args: ['workers/index.ts'], queues: [...QUEUE_NAMES] })];
+  if (mode === 'single') return [web, worker({ name: 'worker', args: [WORKER_SCRIPT], queues: [...QUEUE_NAMES] })];
   const out: ProcSpec[] = [];
   for (const l of lines) for (let i = 0; i < (SCALE[l.name] ?? 1); i++) out.push(l.name === 'web' ? l : worker(l));
   return out;
@@ -288,6 +290,23 @@ interface RunResult {
   loadAfter: string;
 }
 
+/**
+ * Start-up of each process type: spawn → its ready log line (`ingress listening`, `workers
+ * started`), measured one process at a time with LOG_LEVEL=info before the run proper (which
+ * logs at warn), then stopped again.
+ */
+async function measureStartup(specs: ProcSpec[], vars: Record<string, string>): Promise<Map<ProcSpec, number>> {
+  const out = new Map<ProcSpec, number>();
+  for (const s of specs) {
+    const spawned = performance.now();
+    const child = startProcess([...(s.name === 'web' ? WEB_NODE_FLAGS : NODE_FLAGS), ...s.args], { ...vars, LOG_LEVEL: 'info' }, `${s.name} (start-up)`);
+    await waitForLine(child, /ingress listening|workers started/, 120_000);
+    out.set(s, performance.now() - spawned);
+    await stopProcess(child);
+  }
+  return out;
+}
+
 async function run(mode: Mode, system: System): Promise<RunResult> {
   const loadBefore = load();
   const redisServer = await startRedis();
@@ -323,12 +342,11 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   const prefix = bullPrefix(vars.REDIS_PREFIX!);
   const queues = Object.fromEntries(QUEUE_NAMES.map((q) => [q, new Queue(q, { connection: redis, prefix })])) as Record<QueueName, Queue>;
   const specs = layout(mode, system);
+  const startup = await measureStartup(specs, vars);
   for (const s of specs) {
     const child = startProcess([...(s.name === 'web' ? WEB_NODE_FLAGS : NODE_FLAGS), ...s.args], vars, s.name);
-    const spawned = performance.now();
-    const startMs = waitForLine(child, /ingress listening|workers started/, 120_000).then(() => performance.now() - spawned);
     forwardStdout(child, s.name);
-    procs.push({ name: s.name, child, startMs });
+    procs.push({ name: s.name, child, startMs: Promise.resolve(startup.get(s) ?? NaN) });
   }
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 120_000);
   const expected: Partial<Record<QueueName, number>> = {};

@@ -1,49 +1,73 @@
 import {
-  AgentPromptError,
-  createToken,
-  freeSlotsOn,
-  listTokens,
-  manualBookingJob,
-  revokeToken,
-  updateAgentPrompt
-} from "./chunks/chunk-WACY55QJ.js";
-import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunks/chunk-N7C5PIRC.js";
+} from "./chunks/chunk-I4BEF2VM.js";
+import {
+  ConfigError,
+  createContext,
+  createLogger,
+  loadConfig
+} from "./chunks/chunk-VJTS32FC.js";
+import "./chunks/chunk-AFVOO6NP.js";
+import {
+  AgentPromptError,
+  manualBookingJob,
+  updateAgentPrompt
+} from "./chunks/chunk-YSICAC65.js";
+import {
+  problemLines,
+  runSync
+} from "./chunks/chunk-C5O4KLI7.js";
+import {
+  createToken,
+  freeSlotsOn,
+  listTokens,
+  revokeToken
+} from "./chunks/chunk-YZ7RVF6A.js";
+import {
+  audit
+} from "./chunks/chunk-KMSOQBHK.js";
+import "./chunks/chunk-3ZPKQDDE.js";
+import {
+  parseRequestedRange,
+  parseRequestedStart
+} from "./chunks/chunk-GN4KETLM.js";
+import "./chunks/chunk-RDU6U4K7.js";
 import {
   BookingDeferred,
   BookingRejected,
-  ConfigError,
-  QUEUE_NAMES,
-  audit,
-  blindIndexKeyMissing,
+  executeBooking
+} from "./chunks/chunk-QSPL2LGR.js";
+import "./chunks/chunk-C6HGOB62.js";
+import {
   bookingDeps,
-  cacheKeys,
-  createContext,
-  createLogger,
-  executeBooking,
+  serviceBreaker
+} from "./chunks/chunk-EZNPEZLF.js";
+import "./chunks/chunk-YDVZFL5L.js";
+import "./chunks/chunk-SC2WLIXO.js";
+import {
+  cacheKeys
+} from "./chunks/chunk-ETKH6G5M.js";
+import {
+  blindIndexKeyMissing,
   forgetPiiFlags,
-  isCiphertext,
-  isQueueName,
   isSealedJson,
-  loadConfig,
   open,
   openJson,
   openPii,
-  parseRequestedRange,
-  parseRequestedStart,
   phoneIndex,
   phoneIndexCandidates,
   piiSettings,
-  problemLines,
-  runSync,
   sealPii,
-  sealPiiJson,
-  serviceBreaker,
+  sealPiiJson
+} from "./chunks/chunk-7L4H2TVV.js";
+import {
+  QUEUE_NAMES,
+  isQueueName,
   syncJobSchema
-} from "./chunks/chunk-PSMONT7N.js";
+} from "./chunks/chunk-E65SE2EF.js";
+import "./chunks/chunk-42NABTHE.js";
 import {
   apiTokens,
   appointments,
@@ -55,7 +79,11 @@ import {
   phoneNumbers,
   services,
   webhookEvents
-} from "./chunks/chunk-NUTL6YPA.js";
+} from "./chunks/chunk-C4YWJOIW.js";
+import {
+  isCiphertext
+} from "./chunks/chunk-E5ZFRTTD.js";
+import "./chunks/chunk-54KOYG5C.js";
 
 // apps/cli/main.ts
 import { Command } from "commander";

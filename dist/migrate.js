@@ -2,7 +2,10 @@ import {
   connectDatabase,
   ensureDatabase,
   runMigrations
-} from "./chunks/chunk-NUTL6YPA.js";
+} from "./chunks/chunk-AFVOO6NP.js";
+import "./chunks/chunk-42NABTHE.js";
+import "./chunks/chunk-C4YWJOIW.js";
+import "./chunks/chunk-54KOYG5C.js";
 
 // drizzle/migrate.ts
 var url = process.env.DATABASE_URL;

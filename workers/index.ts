@@ -5,7 +5,7 @@
  * leaves its active jobs to BullMQ's stalled-job check, which hands them to another worker.
  */
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { bullPrefix, concurrencyOf, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
@@ -14,27 +14,30 @@ import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { HANDLERS } from './handlers';
-import { scheduleHousekeeping } from './default';
-import { scheduleSync } from './sync';
 import { withTimeout } from './run-job';
 
 export interface RunningWorkers {
   workers: Worker[];
+  /** Resolves once every queue's handler module is loaded (they load on demand: ./handlers). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
 /** Repeatable jobs of the queues this process serves; idempotent across processes (BullMQ job schedulers). */
 export async function scheduleRepeatables(ctx: AppContext, names: readonly QueueName[]): Promise<void> {
-  if (names.includes('sync')) await scheduleSync(ctx);
-  if (names.includes('default')) await scheduleHousekeeping(ctx);
+  if (names.includes('sync')) await (await import('./sync')).scheduleSync(ctx);
+  if (names.includes('default')) await (await import('./default')).scheduleHousekeeping(ctx);
 }
 
 export function startWorkers(ctx: AppContext, names: readonly QueueName[]): RunningWorkers {
   const missing = names.filter((n) => !HANDLERS[n]);
   if (missing.length) throw new Error(`no worker for queue(s) ${missing.join(', ')} in this version; available: ${availableQueues().join(', ')}`);
   const connection = createRedis(redisTarget(ctx.config), 'worker');
+  const loading: Array<Promise<unknown>> = [];
   const workers = names.map((name) => {
-    const handler = withTimeout(name, HANDLERS[name]!(ctx));
+    const loaded = HANDLERS[name]!().then((factory) => factory(ctx));
+    loading.push(loaded);
+    const handler = withTimeout(name, async (job: Job, signal: AbortSignal) => (await loaded)(job, signal));
     const worker = new Worker(name, handler, {
       connection,
       prefix: bullPrefix(ctx.config.REDIS_PREFIX),
@@ -51,9 +54,10 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
     return worker;
   });
   for (const name of names) workerServing.set({ queue: name }, 1);
-  ctx.logger.info({ queues: names }, 'workers started');
+  const ready = Promise.all(loading).then(() => ctx.logger.info({ queues: names }, 'workers started'));
   return {
     workers,
+    ready,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       connection.disconnect();
@@ -103,7 +107,6 @@ async function main(): Promise<void> {
   // A company that encrypts personal data needs BLIND_INDEX_KEY: stop here, naming it.
   await assertPiiKeys(ctx.database.db);
   const running = startWorkers(ctx, names);
-  await scheduleRepeatables(ctx, names);
   // No HTTP listener here: metrics go to Redis and the web process serves them (lib/metrics).
   const stopPublishing = startMetricsPublisher(
     ctx.redis,
@@ -112,11 +115,14 @@ async function main(): Promise<void> {
     (err) => ctx.logger.warn({ err }, 'could not publish metrics'),
     config.METRICS_PUBLISH_INTERVAL_MS,
   );
+  // Before anything else is awaited: a job may already be running.
   onShutdownSignal(async () => {
     await running.close();
     await stopPublishing();
     await ctx.close();
   }, ctx.logger);
+  await running.ready;
+  await scheduleRepeatables(ctx, names);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

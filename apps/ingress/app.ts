@@ -17,7 +17,8 @@ import type { Scraped } from '../../lib/metrics/scrape';
 import { jobIds, type WebhookJob } from '../../lib/queues';
 import { isRedisUnavailable } from '../../lib/redis';
 import { describeIssues, isHandledEvent, webhookSchema } from '../../lib/retell/webhook';
-import { mountAdmin, type AdminDeps } from './admin';
+import type { AdminDeps } from './admin';
+import { lazyRoutes } from './lazy-routes';
 import { ApiError } from './errors';
 import { maxBody } from './middleware/body-limit';
 import { metricsToken } from './middleware/metrics-token';
@@ -167,7 +168,14 @@ export function createApp(deps: IngressDeps): Hono {
 
   app.post('/webhooks/retell', ...webhookChain, receiveRetellWebhook);
   app.post('/api/mcp/retell/webhook', ...webhookChain, receiveRetellWebhook);
-  if (deps.admin) mountAdmin(app, { ...deps.admin, clientKey: ip });
+  // Bull Board loads on the first /admin request (./lazy-routes).
+  const admin = deps.admin;
+  if (admin) {
+    lazyRoutes(['/admin', '/admin/*'], async () => {
+      const { mountAdmin } = await import('./admin');
+      return (sub) => mountAdmin(sub, { ...admin, clientKey: ip });
+    })(app);
+  }
   for (const mount of deps.routes ?? []) mount(app);
 
   return app;

@@ -11,7 +11,7 @@ import { calcomWebhookRoutes } from './routes/calcom-webhooks';
 import { eventRoutes } from './routes/events';
 import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
-import { mountMcp } from './routes/mcp';
+import { lazyRoutes } from './lazy-routes';
 
 /** `self`: whose series this process's registry is served as (the sandbox runs web and workers in one). */
 export function ingressDeps(ctx: AppContext, self: ProcessIdentity = thisProcess('web')): IngressDeps {
@@ -47,7 +47,8 @@ export function ingressDeps(ctx: AppContext, self: ProcessIdentity = thisProcess
       calcomWebhookRoutes(ctx),
       inboundRoutes(ctx),
       eventRoutes(ctx),
-      mountMcp(ctx),
+      // The MCP SDK loads on the first /mcp request (routes/mcp.ts MCP_PATH).
+      lazyRoutes(['/mcp'], async () => (await import('./routes/mcp')).mountMcp(ctx)),
     ],
     checkReady: async () => {
       const [redis, db] = await Promise.all([

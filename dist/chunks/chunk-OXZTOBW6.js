@@ -1,46 +1,14 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-PSMONT7N.js";
+} from "./chunk-ETKH6G5M.js";
 import {
   branches,
   companies,
   phoneNumbers,
-  registry,
   services,
   webhookEvents
-} from "./chunk-NUTL6YPA.js";
-
-// lib/metrics/publish.ts
-import { hostname } from "node:os";
-var PUBLISH_INTERVAL_MS = 5e3;
-function thisProcess(type) {
-  return { id: `${hostname()}:${process.pid}`, type };
-}
-var metricsKeys = {
-  registrySet: (ns) => `${ns}metrics:procs`,
-  process: (ns, id) => `${ns}metrics:proc:${id}`
-};
-async function publishOnce(redis, ns, who, intervalMs = PUBLISH_INTERVAL_MS, snapshot = () => registry.getMetricsAsJSON()) {
-  const ttl = intervalMs * 3;
-  const body = { process: who, metrics: await snapshot() };
-  await redis.set(metricsKeys.process(ns, who.id), JSON.stringify(body), "PX", ttl);
-  await redis.zadd(metricsKeys.registrySet(ns), Date.now() + ttl, who.id);
-}
-function startMetricsPublisher(redis, ns, who, onError, intervalMs = PUBLISH_INTERVAL_MS) {
-  let inFlight = Promise.resolve();
-  const tick = () => {
-    inFlight = publishOnce(redis, ns, who, intervalMs).catch(onError);
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await inFlight;
-    await Promise.all([redis.del(metricsKeys.process(ns, who.id)), redis.zrem(metricsKeys.registrySet(ns), who.id)]).catch(onError);
-  };
-}
+} from "./chunk-C4YWJOIW.js";
 
 // lib/calls/webhook-inbox.ts
 import { and, eq, sql } from "drizzle-orm";
@@ -166,9 +134,6 @@ async function findService(db, companyId, branchId, wanted) {
 }
 
 export {
-  thisProcess,
-  metricsKeys,
-  startMetricsPublisher,
   claimEvent,
   finishEvent,
   isUnknownName,
@@ -178,4 +143,4 @@ export {
   findService,
   resolvePhone
 };
-//# sourceMappingURL=chunk-RZFLHS6N.js.map
+//# sourceMappingURL=chunk-OXZTOBW6.js.map

@@ -1,13 +1,23 @@
 import {
-  HANDLED_EVENTS,
-  audit,
+  audit
+} from "./chunk-KMSOQBHK.js";
+import {
+  HANDLED_EVENTS
+} from "./chunk-RDU6U4K7.js";
+import {
   bookingDeps,
-  cacheKeys,
-  isServiceFailure,
-  jobIds,
+  isServiceFailure
+} from "./chunk-EZNPEZLF.js";
+import {
+  cacheKeys
+} from "./chunk-ETKH6G5M.js";
+import {
   open,
   openJson
-} from "./chunk-PSMONT7N.js";
+} from "./chunk-7L4H2TVV.js";
+import {
+  jobIds
+} from "./chunk-E65SE2EF.js";
 import {
   appointments,
   branches,
@@ -16,7 +26,7 @@ import {
   customers,
   notifications,
   services
-} from "./chunk-NUTL6YPA.js";
+} from "./chunk-C4YWJOIW.js";
 
 // lib/gdpr/export.ts
 import { mkdir, writeFile, chmod } from "node:fs/promises";
@@ -282,4 +292,4 @@ export {
   writeExport,
   eraseCustomer
 };
-//# sourceMappingURL=chunk-N7C5PIRC.js.map
+//# sourceMappingURL=chunk-I4BEF2VM.js.map

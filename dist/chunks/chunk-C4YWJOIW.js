@@ -1,8 +1,6 @@
-var __defProp = Object.defineProperty;
-var __export = (target, all) => {
-  for (var name in all)
-    __defProp(target, name, { get: all[name], enumerable: true });
-};
+import {
+  __export
+} from "./chunk-54KOYG5C.js";
 
 // lib/metrics/index.ts
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -86,14 +84,6 @@ for (const status of ["accepted", "ignored"]) webhookTotal.labels(status).inc(0)
 for (const status of ["created", "failed", "cached"]) bookingTotal.labels(status).inc(0);
 for (const outcome of ["booked", "no_booking", "failed"]) callsProcessedTotal.labels(outcome).inc(0);
 for (const cache of ["l1", "l2"]) cacheHitsTotal.labels(cache).inc(0);
-
-// lib/db/index.ts
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { drizzle } from "drizzle-orm/mysql2";
-import { migrate } from "drizzle-orm/mysql2/migrator";
-import mysql from "mysql2/promise";
 
 // drizzle/schema.ts
 var schema_exports = {};
@@ -400,201 +390,6 @@ var apiTokens = mysqlTable(
   (t) => [uniqueIndex("api_tokens_hash_uq").on(t.tokenHash), index("api_tokens_company_idx").on(t.companyId)]
 );
 
-// lib/db/breaker.ts
-var DbUnavailableError = class extends Error {
-  constructor(retryAt, cause) {
-    super(`database unavailable (circuit open until ${new Date(retryAt).toISOString()})`, { cause });
-    this.retryAt = retryAt;
-  }
-  retryAt;
-  name = "DbUnavailableError";
-};
-function dbUnavailable(err) {
-  for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-    if (e instanceof DbUnavailableError) return e;
-  }
-  return void 0;
-}
-var CONNECTION_ERRORS = /* @__PURE__ */ new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "PROTOCOL_CONNECTION_LOST",
-  "PROTOCOL_SEQUENCE_TIMEOUT",
-  "ER_CON_COUNT_ERROR",
-  "ER_SERVER_SHUTDOWN",
-  "POOL_CLOSED"
-]);
-function isConnectionError(err) {
-  const e = err;
-  if (!e) return false;
-  if (e.code && CONNECTION_ERRORS.has(e.code)) return true;
-  return /connect ETIMEDOUT|Connection lost|Pool is closed|Too many connections/i.test(e.message ?? "");
-}
-var DbBreaker = class {
-  constructor(threshold = 5, openMs = 3e4, onChange) {
-    this.threshold = threshold;
-    this.openMs = openMs;
-    this.onChange = onChange;
-  }
-  threshold;
-  openMs;
-  onChange;
-  failures = 0;
-  openedAt = 0;
-  probing = false;
-  stateValue = "CLOSED";
-  get state() {
-    if (this.stateValue === "OPEN" && Date.now() >= this.openedAt + this.openMs) return "HALF_OPEN";
-    return this.stateValue;
-  }
-  get retryAt() {
-    return this.openedAt + this.openMs;
-  }
-  /** Throws DbUnavailableError while open; in half-open lets one probe through. Returns whether this call is the probe. */
-  admit() {
-    const s = this.state;
-    if (s === "CLOSED") return false;
-    if (s === "HALF_OPEN" && !this.probing) {
-      this.probing = true;
-      return true;
-    }
-    throw new DbUnavailableError(s === "OPEN" ? this.retryAt : Date.now() + 1e3);
-  }
-  success(probe) {
-    if (probe) this.probing = false;
-    this.failures = 0;
-    if (this.stateValue !== "CLOSED") this.move("CLOSED");
-  }
-  failure(probe) {
-    if (probe) this.probing = false;
-    this.failures++;
-    if (probe || this.stateValue === "CLOSED" && this.failures >= this.threshold) {
-      this.openedAt = Date.now();
-      this.move("OPEN");
-    }
-  }
-  /** A query the server answered (even with an error): not evidence against the connection. */
-  neutral(probe) {
-    this.success(probe);
-  }
-  move(to) {
-    const from = this.stateValue;
-    this.stateValue = to;
-    if (from !== to) this.onChange?.(from, to);
-  }
-};
-
-// lib/db/instrument.ts
-function operationName(sqlText) {
-  const s = sqlText.trimStart();
-  const verb = (/^\w+/.exec(s)?.[0] ?? "unknown").toLowerCase();
-  const table = verb === "select" || verb === "delete" ? /\bfrom\s+`?(\w+)`?/i.exec(s)?.[1] : verb === "insert" ? /\binto\s+`?(\w+)`?/i.exec(s)?.[1] : verb === "update" ? /^update\s+`?(\w+)`?/i.exec(s)?.[1] : void 0;
-  return table ? `${verb} ${table}` : verb;
-}
-function sqlOf(arg) {
-  if (typeof arg === "string") return arg;
-  return arg?.sql ?? "";
-}
-async function guarded(breaker, fn) {
-  const probe = breaker.admit();
-  try {
-    const result = await fn();
-    breaker.success(probe);
-    return result;
-  } catch (err) {
-    if (isConnectionError(err)) {
-      breaker.failure(probe);
-      throw new DbUnavailableError(breaker.retryAt, err);
-    }
-    breaker.neutral(probe);
-    throw err;
-  }
-}
-function timed(target, opts, method) {
-  return async (...args) => {
-    const op = operationName(sqlOf(args[0]));
-    const params = args[1];
-    const useExecute = method === "execute" || Array.isArray(params) && params.length > 0;
-    const run = useExecute ? target.execute : target.query;
-    const start = performance.now();
-    try {
-      return await guarded(opts.breaker, () => run.apply(target, args));
-    } finally {
-      const ms = performance.now() - start;
-      dbQueryDuration.observe({ op }, ms / 1e3);
-      if (ms >= opts.slowMs) opts.logger?.warn({ op, ms: Math.round(ms) }, "slow query");
-    }
-  };
-}
-function wrap(target, opts) {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (prop === "query" || prop === "execute") return timed(t, opts, prop);
-      if (prop === "getConnection") {
-        return async () => wrap(await guarded(opts.breaker, () => t.getConnection()), opts);
-      }
-      const v = Reflect.get(t, prop, t);
-      return typeof v === "function" ? v.bind(t) : v;
-    }
-  });
-}
-function instrumentPool(pool, opts) {
-  return wrap(pool, opts);
-}
-
-// lib/db/index.ts
-var migrationsFolder = findUp("drizzle/migrations", fileURLToPath(new URL(".", import.meta.url)));
-function findUp(relative, from) {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`${relative} not found above ${from}`);
-  }
-}
-function connectDatabase(url, poolSize = 10, opts = {}) {
-  const breaker = new DbBreaker(opts.breakerThreshold ?? 5, opts.breakerOpenMs ?? 3e4, (from, to) => {
-    dbBreakerState.set({ OPEN: 2, HALF_OPEN: 1, CLOSED: 0 }[to]);
-    const log = opts.logger?.child({ component: "db-breaker" });
-    if (to === "OPEN") log?.warn({ from, to }, "database circuit breaker opened: jobs wait until it closes");
-    else log?.info({ from, to }, "database circuit breaker state change");
-  });
-  const pool = mysql.createPool({
-    uri: url,
-    connectionLimit: poolSize,
-    // Store and read DATETIME as UTC whatever the server's time zone.
-    timezone: "Z",
-    dateStrings: false,
-    enableKeepAlive: true,
-    connectTimeout: 5e3
-  });
-  const instrumented = instrumentPool(pool, { breaker, slowMs: opts.slowMs ?? 200, logger: opts.logger });
-  const db = drizzle(instrumented, { schema: schema_exports, mode: "default" });
-  return { db, pool, breaker, close: () => pool.end() };
-}
-async function ensureDatabase(url) {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.replace(/^\//, ""));
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name "${name}" in DATABASE_URL must be letters, digits and _`);
-  u.pathname = "/";
-  const conn = await mysql.createConnection({ uri: u.toString(), connectTimeout: 5e3 });
-  try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  } finally {
-    await conn.end();
-  }
-}
-async function runMigrations(database) {
-  await migrate(database.db, { migrationsFolder });
-}
-function isDuplicateKey(err) {
-  const e = err;
-  return e?.code === "ER_DUP_ENTRY" || e?.cause?.code === "ER_DUP_ENTRY";
-}
-
 export {
   registry,
   webhookTotal,
@@ -605,6 +400,8 @@ export {
   cacheHitsTotal,
   apiDuration,
   jobDuration,
+  dbQueryDuration,
+  dbBreakerState,
   satisfactionScore,
   workerServing,
   companies,
@@ -620,10 +417,6 @@ export {
   retellPhoneNumbers,
   syncRuns,
   apiTokens,
-  dbUnavailable,
-  connectDatabase,
-  ensureDatabase,
-  runMigrations,
-  isDuplicateKey
+  schema_exports
 };
-//# sourceMappingURL=chunk-NUTL6YPA.js.map
+//# sourceMappingURL=chunk-C4YWJOIW.js.map

@@ -1,0 +1,57 @@
+import {
+  BookingDeferred,
+  BookingRejected,
+  executeBooking,
+  recordFinalFailure
+} from "./chunk-QSPL2LGR.js";
+import "./chunk-C6HGOB62.js";
+import {
+  bookingDeps
+} from "./chunk-EZNPEZLF.js";
+import "./chunk-YDVZFL5L.js";
+import "./chunk-SC2WLIXO.js";
+import "./chunk-ETKH6G5M.js";
+import "./chunk-7L4H2TVV.js";
+import {
+  bookingJobSchema
+} from "./chunk-E65SE2EF.js";
+import {
+  dbUnavailable
+} from "./chunk-42NABTHE.js";
+import "./chunk-C4YWJOIW.js";
+import "./chunk-E5ZFRTTD.js";
+import "./chunk-54KOYG5C.js";
+
+// workers/bookings.ts
+import { DelayedError, UnrecoverableError } from "bullmq";
+function bookingsHandlerWith(deps) {
+  return async (job, signal, token) => {
+    const data = bookingJobSchema.parse(job.data);
+    try {
+      return await executeBooking(deps, data, signal);
+    } catch (err) {
+      if (dbUnavailable(err)) throw err;
+      if (err instanceof BookingRejected) throw new UnrecoverableError(err.reason);
+      if (err instanceof BookingDeferred) {
+        deps.logger.info({ jobId: job.id, reason: err.reason, retryAt: new Date(err.retryAt).toISOString() }, "booking deferred");
+        await job.moveToDelayed(err.retryAt, token);
+        throw new DelayedError(err.message);
+      }
+      const attempts = job.opts.attempts ?? 1;
+      if (job.attemptsMade + 1 >= attempts) {
+        const reason = `gave up after ${attempts} attempts: ${err.message}`;
+        await recordFinalFailure(deps, data, reason);
+        throw new UnrecoverableError(reason);
+      }
+      throw err;
+    }
+  };
+}
+function bookingsHandler(ctx) {
+  return bookingsHandlerWith(bookingDeps(ctx));
+}
+export {
+  bookingsHandler,
+  bookingsHandlerWith
+};
+//# sourceMappingURL=bookings-H6EGQEEW.js.map
