@@ -2,23 +2,23 @@ import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunks/chunk-I4BEF2VM.js";
+} from "./chunks/chunk-QR5O7KMJ.js";
+import {
+  AgentPromptError,
+  manualBookingJob,
+  updateAgentPrompt
+} from "./chunks/chunk-OE7DZGPC.js";
+import {
+  problemLines,
+  runSync
+} from "./chunks/chunk-7YRQRHP5.js";
 import {
   ConfigError,
   createContext,
   createLogger,
   loadConfig
-} from "./chunks/chunk-VJTS32FC.js";
+} from "./chunks/chunk-GLRNKJUB.js";
 import "./chunks/chunk-AFVOO6NP.js";
-import {
-  AgentPromptError,
-  manualBookingJob,
-  updateAgentPrompt
-} from "./chunks/chunk-YSICAC65.js";
-import {
-  problemLines,
-  runSync
-} from "./chunks/chunk-C5O4KLI7.js";
 import {
   createToken,
   freeSlotsOn,
@@ -26,25 +26,25 @@ import {
   revokeToken
 } from "./chunks/chunk-YZ7RVF6A.js";
 import {
+  BookingDeferred,
+  BookingRejected,
+  executeBooking
+} from "./chunks/chunk-RTWVEDII.js";
+import "./chunks/chunk-C6HGOB62.js";
+import {
   audit
 } from "./chunks/chunk-KMSOQBHK.js";
+import {
+  bookingDeps,
+  serviceBreaker
+} from "./chunks/chunk-2FRXHCLX.js";
+import "./chunks/chunk-A7KMJAOI.js";
 import "./chunks/chunk-3ZPKQDDE.js";
 import {
   parseRequestedRange,
   parseRequestedStart
 } from "./chunks/chunk-GN4KETLM.js";
 import "./chunks/chunk-RDU6U4K7.js";
-import {
-  BookingDeferred,
-  BookingRejected,
-  executeBooking
-} from "./chunks/chunk-QSPL2LGR.js";
-import "./chunks/chunk-C6HGOB62.js";
-import {
-  bookingDeps,
-  serviceBreaker
-} from "./chunks/chunk-EZNPEZLF.js";
-import "./chunks/chunk-YDVZFL5L.js";
 import "./chunks/chunk-SC2WLIXO.js";
 import {
   cacheKeys
@@ -66,7 +66,8 @@ import {
   QUEUE_NAMES,
   isQueueName,
   syncJobSchema
-} from "./chunks/chunk-E65SE2EF.js";
+} from "./chunks/chunk-Z42SQZT6.js";
+import "./chunks/chunk-7WOGBSIY.js";
 import "./chunks/chunk-42NABTHE.js";
 import {
   apiTokens,

@@ -10,8 +10,8 @@ import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 export const ENTRIES = {
-  web: 'apps/ingress/server.ts',
-  worker: 'workers/index.ts',
+  web: 'apps/ingress/main.ts',
+  worker: 'workers/main.ts',
   cli: 'apps/cli/main.ts',
   migrate: 'drizzle/migrate.ts',
 };

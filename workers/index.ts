@@ -1,10 +1,10 @@
 /**
- * Starts the workers named on the command line (`tsx workers/index.ts webhooks bookings`), or
+ * Starts the workers named on the command line (`node dist/worker.js webhooks bookings`, entry
+ * workers/main.ts), or
  * all of them with no argument. SIGTERM/SIGINT drain: no new jobs are taken, active ones
  * finish (BullMQ's close waits for them), then connections close. A process killed harder
  * leaves its active jobs to BullMQ's stalled-job check, which hands them to another worker.
  */
-import { pathToFileURL } from 'node:url';
 import { Worker, type Job } from 'bullmq';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
@@ -13,6 +13,7 @@ import { workerServing } from '../lib/metrics';
 import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
+import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
 import { withTimeout } from './run-job';
 
@@ -45,6 +46,8 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
       // A killed worker's jobs return to the queue after the lock lapses and the next stalled check.
       lockDuration: ctx.config.WORKER_LOCK_MS,
       stalledInterval: ctx.config.WORKER_LOCK_MS,
+      // Continues the trace of whoever added the job (lib/tracing); undefined when tracing is off.
+      telemetry: queueTelemetry(),
     });
     const log = ctx.logger.child({ queue: name });
     worker.on('failed', (job, err) =>
@@ -99,7 +102,7 @@ export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['
   process.on('SIGINT', () => handle('SIGINT'));
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const names = parseQueueArgs(process.argv.slice(2));
   const config = loadConfig();
   const ctx = createContext(config);
@@ -125,9 +128,3 @@ async function main(): Promise<void> {
   await scheduleRepeatables(ctx, names);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}

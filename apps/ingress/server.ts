@@ -1,10 +1,9 @@
 /**
- * Runs the ingress (`node dist/web.js`, Procfile `web`). On SIGTERM /readyz answers 503 at once
+ * Runs the ingress (`node dist/web.js`, entry apps/ingress/main.ts, Procfile `web`). On SIGTERM /readyz answers 503 at once
  * (load balancers stop sending), SHUTDOWN_DELAY_MS later it stops accepting connections, lets
  * in-flight requests finish (each answers only after Redis has its job), then closes Redis and
  * the database.
  */
-import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig } from '../../lib/config';
 import { createContext, type AppContext } from '../../lib/context';
@@ -42,7 +41,7 @@ export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = cr
   });
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const config = loadConfig();
   const ctx = createContext(config);
   await assertPiiKeys(ctx.database.db);
@@ -67,9 +66,3 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}

@@ -1,3 +1,7 @@
+import {
+  queueTelemetry
+} from "./chunk-7WOGBSIY.js";
+
 // lib/queues/names.ts
 var QUEUE_NAMES = ["webhooks", "bookings", "sync", "notifications", "default"];
 var JOB_TIMEOUT_MS = {
@@ -97,7 +101,7 @@ var DEFAULT_JOB_OPTIONS = {
 function createQueues(connection, prefix) {
   const entries = QUEUE_NAMES.map((name) => [
     name,
-    new Queue(name, { connection, prefix: bullPrefix(prefix), defaultJobOptions: DEFAULT_JOB_OPTIONS[name] })
+    new Queue(name, { connection, prefix: bullPrefix(prefix), defaultJobOptions: DEFAULT_JOB_OPTIONS[name], telemetry: queueTelemetry() })
   ]);
   return Object.fromEntries(entries);
 }
@@ -120,4 +124,4 @@ export {
   createQueues,
   closeQueues
 };
-//# sourceMappingURL=chunk-E65SE2EF.js.map
+//# sourceMappingURL=chunk-Z42SQZT6.js.map

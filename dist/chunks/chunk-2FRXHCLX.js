@@ -1,6 +1,6 @@
 import {
   breakerOpenedAlert
-} from "./chunk-YDVZFL5L.js";
+} from "./chunk-A7KMJAOI.js";
 import {
   publishEvent
 } from "./chunk-SC2WLIXO.js";
@@ -879,4 +879,4 @@ export {
   keepAliveFetch,
   bookingDeps
 };
-//# sourceMappingURL=chunk-EZNPEZLF.js.map
+//# sourceMappingURL=chunk-2FRXHCLX.js.map

@@ -6,7 +6,7 @@ import {
   BreakerOpenError,
   CalcomError,
   isServiceFailure
-} from "./chunk-EZNPEZLF.js";
+} from "./chunk-2FRXHCLX.js";
 import {
   TTL_MS,
   cacheKeys
@@ -16,7 +16,7 @@ import {
 } from "./chunk-7L4H2TVV.js";
 import {
   jobIds
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
 import {
   appointments,
   appointmentsCreatedTotal,
@@ -348,4 +348,4 @@ export {
   callCalcom,
   recordFinalFailure
 };
-//# sourceMappingURL=chunk-QSPL2LGR.js.map
+//# sourceMappingURL=chunk-RTWVEDII.js.map

@@ -1,14 +1,15 @@
 import {
   runSync
-} from "./chunk-C5O4KLI7.js";
+} from "./chunk-7YRQRHP5.js";
 import "./chunk-C6HGOB62.js";
-import "./chunk-EZNPEZLF.js";
-import "./chunk-YDVZFL5L.js";
+import "./chunk-2FRXHCLX.js";
+import "./chunk-A7KMJAOI.js";
 import "./chunk-SC2WLIXO.js";
 import "./chunk-ETKH6G5M.js";
 import {
   syncJobSchema
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
+import "./chunk-7WOGBSIY.js";
 import "./chunk-C4YWJOIW.js";
 import "./chunk-54KOYG5C.js";
 
@@ -47,4 +48,4 @@ export {
   scheduleSync,
   syncHandler
 };
-//# sourceMappingURL=sync-D4EDHIKC.js.map
+//# sourceMappingURL=sync-TOXWDZVH.js.map

@@ -3,19 +3,20 @@ import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunk-I4BEF2VM.js";
+} from "./chunk-QR5O7KMJ.js";
 import {
   audit
 } from "./chunk-KMSOQBHK.js";
+import "./chunk-2FRXHCLX.js";
+import "./chunk-A7KMJAOI.js";
 import "./chunk-RDU6U4K7.js";
-import "./chunk-EZNPEZLF.js";
-import "./chunk-YDVZFL5L.js";
 import "./chunk-SC2WLIXO.js";
 import "./chunk-ETKH6G5M.js";
 import "./chunk-7L4H2TVV.js";
 import {
   defaultJobSchema
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
+import "./chunk-7WOGBSIY.js";
 import {
   calls,
   companies
@@ -127,4 +128,4 @@ export {
   defaultHandler,
   scheduleHousekeeping
 };
-//# sourceMappingURL=default-47J6AKUM.js.map
+//# sourceMappingURL=default-Q5QU4ZXF.js.map

@@ -3,18 +3,19 @@ import {
   BookingRejected,
   executeBooking,
   recordFinalFailure
-} from "./chunk-QSPL2LGR.js";
+} from "./chunk-RTWVEDII.js";
 import "./chunk-C6HGOB62.js";
 import {
   bookingDeps
-} from "./chunk-EZNPEZLF.js";
-import "./chunk-YDVZFL5L.js";
+} from "./chunk-2FRXHCLX.js";
+import "./chunk-A7KMJAOI.js";
 import "./chunk-SC2WLIXO.js";
 import "./chunk-ETKH6G5M.js";
 import "./chunk-7L4H2TVV.js";
 import {
   bookingJobSchema
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
+import "./chunk-7WOGBSIY.js";
 import {
   dbUnavailable
 } from "./chunk-42NABTHE.js";
@@ -54,4 +55,4 @@ export {
   bookingsHandler,
   bookingsHandlerWith
 };
-//# sourceMappingURL=bookings-H6EGQEEW.js.map
+//# sourceMappingURL=bookings-7RXK3X3P.js.map

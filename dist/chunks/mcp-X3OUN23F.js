@@ -1,15 +1,8 @@
 import {
-  AppointmentNotFound,
-  cancelAppointment,
-  clientIp,
-  findAppointments,
-  rescheduleAppointment
-} from "./chunk-CS2WAXAC.js";
-import {
   AgentPromptError,
   manualBookingJob,
   updateAgentPrompt
-} from "./chunk-YSICAC65.js";
+} from "./chunk-OE7DZGPC.js";
 import {
   WEBHOOK_PATHS,
   agentsCacheKey,
@@ -19,36 +12,43 @@ import {
   openRetellSession,
   retellKeysByAccount,
   runSync
-} from "./chunk-C5O4KLI7.js";
+} from "./chunk-7YRQRHP5.js";
+import {
+  LoginThrottle
+} from "./chunk-RCMPJCUG.js";
+import {
+  AppointmentNotFound,
+  cancelAppointment,
+  clientIp,
+  findAppointments,
+  rescheduleAppointment
+} from "./chunk-OTJHJOKE.js";
 import {
   authenticate,
   freeSlotsOn
 } from "./chunk-YZ7RVF6A.js";
 import {
+  BookingDeferred,
+  BookingRejected,
+  executeBooking
+} from "./chunk-RTWVEDII.js";
+import "./chunk-C6HGOB62.js";
+import {
   audit
 } from "./chunk-KMSOQBHK.js";
 import {
-  LoginThrottle
-} from "./chunk-RCMPJCUG.js";
+  BreakerOpenError,
+  CalcomError,
+  bookingDeps,
+  serviceBreaker
+} from "./chunk-2FRXHCLX.js";
+import "./chunk-A7KMJAOI.js";
 import "./chunk-3ZPKQDDE.js";
 import {
   parseRequestedRange,
   parseRequestedStart
 } from "./chunk-GN4KETLM.js";
 import "./chunk-RDU6U4K7.js";
-import {
-  BookingDeferred,
-  BookingRejected,
-  executeBooking
-} from "./chunk-QSPL2LGR.js";
-import "./chunk-C6HGOB62.js";
-import {
-  BreakerOpenError,
-  CalcomError,
-  bookingDeps,
-  serviceBreaker
-} from "./chunk-EZNPEZLF.js";
-import "./chunk-YDVZFL5L.js";
 import "./chunk-SC2WLIXO.js";
 import {
   TTL_MS,
@@ -61,7 +61,8 @@ import {
 } from "./chunk-7L4H2TVV.js";
 import {
   bookingJobSchema
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
+import "./chunk-7WOGBSIY.js";
 import "./chunk-42NABTHE.js";
 import {
   appointments,
@@ -1006,4 +1007,4 @@ export {
   MCP_PATH,
   mountMcp
 };
-//# sourceMappingURL=mcp-PANTKL3A.js.map
+//# sourceMappingURL=mcp-X3OUN23F.js.map

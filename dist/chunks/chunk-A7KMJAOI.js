@@ -1,6 +1,6 @@
 import {
   jobIds
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
 
 // lib/notifications/breaker-alert.ts
 function breakerAlertRef(service, at) {
@@ -23,4 +23,4 @@ export {
   breakerAlertRef,
   breakerOpenedAlert
 };
-//# sourceMappingURL=chunk-YDVZFL5L.js.map
+//# sourceMappingURL=chunk-A7KMJAOI.js.map

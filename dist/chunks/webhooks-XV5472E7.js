@@ -25,7 +25,8 @@ import "./chunk-7L4H2TVV.js";
 import {
   jobIds,
   webhookJobSchema
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
+import "./chunk-7WOGBSIY.js";
 import {
   dbUnavailable
 } from "./chunk-42NABTHE.js";
@@ -199,4 +200,4 @@ function webhooksHandler(ctx) {
 export {
   webhooksHandler
 };
-//# sourceMappingURL=webhooks-UVPBE4NQ.js.map
+//# sourceMappingURL=webhooks-XV5472E7.js.map

@@ -1,20 +1,20 @@
 import {
+  BookingRejected,
+  callCalcom,
+  describeSlots,
+  nearestFreeSlots
+} from "./chunk-RTWVEDII.js";
+import {
   audit
 } from "./chunk-KMSOQBHK.js";
+import {
+  CalcomError
+} from "./chunk-2FRXHCLX.js";
 import {
   describeIssues,
   isHandledEvent,
   webhookSchema
 } from "./chunk-RDU6U4K7.js";
-import {
-  BookingRejected,
-  callCalcom,
-  describeSlots,
-  nearestFreeSlots
-} from "./chunk-QSPL2LGR.js";
-import {
-  CalcomError
-} from "./chunk-EZNPEZLF.js";
 import {
   cacheKeys,
   isRedisUnavailable
@@ -24,7 +24,7 @@ import {
 } from "./chunk-7L4H2TVV.js";
 import {
   jobIds
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
 import {
   dbUnavailable
 } from "./chunk-42NABTHE.js";
@@ -447,4 +447,4 @@ export {
   cancelAppointment,
   rescheduleAppointment
 };
-//# sourceMappingURL=chunk-CS2WAXAC.js.map
+//# sourceMappingURL=chunk-OTJHJOKE.js.map

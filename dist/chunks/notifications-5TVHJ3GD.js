@@ -2,18 +2,19 @@ import {
   isDuplicateKey
 } from "./chunk-AFVOO6NP.js";
 import {
+  breakerAlertRef
+} from "./chunk-A7KMJAOI.js";
+import {
   speakTime
 } from "./chunk-GN4KETLM.js";
-import {
-  breakerAlertRef
-} from "./chunk-YDVZFL5L.js";
 import {
   open
 } from "./chunk-7L4H2TVV.js";
 import {
   jobIds,
   notificationJobSchema
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
+import "./chunk-7WOGBSIY.js";
 import "./chunk-42NABTHE.js";
 import {
   appointments,
@@ -476,4 +477,4 @@ export {
   notificationsHandler,
   notificationsHandlerWith
 };
-//# sourceMappingURL=notifications-JDYR5HUF.js.map
+//# sourceMappingURL=notifications-5TVHJ3GD.js.map

@@ -13,7 +13,7 @@ import {
 import {
   closeQueues,
   createQueues
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
 import {
   Cipher
 } from "./chunk-E5ZFRTTD.js";
@@ -191,4 +191,4 @@ export {
   createLogger,
   createContext
 };
-//# sourceMappingURL=chunk-VJTS32FC.js.map
+//# sourceMappingURL=chunk-GLRNKJUB.js.map

@@ -7,7 +7,7 @@ import {
   isServiceFailure,
   keepAliveFetch,
   serviceBreaker
-} from "./chunk-EZNPEZLF.js";
+} from "./chunk-2FRXHCLX.js";
 import {
   TTL_MS,
   cacheKeys
@@ -468,4 +468,4 @@ export {
   runSync,
   problemLines
 };
-//# sourceMappingURL=chunk-C5O4KLI7.js.map
+//# sourceMappingURL=chunk-7YRQRHP5.js.map

@@ -2,12 +2,12 @@ import {
   audit
 } from "./chunk-KMSOQBHK.js";
 import {
-  HANDLED_EVENTS
-} from "./chunk-RDU6U4K7.js";
-import {
   bookingDeps,
   isServiceFailure
-} from "./chunk-EZNPEZLF.js";
+} from "./chunk-2FRXHCLX.js";
+import {
+  HANDLED_EVENTS
+} from "./chunk-RDU6U4K7.js";
 import {
   cacheKeys
 } from "./chunk-ETKH6G5M.js";
@@ -17,7 +17,7 @@ import {
 } from "./chunk-7L4H2TVV.js";
 import {
   jobIds
-} from "./chunk-E65SE2EF.js";
+} from "./chunk-Z42SQZT6.js";
 import {
   appointments,
   branches,
@@ -292,4 +292,4 @@ export {
   writeExport,
   eraseCustomer
 };
-//# sourceMappingURL=chunk-I4BEF2VM.js.map
+//# sourceMappingURL=chunk-QR5O7KMJ.js.map

@@ -3,7 +3,7 @@ import {
   isRetellNotFound,
   openRetellSession,
   retellKeysByAccount
-} from "./chunk-C5O4KLI7.js";
+} from "./chunk-7YRQRHP5.js";
 import {
   audit
 } from "./chunk-KMSOQBHK.js";
@@ -101,4 +101,4 @@ export {
   AgentPromptError,
   updateAgentPrompt
 };
-//# sourceMappingURL=chunk-YSICAC65.js.map
+//# sourceMappingURL=chunk-OE7DZGPC.js.map
