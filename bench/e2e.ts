@@ -172,7 +172,7 @@ async function commandCounts(redis: Redis): Promise<Record<string, number>> {
 }
 
 /**
- * Sums over the metrics every worker process publishes to Redis: database statements by
+ * Sums over the metrics every process (web and workers) publishes to Redis: database statements by
  * operation (`<op>` count, `<op>:s` seconds) and jobs by queue (`job <queue>`, `job <queue>:s`).
  */
 async function statementCounts(redis: Redis, redisPrefix: string): Promise<Record<string, number>> {
@@ -182,7 +182,7 @@ async function statementCounts(redis: Redis, redisPrefix: string): Promise<Recor
   for (const key of keys) {
     const raw = await redis.get(key);
     if (!raw) continue;
-    const metrics = JSON.parse(raw) as Array<{ name: string; values: Array<{ metricName?: string; labels: Record<string, string>; value: number }> }>;
+    const { metrics } = JSON.parse(raw) as { metrics: Array<{ name: string; values: Array<{ metricName?: string; labels: Record<string, string>; value: number }> }> };
     for (const v of metrics.find((m) => m.name === 'mcp_db_query_duration_seconds')?.values ?? []) {
       if (v.metricName === 'mcp_db_query_duration_seconds_count') add(v.labels.op!, v.value);
       if (v.metricName === 'mcp_db_query_duration_seconds_sum') add(`${v.labels.op!}:s`, v.value);
