@@ -87,7 +87,93 @@ import {
 import "./chunks/chunk-54KOYG5C.js";
 
 // apps/cli/main.ts
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
+
+// package.json
+var package_default = {
+  name: "callbook",
+  version: "0.1.0",
+  description: "Turns phone calls answered by Retell.ai voice agents into Cal.com appointments, for many companies and branches.",
+  type: "module",
+  private: true,
+  license: "UNLICENSED",
+  engines: {
+    node: "^20.19.0 || ^24.0.0"
+  },
+  bin: {
+    callbook: "bin/callbook.mjs"
+  },
+  scripts: {
+    build: "node scripts/build.mjs",
+    start: "tsx apps/sandbox/main.ts",
+    "start:web": "node dist/web.js",
+    "start:worker": "node dist/worker.js",
+    "db:generate": "drizzle-kit generate",
+    "db:migrate": "tsx drizzle/migrate.ts",
+    "sim:calcom": "tsx sim/calcom/server.ts",
+    typecheck: "tsc --noEmit",
+    test: "tsc --noEmit && vitest run",
+    "test:watch": "vitest",
+    "test:chaos": "vitest run --config test/chaos/vitest.config.ts",
+    "bench:bookings": "tsx bench/bookings.ts",
+    "bench:ingress": "tsx bench/ingress.ts",
+    smoke: "tsx scripts/smoke.ts",
+    "bench:e2e": "node scripts/build.mjs && tsx bench/e2e.ts",
+    "bench:live": "tsx bench/live.ts"
+  },
+  devDependencies: {
+    "@types/luxon": "^3.7.6",
+    "@types/node": "^20.19.43",
+    "@types/nodemailer": "^8.0.2",
+    "@types/smtp-server": "^3.5.13",
+    autocannon: "^9.0.0",
+    "drizzle-kit": "^0.31.11",
+    esbuild: "^0.28.2",
+    "pino-pretty": "^13.2.0",
+    "playwright-core": "^1.65.1",
+    "redis-memory-server": "^0.17.1",
+    "smtp-server": "^3.21.6",
+    tsx: "^4.23.15",
+    typescript: "5.9",
+    vitest: "^4.1.12"
+  },
+  redisMemoryServer: {
+    disablePostinstall: "1"
+  },
+  dependencies: {
+    "@bull-board/api": "^9.10.2",
+    "@bull-board/hono": "^9.10.1",
+    "@hono/node-server": "^2.1.9",
+    "@modelcontextprotocol/sdk": "^1.32.2",
+    "@opentelemetry/api": "^1.9.1",
+    "@opentelemetry/exporter-trace-otlp-http": "^0.223.1",
+    "@opentelemetry/instrumentation": "^0.223.0",
+    "@opentelemetry/instrumentation-http": "^0.223.0",
+    "@opentelemetry/instrumentation-ioredis": "^0.71.0",
+    "@opentelemetry/instrumentation-mysql2": "^0.69.0",
+    "@opentelemetry/instrumentation-undici": "^0.33.0",
+    "@opentelemetry/resources": "^2.12.1",
+    "@opentelemetry/sdk-trace-node": "^2.12.1",
+    "@opentelemetry/semantic-conventions": "^1.45.0",
+    bullmq: "^6.7.0",
+    "bullmq-otel": "^2.0.1",
+    "chrono-node": "^2.10.3",
+    commander: "^14.0.3",
+    "drizzle-orm": "^0.45.4",
+    hono: "^4.13.19",
+    ioredis: "^6.0.0",
+    "lru-cache": "^11.5.3",
+    luxon: "^3.7.2",
+    mysql2: "^3.24.6",
+    nodemailer: "^7.0.13",
+    pino: "^10.4.0",
+    "prom-client": "^15.1.3",
+    "retell-sdk": "5.66.1",
+    undici: "^7.30.2",
+    yaml: "^2.9.1",
+    zod: "^4.6.7"
+  }
+};
 
 // apps/cli/commands/booking.ts
 import { DateTime } from "luxon";
@@ -1020,7 +1106,12 @@ function cliConfig() {
 }
 
 // apps/cli/main.ts
-var program = new Command("callbook").description("callbook: Retell calls \u2192 Cal.com bookings, for many companies and branches").option("--json", "print JSON instead of text").showHelpAfterError();
+var program = new Command("callbook").description("callbook: Retell calls \u2192 Cal.com bookings, for many companies and branches").version(package_default.version, "-V, --version", "print the version").option("--json", "print JSON instead of text").showHelpAfterError();
+var wantsJson = process.argv.includes("--json");
+program.exitOverride();
+if (wantsJson) program.configureOutput({ writeErr: () => {
+}, outputError: () => {
+} });
 async function run(fn) {
   const json = Boolean(program.opts().json);
   let ctx;
@@ -1043,5 +1134,13 @@ registerSync(program, run);
 registerGdpr(program, run);
 registerTokens(program, run);
 registerKeys(program, run);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  if (err.exitCode === 0) process.exit(0);
+  if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message.replace(/^error: /, "") } }, null, 2)}
+`);
+  process.exit(2);
+}
 //# sourceMappingURL=cli.js.map
