@@ -2,44 +2,44 @@ import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunks/chunk-QR5O7KMJ.js";
+} from "./chunks/chunk-LKDF5XCL.js";
 import {
   AgentPromptError,
   manualBookingJob,
   updateAgentPrompt
-} from "./chunks/chunk-OE7DZGPC.js";
+} from "./chunks/chunk-FCI46XXF.js";
 import {
   problemLines,
   runSync
-} from "./chunks/chunk-7YRQRHP5.js";
+} from "./chunks/chunk-VNIC7AA6.js";
 import {
   ConfigError,
   createContext,
   createLogger,
   loadConfig
-} from "./chunks/chunk-GLRNKJUB.js";
-import "./chunks/chunk-AFVOO6NP.js";
+} from "./chunks/chunk-QXEEP2BM.js";
+import "./chunks/chunk-N76PKMAX.js";
 import {
   createToken,
   freeSlotsOn,
   listTokens,
   revokeToken
-} from "./chunks/chunk-YZ7RVF6A.js";
+} from "./chunks/chunk-PFWZQKCA.js";
 import {
   BookingDeferred,
   BookingRejected,
   executeBooking
-} from "./chunks/chunk-RTWVEDII.js";
-import "./chunks/chunk-C6HGOB62.js";
+} from "./chunks/chunk-U7QLJEBM.js";
+import "./chunks/chunk-FWQKHSPU.js";
 import {
   audit
-} from "./chunks/chunk-KMSOQBHK.js";
+} from "./chunks/chunk-ULFWSZEJ.js";
 import {
   bookingDeps,
   serviceBreaker
-} from "./chunks/chunk-2FRXHCLX.js";
+} from "./chunks/chunk-4XHI72N4.js";
 import "./chunks/chunk-A7KMJAOI.js";
-import "./chunks/chunk-3ZPKQDDE.js";
+import "./chunks/chunk-57EPBC7Q.js";
 import {
   parseRequestedRange,
   parseRequestedStart
@@ -48,7 +48,7 @@ import "./chunks/chunk-RDU6U4K7.js";
 import "./chunks/chunk-SC2WLIXO.js";
 import {
   cacheKeys
-} from "./chunks/chunk-ETKH6G5M.js";
+} from "./chunks/chunk-4TIWQXHC.js";
 import {
   blindIndexKeyMissing,
   forgetPiiFlags,
@@ -61,7 +61,7 @@ import {
   piiSettings,
   sealPii,
   sealPiiJson
-} from "./chunks/chunk-7L4H2TVV.js";
+} from "./chunks/chunk-J7ROQ6LX.js";
 import {
   QUEUE_NAMES,
   isQueueName,
@@ -80,7 +80,7 @@ import {
   phoneNumbers,
   services,
   webhookEvents
-} from "./chunks/chunk-C4YWJOIW.js";
+} from "./chunks/chunk-5ORLQGPY.js";
 import {
   isCiphertext
 } from "./chunks/chunk-E5ZFRTTD.js";

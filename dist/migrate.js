@@ -2,9 +2,9 @@ import {
   connectDatabase,
   ensureDatabase,
   runMigrations
-} from "./chunks/chunk-AFVOO6NP.js";
+} from "./chunks/chunk-N76PKMAX.js";
 import "./chunks/chunk-42NABTHE.js";
-import "./chunks/chunk-C4YWJOIW.js";
+import "./chunks/chunk-5ORLQGPY.js";
 import "./chunks/chunk-54KOYG5C.js";
 
 // drizzle/migrate.ts

@@ -98,9 +98,17 @@ export const workerServing = new Gauge({
   registers: [registry],
 });
 
+export const inboundAnswersTotal = new Counter({
+  name: 'callbook_inbound_answers_total',
+  help: 'Inbound-call webhooks answered, by outcome: answered, deadline_missed (empty answer after INBOUND_DEADLINE_MS), failed, malformed',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 // Every label value the design names exists from the start (at 0), so dashboards and alerts
 // see the series before the first event.
 for (const status of ['accepted', 'ignored']) webhookTotal.labels(status).inc(0);
 for (const status of ['created', 'failed', 'cached']) bookingTotal.labels(status).inc(0);
 for (const outcome of ['booked', 'no_booking', 'failed']) callsProcessedTotal.labels(outcome).inc(0);
 for (const cache of ['l1', 'l2']) cacheHitsTotal.labels(cache).inc(0);
+for (const outcome of ['answered', 'deadline_missed', 'failed', 'malformed']) inboundAnswersTotal.labels(outcome).inc(0);

@@ -8,6 +8,7 @@
  * No rate limit: nothing costly runs before the signature is checked, and Retell's inbound calls
  * must not share the webhook budget with call events.
  */
+import { inboundAnswersTotal } from '../../../lib/metrics';
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../../lib/context';
 import type { Cipher } from '../../../lib/crypto';
@@ -72,21 +73,27 @@ export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
       body = JSON.parse(c.var.rawBody.toString('utf8'));
     } catch {
       log.warn('inbound webhook body is not JSON; answering empty');
+      inboundAnswersTotal.inc({ outcome: 'malformed' });
       return c.json(EMPTY_ANSWER, 200);
     }
     let timer: NodeJS.Timeout | undefined;
+    let outcome: 'answered' | 'deadline_missed' | 'failed' = 'answered';
     const late = new Promise<InboundAnswer>((resolve) => {
       timer = setTimeout(() => {
         log.warn({ deadlineMs }, 'inbound lookup exceeded its deadline; answering empty');
+        outcome = 'deadline_missed';
         resolve(EMPTY_ANSWER);
       }, deadlineMs);
     });
     const lookup = answerInbound(deps, body).catch((err: unknown) => {
       log.error({ err }, 'inbound lookup failed; answering empty');
+      outcome = 'failed';
       return EMPTY_ANSWER;
     });
     try {
-      return c.json(await Promise.race([lookup, late]), 200);
+      const answered = await Promise.race([lookup, late]);
+      inboundAnswersTotal.inc({ outcome });
+      return c.json(answered, 200);
     } finally {
       clearTimeout(timer);
     }

@@ -1,7 +1,7 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 
 // lib/booking/event-types.ts
 async function loadCatalogue(cache, client, company, teamIds, signal) {
@@ -39,4 +39,4 @@ export {
   loadCatalogue,
   checkService
 };
-//# sourceMappingURL=chunk-C6HGOB62.js.map
+//# sourceMappingURL=chunk-FWQKHSPU.js.map

@@ -1,6 +1,6 @@
 import {
   auditLog
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/audit.ts
 async function audit(db, entry) {
@@ -16,4 +16,4 @@ async function audit(db, entry) {
 export {
   audit
 };
-//# sourceMappingURL=chunk-KMSOQBHK.js.map
+//# sourceMappingURL=chunk-ULFWSZEJ.js.map

@@ -1,20 +1,20 @@
 import {
   audit
-} from "./chunk-KMSOQBHK.js";
+} from "./chunk-ULFWSZEJ.js";
 import {
   bookingDeps,
   isServiceFailure
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import {
   HANDLED_EVENTS
 } from "./chunk-RDU6U4K7.js";
 import {
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   open,
   openJson
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   jobIds
 } from "./chunk-Z42SQZT6.js";
@@ -26,7 +26,7 @@ import {
   customers,
   notifications,
   services
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/gdpr/export.ts
 import { mkdir, writeFile, chmod } from "node:fs/promises";
@@ -292,4 +292,4 @@ export {
   writeExport,
   eraseCustomer
 };
-//# sourceMappingURL=chunk-QR5O7KMJ.js.map
+//# sourceMappingURL=chunk-LKDF5XCL.js.map

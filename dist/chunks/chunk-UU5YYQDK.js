@@ -1,6 +1,6 @@
 import {
   registry
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/metrics/publish.ts
 import { hostname } from "node:os";
@@ -38,4 +38,4 @@ export {
   metricsKeys,
   startMetricsPublisher
 };
-//# sourceMappingURL=chunk-M2BBGOZH.js.map
+//# sourceMappingURL=chunk-UU5YYQDK.js.map

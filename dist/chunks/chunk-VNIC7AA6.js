@@ -1,24 +1,24 @@
 import {
   checkService,
   loadCatalogue
-} from "./chunk-C6HGOB62.js";
+} from "./chunk-FWQKHSPU.js";
 import {
   bookingDeps,
   isServiceFailure,
   keepAliveFetch,
   serviceBreaker
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   companies,
   phoneNumbers,
   retellPhoneNumbers,
   services,
   syncRuns
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/sync/run.ts
 import { eq as eq5 } from "drizzle-orm";
@@ -468,4 +468,4 @@ export {
   runSync,
   problemLines
 };
-//# sourceMappingURL=chunk-7YRQRHP5.js.map
+//# sourceMappingURL=chunk-VNIC7AA6.js.map

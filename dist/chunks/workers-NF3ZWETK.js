@@ -1,20 +1,20 @@
 import {
   startMetricsPublisher,
   thisProcess
-} from "./chunk-M2BBGOZH.js";
+} from "./chunk-UU5YYQDK.js";
 import {
   createContext,
   loadConfig
-} from "./chunk-GLRNKJUB.js";
-import "./chunk-AFVOO6NP.js";
+} from "./chunk-QXEEP2BM.js";
+import "./chunk-N76PKMAX.js";
 import {
   assertNoEviction,
   createRedis,
   redisTarget
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   assertPiiKeys
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   JOB_TIMEOUT_MS,
   QUEUE_NAMES,
@@ -31,7 +31,7 @@ import {
 import {
   jobDuration,
   workerServing
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -40,11 +40,11 @@ import { Worker } from "bullmq";
 
 // workers/handlers.ts
 var HANDLERS = {
-  webhooks: async () => (await import("./webhooks-XV5472E7.js")).webhooksHandler,
-  bookings: async () => (await import("./bookings-7RXK3X3P.js")).bookingsHandler,
-  sync: async () => (await import("./sync-TOXWDZVH.js")).syncHandler,
-  notifications: async () => (await import("./notifications-5TVHJ3GD.js")).notificationsHandler,
-  default: async () => (await import("./default-Q5QU4ZXF.js")).defaultHandler
+  webhooks: async () => (await import("./webhooks-ELPZPAWP.js")).webhooksHandler,
+  bookings: async () => (await import("./bookings-GHRFUDNY.js")).bookingsHandler,
+  sync: async () => (await import("./sync-6WHR3FAU.js")).syncHandler,
+  notifications: async () => (await import("./notifications-5WSRA45U.js")).notificationsHandler,
+  default: async () => (await import("./default-LYQTCXKX.js")).defaultHandler
 };
 
 // workers/run-job.ts
@@ -88,8 +88,8 @@ function withTimeout(queue, handler, timeoutMs = JOB_TIMEOUT_MS[queue]) {
 
 // workers/index.ts
 async function scheduleRepeatables(ctx, names) {
-  if (names.includes("sync")) await (await import("./sync-TOXWDZVH.js")).scheduleSync(ctx);
-  if (names.includes("default")) await (await import("./default-Q5QU4ZXF.js")).scheduleHousekeeping(ctx);
+  if (names.includes("sync")) await (await import("./sync-6WHR3FAU.js")).scheduleSync(ctx);
+  if (names.includes("default")) await (await import("./default-LYQTCXKX.js")).scheduleHousekeeping(ctx);
 }
 function startWorkers(ctx, names) {
   const missing = names.filter((n) => !HANDLERS[n]);
@@ -188,4 +188,4 @@ export {
   scheduleRepeatables,
   startWorkers
 };
-//# sourceMappingURL=workers-RJX4VRUV.js.map
+//# sourceMappingURL=workers-NF3ZWETK.js.map

@@ -1,16 +1,16 @@
 import {
   runSync
-} from "./chunk-7YRQRHP5.js";
-import "./chunk-C6HGOB62.js";
-import "./chunk-2FRXHCLX.js";
+} from "./chunk-VNIC7AA6.js";
+import "./chunk-FWQKHSPU.js";
+import "./chunk-4XHI72N4.js";
 import "./chunk-A7KMJAOI.js";
 import "./chunk-SC2WLIXO.js";
-import "./chunk-ETKH6G5M.js";
+import "./chunk-4TIWQXHC.js";
 import {
   syncJobSchema
 } from "./chunk-Z42SQZT6.js";
 import "./chunk-7WOGBSIY.js";
-import "./chunk-C4YWJOIW.js";
+import "./chunk-5ORLQGPY.js";
 import "./chunk-54KOYG5C.js";
 
 // workers/sync.ts
@@ -48,4 +48,4 @@ export {
   scheduleSync,
   syncHandler
 };
-//# sourceMappingURL=sync-TOXWDZVH.js.map
+//# sourceMappingURL=sync-6WHR3FAU.js.map

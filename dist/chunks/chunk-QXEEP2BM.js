@@ -1,15 +1,15 @@
 import {
   connectDatabase
-} from "./chunk-AFVOO6NP.js";
+} from "./chunk-N76PKMAX.js";
 import {
   TieredCache,
   createRedis,
   keyNamespace,
   redisTarget
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   configurePii
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   closeQueues,
   createQueues
@@ -191,4 +191,4 @@ export {
   createLogger,
   createContext
 };
-//# sourceMappingURL=chunk-GLRNKJUB.js.map
+//# sourceMappingURL=chunk-QXEEP2BM.js.map

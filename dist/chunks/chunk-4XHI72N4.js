@@ -7,7 +7,7 @@ import {
 import {
   apiDuration,
   circuitBreakerState
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/calcom/errors.ts
 var CalcomError = class extends Error {
@@ -879,4 +879,4 @@ export {
   keepAliveFetch,
   bookingDeps
 };
-//# sourceMappingURL=chunk-2FRXHCLX.js.map
+//# sourceMappingURL=chunk-4XHI72N4.js.map

@@ -3,15 +3,15 @@ import {
   BookingRejected,
   executeBooking,
   recordFinalFailure
-} from "./chunk-RTWVEDII.js";
-import "./chunk-C6HGOB62.js";
+} from "./chunk-U7QLJEBM.js";
+import "./chunk-FWQKHSPU.js";
 import {
   bookingDeps
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import "./chunk-A7KMJAOI.js";
 import "./chunk-SC2WLIXO.js";
-import "./chunk-ETKH6G5M.js";
-import "./chunk-7L4H2TVV.js";
+import "./chunk-4TIWQXHC.js";
+import "./chunk-J7ROQ6LX.js";
 import {
   bookingJobSchema
 } from "./chunk-Z42SQZT6.js";
@@ -19,7 +19,7 @@ import "./chunk-7WOGBSIY.js";
 import {
   dbUnavailable
 } from "./chunk-42NABTHE.js";
-import "./chunk-C4YWJOIW.js";
+import "./chunk-5ORLQGPY.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -55,4 +55,4 @@ export {
   bookingsHandler,
   bookingsHandlerWith
 };
-//# sourceMappingURL=bookings-7RXK3X3P.js.map
+//# sourceMappingURL=bookings-GHRFUDNY.js.map

@@ -2,7 +2,7 @@ import {
   AgentPromptError,
   manualBookingJob,
   updateAgentPrompt
-} from "./chunk-OE7DZGPC.js";
+} from "./chunk-FCI46XXF.js";
 import {
   WEBHOOK_PATHS,
   agentsCacheKey,
@@ -12,7 +12,7 @@ import {
   openRetellSession,
   retellKeysByAccount,
   runSync
-} from "./chunk-7YRQRHP5.js";
+} from "./chunk-VNIC7AA6.js";
 import {
   LoginThrottle
 } from "./chunk-RCMPJCUG.js";
@@ -22,28 +22,28 @@ import {
   clientIp,
   findAppointments,
   rescheduleAppointment
-} from "./chunk-OTJHJOKE.js";
+} from "./chunk-VKLDMMOM.js";
 import {
   authenticate,
   freeSlotsOn
-} from "./chunk-YZ7RVF6A.js";
+} from "./chunk-PFWZQKCA.js";
 import {
   BookingDeferred,
   BookingRejected,
   executeBooking
-} from "./chunk-RTWVEDII.js";
-import "./chunk-C6HGOB62.js";
+} from "./chunk-U7QLJEBM.js";
+import "./chunk-FWQKHSPU.js";
 import {
   audit
-} from "./chunk-KMSOQBHK.js";
+} from "./chunk-ULFWSZEJ.js";
 import {
   BreakerOpenError,
   CalcomError,
   bookingDeps,
   serviceBreaker
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import "./chunk-A7KMJAOI.js";
-import "./chunk-3ZPKQDDE.js";
+import "./chunk-57EPBC7Q.js";
 import {
   parseRequestedRange,
   parseRequestedStart
@@ -53,12 +53,12 @@ import "./chunk-SC2WLIXO.js";
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   open,
   openJson,
   phoneIndexCandidates
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   bookingJobSchema
 } from "./chunk-Z42SQZT6.js";
@@ -72,7 +72,7 @@ import {
   customers,
   phoneNumbers,
   services
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import {
   isCiphertext
 } from "./chunk-E5ZFRTTD.js";
@@ -1007,4 +1007,4 @@ export {
   MCP_PATH,
   mountMcp
 };
-//# sourceMappingURL=mcp-X3OUN23F.js.map
+//# sourceMappingURL=mcp-2K764RLM.js.map

@@ -1,11 +1,11 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   apiTokens,
   companies
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import {
   safeEqual
 } from "./chunk-E5ZFRTTD.js";
@@ -84,4 +84,4 @@ export {
   listTokens,
   freeSlotsOn
 };
-//# sourceMappingURL=chunk-YZ7RVF6A.js.map
+//# sourceMappingURL=chunk-PFWZQKCA.js.map

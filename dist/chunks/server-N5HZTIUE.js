@@ -2,12 +2,12 @@ import {
   metricsKeys,
   startMetricsPublisher,
   thisProcess
-} from "./chunk-M2BBGOZH.js";
+} from "./chunk-UU5YYQDK.js";
 import {
   createContext,
   loadConfig
-} from "./chunk-GLRNKJUB.js";
-import "./chunk-AFVOO6NP.js";
+} from "./chunk-QXEEP2BM.js";
+import "./chunk-N76PKMAX.js";
 import {
   ApiError,
   AppointmentNotFound,
@@ -21,27 +21,27 @@ import {
   rateLimit,
   rescheduleAppointment,
   retellSignature
-} from "./chunk-OTJHJOKE.js";
+} from "./chunk-VKLDMMOM.js";
 import {
   authenticate,
   freeSlotsOn
-} from "./chunk-YZ7RVF6A.js";
+} from "./chunk-PFWZQKCA.js";
 import {
   BookingDeferred,
   BookingRejected,
   callCalcom,
   executeBooking
-} from "./chunk-RTWVEDII.js";
-import "./chunk-C6HGOB62.js";
+} from "./chunk-U7QLJEBM.js";
+import "./chunk-FWQKHSPU.js";
 import {
   audit
-} from "./chunk-KMSOQBHK.js";
+} from "./chunk-ULFWSZEJ.js";
 import {
   CalcomError,
   bookingDeps,
   exportBreakerState,
   serviceBreaker
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import "./chunk-A7KMJAOI.js";
 import {
   claimEvent,
@@ -50,12 +50,12 @@ import {
   matchService,
   resolvePhone,
   servicesForBranch
-} from "./chunk-OXZTOBW6.js";
+} from "./chunk-MUI5XY4B.js";
 import {
   bookingIdempotencyKey,
   upsertCall,
   upsertCustomer
-} from "./chunk-3ZPKQDDE.js";
+} from "./chunk-57EPBC7Q.js";
 import {
   parseRequestedRange,
   parseRequestedStart,
@@ -75,12 +75,12 @@ import {
   cacheKeys,
   createRedis,
   getValues
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   assertPiiKeys,
   open,
   phoneIndexCandidates
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import "./chunk-Z42SQZT6.js";
 import "./chunk-7WOGBSIY.js";
 import "./chunk-42NABTHE.js";
@@ -89,10 +89,11 @@ import {
   branches,
   companies,
   customers,
+  inboundAnswersTotal,
   phoneNumbers,
   registry,
   services
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -1396,21 +1397,27 @@ function mountInbound(app, deps) {
       body = JSON.parse(c.var.rawBody.toString("utf8"));
     } catch {
       log.warn("inbound webhook body is not JSON; answering empty");
+      inboundAnswersTotal.inc({ outcome: "malformed" });
       return c.json(EMPTY_ANSWER, 200);
     }
     let timer;
+    let outcome = "answered";
     const late = new Promise((resolve) => {
       timer = setTimeout(() => {
         log.warn({ deadlineMs }, "inbound lookup exceeded its deadline; answering empty");
+        outcome = "deadline_missed";
         resolve(EMPTY_ANSWER);
       }, deadlineMs);
     });
     const lookup = answerInbound(deps, body).catch((err) => {
       log.error({ err }, "inbound lookup failed; answering empty");
+      outcome = "failed";
       return EMPTY_ANSWER;
     });
     try {
-      return c.json(await Promise.race([lookup, late]), 200);
+      const answered = await Promise.race([lookup, late]);
+      inboundAnswersTotal.inc({ outcome });
+      return c.json(answered, 200);
     } finally {
       clearTimeout(timer);
     }
@@ -1459,7 +1466,7 @@ function ingressDeps(ctx, self = thisProcess("web")) {
       inboundRoutes(ctx),
       eventRoutes(ctx),
       // The MCP SDK loads on the first /mcp request (routes/mcp.ts MCP_PATH).
-      lazyRoutes(["/mcp"], async () => (await import("./mcp-X3OUN23F.js")).mountMcp(ctx))
+      lazyRoutes(["/mcp"], async () => (await import("./mcp-2K764RLM.js")).mountMcp(ctx))
     ],
     checkReady: async () => {
       const [redis, db] = await Promise.all([
@@ -1515,4 +1522,4 @@ export {
   listen,
   main
 };
-//# sourceMappingURL=server-RSH7DKKT.js.map
+//# sourceMappingURL=server-N5HZTIUE.js.map

@@ -1,19 +1,19 @@
 import {
   checkService,
   loadCatalogue
-} from "./chunk-C6HGOB62.js";
+} from "./chunk-FWQKHSPU.js";
 import {
   BreakerOpenError,
   CalcomError,
   isServiceFailure
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   openPii
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   jobIds
 } from "./chunk-Z42SQZT6.js";
@@ -27,7 +27,7 @@ import {
   companies,
   customers,
   services
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/booking/errors.ts
 var BookingRejected = class extends Error {
@@ -348,4 +348,4 @@ export {
   callCalcom,
   recordFinalFailure
 };
-//# sourceMappingURL=chunk-RTWVEDII.js.map
+//# sourceMappingURL=chunk-U7QLJEBM.js.map

@@ -7,7 +7,7 @@ import {
   dbBreakerState,
   dbQueryDuration,
   schema_exports
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/db/index.ts
 import { existsSync } from "node:fs";
@@ -130,4 +130,4 @@ export {
   runMigrations,
   isDuplicateKey
 };
-//# sourceMappingURL=chunk-AFVOO6NP.js.map
+//# sourceMappingURL=chunk-N76PKMAX.js.map

@@ -1,6 +1,6 @@
 import {
   companies
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import {
   isCiphertext
 } from "./chunk-E5ZFRTTD.js";
@@ -122,4 +122,4 @@ export {
   piiJsonSealer,
   assertPiiKeys
 };
-//# sourceMappingURL=chunk-7L4H2TVV.js.map
+//# sourceMappingURL=chunk-J7ROQ6LX.js.map

@@ -3,16 +3,16 @@ import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunk-QR5O7KMJ.js";
+} from "./chunk-LKDF5XCL.js";
 import {
   audit
-} from "./chunk-KMSOQBHK.js";
-import "./chunk-2FRXHCLX.js";
+} from "./chunk-ULFWSZEJ.js";
+import "./chunk-4XHI72N4.js";
 import "./chunk-A7KMJAOI.js";
 import "./chunk-RDU6U4K7.js";
 import "./chunk-SC2WLIXO.js";
-import "./chunk-ETKH6G5M.js";
-import "./chunk-7L4H2TVV.js";
+import "./chunk-4TIWQXHC.js";
+import "./chunk-J7ROQ6LX.js";
 import {
   defaultJobSchema
 } from "./chunk-Z42SQZT6.js";
@@ -20,7 +20,7 @@ import "./chunk-7WOGBSIY.js";
 import {
   calls,
   companies
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -128,4 +128,4 @@ export {
   defaultHandler,
   scheduleHousekeeping
 };
-//# sourceMappingURL=default-Q5QU4ZXF.js.map
+//# sourceMappingURL=default-LYQTCXKX.js.map

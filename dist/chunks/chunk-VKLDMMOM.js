@@ -3,13 +3,13 @@ import {
   callCalcom,
   describeSlots,
   nearestFreeSlots
-} from "./chunk-RTWVEDII.js";
+} from "./chunk-U7QLJEBM.js";
 import {
   audit
-} from "./chunk-KMSOQBHK.js";
+} from "./chunk-ULFWSZEJ.js";
 import {
   CalcomError
-} from "./chunk-2FRXHCLX.js";
+} from "./chunk-4XHI72N4.js";
 import {
   describeIssues,
   isHandledEvent,
@@ -18,10 +18,10 @@ import {
 import {
   cacheKeys,
   isRedisUnavailable
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   phoneIndexCandidates
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   jobIds
 } from "./chunk-Z42SQZT6.js";
@@ -35,7 +35,7 @@ import {
   customers,
   services,
   webhookTotal
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // apps/ingress/app.ts
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -447,4 +447,4 @@ export {
   cancelAppointment,
   rescheduleAppointment
 };
-//# sourceMappingURL=chunk-OTJHJOKE.js.map
+//# sourceMappingURL=chunk-VKLDMMOM.js.map

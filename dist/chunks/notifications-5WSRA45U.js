@@ -1,6 +1,6 @@
 import {
   isDuplicateKey
-} from "./chunk-AFVOO6NP.js";
+} from "./chunk-N76PKMAX.js";
 import {
   breakerAlertRef
 } from "./chunk-A7KMJAOI.js";
@@ -9,7 +9,7 @@ import {
 } from "./chunk-GN4KETLM.js";
 import {
   open
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   jobIds,
   notificationJobSchema
@@ -23,7 +23,7 @@ import {
   customers,
   notifications,
   services
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -477,4 +477,4 @@ export {
   notificationsHandler,
   notificationsHandlerWith
 };
-//# sourceMappingURL=notifications-5TVHJ3GD.js.map
+//# sourceMappingURL=notifications-5WSRA45U.js.map

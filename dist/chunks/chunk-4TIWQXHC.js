@@ -1,6 +1,6 @@
 import {
   cacheHitsTotal
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/redis/index.ts
 import { Cluster, Redis } from "ioredis";
@@ -211,4 +211,4 @@ export {
   cacheKeys,
   TTL_MS
 };
-//# sourceMappingURL=chunk-ETKH6G5M.js.map
+//# sourceMappingURL=chunk-4TIWQXHC.js.map

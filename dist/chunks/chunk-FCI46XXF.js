@@ -3,17 +3,17 @@ import {
   isRetellNotFound,
   openRetellSession,
   retellKeysByAccount
-} from "./chunk-7YRQRHP5.js";
+} from "./chunk-VNIC7AA6.js";
 import {
   audit
-} from "./chunk-KMSOQBHK.js";
+} from "./chunk-ULFWSZEJ.js";
 import {
   bookingIdempotencyKey,
   upsertCustomer
-} from "./chunk-3ZPKQDDE.js";
+} from "./chunk-57EPBC7Q.js";
 import {
   companies
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/booking/manual.ts
 async function manualBookingJob(db, b) {
@@ -101,4 +101,4 @@ export {
   AgentPromptError,
   updateAgentPrompt
 };
-//# sourceMappingURL=chunk-OE7DZGPC.js.map
+//# sourceMappingURL=chunk-FCI46XXF.js.map

@@ -4,12 +4,12 @@ import {
   findService,
   finishEvent,
   resolvePhone
-} from "./chunk-OXZTOBW6.js";
+} from "./chunk-MUI5XY4B.js";
 import {
   bookingIdempotencyKey,
   upsertCall,
   upsertCustomer
-} from "./chunk-3ZPKQDDE.js";
+} from "./chunk-57EPBC7Q.js";
 import {
   parseDateAndTime,
   parseRequestedStart
@@ -20,8 +20,8 @@ import {
 import {
   publishEvent
 } from "./chunk-SC2WLIXO.js";
-import "./chunk-ETKH6G5M.js";
-import "./chunk-7L4H2TVV.js";
+import "./chunk-4TIWQXHC.js";
+import "./chunk-J7ROQ6LX.js";
 import {
   jobIds,
   webhookJobSchema
@@ -34,7 +34,7 @@ import {
   calls,
   callsProcessedTotal,
   satisfactionScore
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -200,4 +200,4 @@ function webhooksHandler(ctx) {
 export {
   webhooksHandler
 };
-//# sourceMappingURL=webhooks-XV5472E7.js.map
+//# sourceMappingURL=webhooks-ELPZPAWP.js.map

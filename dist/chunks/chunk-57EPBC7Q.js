@@ -2,11 +2,11 @@ import {
   phoneIndex,
   piiJsonSealer,
   piiSealer
-} from "./chunk-7L4H2TVV.js";
+} from "./chunk-J7ROQ6LX.js";
 import {
   calls,
   customers
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/calls/record-call.ts
 import { and, eq, sql } from "drizzle-orm";
@@ -105,4 +105,4 @@ export {
   upsertCustomer,
   upsertCall
 };
-//# sourceMappingURL=chunk-3ZPKQDDE.js.map
+//# sourceMappingURL=chunk-57EPBC7Q.js.map

@@ -80,10 +80,17 @@ var workerServing = new Gauge({
   labelNames: ["queue"],
   registers: [registry]
 });
+var inboundAnswersTotal = new Counter({
+  name: "callbook_inbound_answers_total",
+  help: "Inbound-call webhooks answered, by outcome: answered, deadline_missed (empty answer after INBOUND_DEADLINE_MS), failed, malformed",
+  labelNames: ["outcome"],
+  registers: [registry]
+});
 for (const status of ["accepted", "ignored"]) webhookTotal.labels(status).inc(0);
 for (const status of ["created", "failed", "cached"]) bookingTotal.labels(status).inc(0);
 for (const outcome of ["booked", "no_booking", "failed"]) callsProcessedTotal.labels(outcome).inc(0);
 for (const cache of ["l1", "l2"]) cacheHitsTotal.labels(cache).inc(0);
+for (const outcome of ["answered", "deadline_missed", "failed", "malformed"]) inboundAnswersTotal.labels(outcome).inc(0);
 
 // drizzle/schema.ts
 var schema_exports = {};
@@ -404,6 +411,7 @@ export {
   dbBreakerState,
   satisfactionScore,
   workerServing,
+  inboundAnswersTotal,
   companies,
   branches,
   phoneNumbers,
@@ -419,4 +427,4 @@ export {
   apiTokens,
   schema_exports
 };
-//# sourceMappingURL=chunk-C4YWJOIW.js.map
+//# sourceMappingURL=chunk-5ORLQGPY.js.map

@@ -1,14 +1,14 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-ETKH6G5M.js";
+} from "./chunk-4TIWQXHC.js";
 import {
   branches,
   companies,
   phoneNumbers,
   services,
   webhookEvents
-} from "./chunk-C4YWJOIW.js";
+} from "./chunk-5ORLQGPY.js";
 
 // lib/calls/webhook-inbox.ts
 import { and, eq, sql } from "drizzle-orm";
@@ -143,4 +143,4 @@ export {
   findService,
   resolvePhone
 };
-//# sourceMappingURL=chunk-OXZTOBW6.js.map
+//# sourceMappingURL=chunk-MUI5XY4B.js.map
