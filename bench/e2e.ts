@@ -115,15 +115,18 @@ function procfile(): ProcSpec[] {
       const parts = l.slice(l.indexOf(':') + 1).trim().split(/\s+/);
       if (parts[0] !== 'node') throw new Error(`Procfile line "${l}" does not start with node`);
       const args = parts.slice(1);
-      return { name, args, queues: args[0] === WORKER_SCRIPT ? (args.slice(1) as QueueName[]) : [] };
+      const script = args.findIndex((a) => !a.startsWith('-'));
+      return { name, args, queues: args[script] === WORKER_SCRIPT ? (args.slice(script + 1) as QueueName[]) : [] };
     });
 }
 
 function layout(mode: Mode, system: System): ProcSpec[] {
   const lines = procfile();
   const web = lines.find((l) => l.name === 'web')!;
-  const worker = (spec: ProcSpec): ProcSpec => (system === 'noop' ? { ...spec, args: ['bench/ceilings/noop-worker.ts', ...spec.args.slice(1)] } : spec);
-  if (mode === 'single') return [web, worker({ name: 'worker', args: [WORKER_SCRIPT], queues: [...QUEUE_NAMES] })];
+  const worker = (spec: ProcSpec): ProcSpec => (system === 'noop' ? { ...spec, args: ['bench/ceilings/noop-worker.ts', ...spec.args.slice(spec.args.indexOf(WORKER_SCRIPT) + 1)] } : spec);
+  // One worker process for every queue, with the node flags of the Procfile's worker lines.
+  const flags = lines.find((l) => l.name === 'bookings')!.args.filter((a) => a.startsWith('-'));
+  if (mode === 'single') return [web, worker({ name: 'worker', args: [...flags, WORKER_SCRIPT], queues: [...QUEUE_NAMES] })];
   const out: ProcSpec[] = [];
   for (const l of lines) for (let i = 0; i < (SCALE[l.name] ?? 1); i++) out.push(l.name === 'web' ? l : worker(l));
   return out;
