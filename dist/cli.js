@@ -39,6 +39,9 @@ import {
   serviceBreaker
 } from "./chunks/chunk-4XHI72N4.js";
 import "./chunks/chunk-A7KMJAOI.js";
+import {
+  lookupPhone
+} from "./chunks/chunk-OP2T5PTC.js";
 import "./chunks/chunk-57EPBC7Q.js";
 import {
   parseRequestedRange,
@@ -509,10 +512,26 @@ function registerBooking(program2, run2) {
   );
 }
 
-// apps/cli/commands/demo-call.ts
-import { randomBytes } from "node:crypto";
+// apps/cli/demo-defaults.ts
 import { eq as eq3 } from "drizzle-orm";
 import { DateTime as DateTime2 } from "luxon";
+async function demoDefaults(db, to) {
+  const where = await lookupPhone(db, to);
+  if (!where) return { language: "de", timezone: "Europe/Berlin" };
+  const [row] = await db.select({ service: services.name }).from(branches).innerJoin(services, eq3(services.id, branches.defaultServiceId)).where(eq3(branches.id, where.branchId));
+  return { language: where.language, service: row?.service, timezone: where.timezone };
+}
+function spokenSoon(language2, timezone2, random = Math.random) {
+  let d = DateTime2.now().setZone(timezone2).plus({ days: 2 + Math.floor(random() * 7) });
+  while (d.weekday > 5) d = d.plus({ days: 1 });
+  const hour = 9 + Math.floor(random() * 8);
+  if (language2.startsWith("de")) return `am ${d.day}.${d.month}. um ${hour} Uhr`;
+  return `on ${d.setLocale("en").toFormat("LLLL d")} at ${hour > 12 ? hour - 12 : hour} ${hour >= 12 ? "pm" : "am"}`;
+}
+
+// apps/cli/commands/demo-call.ts
+import { randomBytes } from "node:crypto";
+import { eq as eq4 } from "drizzle-orm";
 import Retell from "retell-sdk";
 var DEMO_TO = "+4930555000";
 var DEMO_FROM = "+4917612345678";
@@ -521,11 +540,6 @@ function collect(kv, acc) {
   if (i < 1) throw new CliError(`--var expects key=value, got "${kv}"`, 2);
   acc[kv.slice(0, i)] = kv.slice(i + 1);
   return acc;
-}
-function defaultWhen() {
-  let d = DateTime2.now().setZone("Europe/Berlin").plus({ days: 2 + Math.floor(Math.random() * 7) });
-  while (d.weekday > 5) d = d.plus({ days: 1 });
-  return `am ${d.day}.${d.month}. um ${9 + Math.floor(Math.random() * 8)} Uhr`;
 }
 function buildCall(o, event) {
   const now = Date.now();
@@ -570,10 +584,10 @@ async function waitForOutcome(ctx, callId, timeoutMs) {
   const db = ctx.database.db;
   const end = Date.now() + timeoutMs;
   for (; ; ) {
-    const [call] = await db.select().from(calls).where(eq3(calls.retellCallId, callId));
-    const appointment = call?.appointmentId ? (await db.select().from(appointments).where(eq3(appointments.id, call.appointmentId)))[0] : void 0;
-    const [failed] = call ? await db.select().from(appointments).where(eq3(appointments.callId, call.id)) : [];
-    const events = await db.select().from(webhookEvents).where(eq3(webhookEvents.externalId, callId));
+    const [call] = await db.select().from(calls).where(eq4(calls.retellCallId, callId));
+    const appointment = call?.appointmentId ? (await db.select().from(appointments).where(eq4(appointments.id, call.appointmentId)))[0] : void 0;
+    const [failed] = call ? await db.select().from(appointments).where(eq4(appointments.callId, call.id)) : [];
+    const events = await db.select().from(webhookEvents).where(eq4(webhookEvents.externalId, callId));
     const rejected = events.find((e) => e.status === "rejected" || e.status === "failed");
     const settled = rejected || call?.bookingDecision === "no_booking" || appointment || failed?.status === "failed";
     if (settled || Date.now() > end) return { call, appointment: appointment ?? failed, rejected, timedOut: !settled };
@@ -584,11 +598,16 @@ function ingressUrl(config, given) {
   return given ?? process.env.CALLBOOK_URL ?? `http://127.0.0.1:${config.PORT}`;
 }
 function registerDemoCall(program2, run2) {
-  program2.command("demo-call").description("play a whole signed Retell call against the running ingress and wait for the booking").option("--url <url>", "ingress base URL (default http://127.0.0.1:$PORT)").option("--to <e164>", "dialled business number", DEMO_TO).option("--from <e164>", "caller number", DEMO_FROM).option("--name <name>", "caller name", "Anna Beispiel").option("--service <service>", "service as spoken", "Haarschnitt").option("--when <text>", 'requested time as spoken or ISO (default: a weekday soon, e.g. "am 3.12. um 14 Uhr")').option("--var <key=value>", "extra collected variable (repeatable)", collect, {}).option("--timeout <ms>", "how long to wait for the outcome", "20000").action(
+  program2.command("demo-call").description("play a whole signed Retell call against the running ingress and wait for the booking").option("--url <url>", "ingress base URL (default http://127.0.0.1:$PORT)").option("--to <e164>", "dialled business number", DEMO_TO).option("--from <e164>", "caller number", DEMO_FROM).option("--name <name>", "caller name", "Anna Beispiel").option("--service <service>", "service as spoken (default: the dialled branch's default service)").option("--when <text>", `requested time as spoken or ISO (default: a weekday soon in the branch's language, e.g. "am 3.12. um 14 Uhr")`).option("--language <lang>", "language the time is spoken in (default: the dialled branch's)").option("--var <key=value>", "extra collected variable (repeatable)", collect, {}).option("--timeout <ms>", "how long to wait for the outcome", "20000").action(
     (o) => run2(async (ctx, json) => {
       const url = ingressUrl(ctx.config, o.url);
       const callId = `call_demo_${randomBytes(6).toString("hex")}`;
-      const vars = { customer_name: o.name, service: o.service, appointment_datetime: o.when ?? defaultWhen(), booking_confirmed: "ja", ...o.var };
+      const branch = await demoDefaults(ctx.database.db, o.to);
+      const service = o.service ?? branch.service;
+      if (!service) throw new CliError(`no --service given and ${o.to} has no branch with a default service; name one (e.g. --service "Haircut")`, 2);
+      const language2 = o.language ?? branch.language;
+      const when = o.when ?? spokenSoon(language2, branch.timezone);
+      const vars = { customer_name: o.name, service, appointment_datetime: when, booking_confirmed: language2.startsWith("de") ? "ja" : "yes", ...o.var };
       const sent = [];
       for (const event of ["call_started", "call_ended", "call_analyzed"]) {
         const r = await send(url, ctx.config.RETELL_API_KEY, buildCall({ callId, to: o.to, from: o.from, vars }, event));
@@ -629,16 +648,16 @@ function registerDemoCall(program2, run2) {
 }
 
 // lib/gdpr/find.ts
-import { and as and3, eq as eq4, inArray as inArray2 } from "drizzle-orm";
+import { and as and3, eq as eq5, inArray as inArray2 } from "drizzle-orm";
 var GdprLookupError = class extends Error {
   name = "GdprLookupError";
 };
 var E164 = /^\+[1-9]\d{6,14}$/;
 async function findCompany(db, company) {
-  const bySlug = typeof company === "string" ? (await db.select({ id: companies.id, slug: companies.slug }).from(companies).where(eq4(companies.slug, company)))[0] : void 0;
+  const bySlug = typeof company === "string" ? (await db.select({ id: companies.id, slug: companies.slug }).from(companies).where(eq5(companies.slug, company)))[0] : void 0;
   if (bySlug) return bySlug;
   const id = typeof company === "number" ? company : /^\d+$/.test(company) ? Number(company) : void 0;
-  const byId = id !== void 0 && Number.isSafeInteger(id) ? (await db.select({ id: companies.id, slug: companies.slug }).from(companies).where(eq4(companies.id, id)))[0] : void 0;
+  const byId = id !== void 0 && Number.isSafeInteger(id) ? (await db.select({ id: companies.id, slug: companies.slug }).from(companies).where(eq5(companies.id, id)))[0] : void 0;
   if (byId) return byId;
   throw new GdprLookupError(`no company with slug or id "${company}"`);
 }
@@ -646,7 +665,7 @@ async function findCustomer(db, q) {
   const phone = q.phone.trim();
   if (!E164.test(phone)) throw new GdprLookupError(`"${q.phone}" is not an E.164 number (like +4917012345678)`);
   const company = await findCompany(db, q.company);
-  const [row] = await db.select({ id: customers.id }).from(customers).where(and3(eq4(customers.companyId, company.id), inArray2(customers.phoneIndex, phoneIndexCandidates(company.id, phone))));
+  const [row] = await db.select({ id: customers.id }).from(customers).where(and3(eq5(customers.companyId, company.id), inArray2(customers.phoneIndex, phoneIndexCandidates(company.id, phone))));
   if (!row) throw new GdprLookupError(`no customer with that number in company ${company.slug} (already erased, or never called)`);
   return { companyId: company.id, companySlug: company.slug, customerId: row.id };
 }
@@ -681,7 +700,7 @@ function registerGdpr(program2, run2) {
 }
 
 // lib/pii/rotate.ts
-import { and as and4, asc as asc2, eq as eq5, getTableColumns, gt, inArray as inArray3, isNull as isNull2, sql } from "drizzle-orm";
+import { and as and4, asc as asc2, eq as eq6, getTableColumns, gt, inArray as inArray3, isNull as isNull2, sql } from "drizzle-orm";
 var RETRIES = 5;
 var isDeadlock = (err) => {
   const e = err;
@@ -712,13 +731,13 @@ async function companyFlags(db) {
 }
 async function applyOne(db, table, p) {
   const set = {};
-  const conds = [eq5(table.id, p.id)];
+  const conds = [eq6(table.id, p.id)];
   const cols = table;
   for (const [name, [from, to]] of p.changes) {
     set[name] = to;
     const col = cols[name];
     if (JSON_COLUMNS.has(name)) conds.push(from === null ? isNull2(col) : sql`${jsonText(col)} = ${from}`);
-    else conds.push(from === null ? isNull2(col) : eq5(col, from));
+    else conds.push(from === null ? isNull2(col) : eq6(col, from));
   }
   const [res] = await db.update(table).set(set).where(and4(...conds));
   return res.affectedRows > 0;
@@ -817,7 +836,7 @@ async function rotateKeys(db, keyring, opts = {}) {
     for (const name of ["retellApiKeyEnc", "calcomApiKeyEnc", "calcomWebhookSecretEnc"]) {
       const from = c[name];
       if (from === null || !keyring.needsRotation(from)) continue;
-      const [res] = await db.update(companies).set({ [name]: keyring.encrypt(keyring.decrypt(from)) }).where(and4(eq5(companies.id, c.id), eq5(companies[name], from)));
+      const [res] = await db.update(companies).set({ [name]: keyring.encrypt(keyring.decrypt(from)) }).where(and4(eq6(companies.id, c.id), eq6(companies[name], from)));
       if (res.affectedRows > 0) counts.companies++;
       else counts.skipped++;
     }
@@ -850,7 +869,7 @@ function registerKeys(program2, run2) {
 }
 
 // apps/cli/commands/operations.ts
-import { and as and5, eq as eq6 } from "drizzle-orm";
+import { and as and5, eq as eq7 } from "drizzle-orm";
 var SERVICES = ["calcom", "retell"];
 function queuesFrom(opt) {
   if (!opt) return [...QUEUE_NAMES];
@@ -929,12 +948,12 @@ function registerOperations(program2, run2) {
   program2.command("calls").description("calls as recorded").command("show <retellCallId>").description("one call with its transcript, customer and appointment (writes an audit row: personal data)").action(
     (id) => run2(async (ctx, json) => {
       const db = ctx.database.db;
-      const [stored] = await db.select().from(calls).where(eq6(calls.retellCallId, id));
+      const [stored] = await db.select().from(calls).where(eq7(calls.retellCallId, id));
       if (!stored) throw new CliError(`no call ${id}`, 2);
       const call = { ...stored, fromNumber: open(stored.fromNumber), toNumber: open(stored.toNumber), transcript: open(stored.transcript), summary: open(stored.summary), recordingUrl: open(stored.recordingUrl) };
-      const [storedCustomer] = call.customerId ? await db.select().from(customers).where(and5(eq6(customers.id, call.customerId), eq6(customers.companyId, call.companyId))) : [];
+      const [storedCustomer] = call.customerId ? await db.select().from(customers).where(and5(eq7(customers.id, call.customerId), eq7(customers.companyId, call.companyId))) : [];
       const customer = storedCustomer ? { ...storedCustomer, name: open(storedCustomer.name), phone: open(storedCustomer.phone), email: open(storedCustomer.email) } : void 0;
-      const appts = await db.select().from(appointments).where(and5(eq6(appointments.callId, call.id), eq6(appointments.companyId, call.companyId)));
+      const appts = await db.select().from(appointments).where(and5(eq7(appointments.callId, call.id), eq7(appointments.companyId, call.companyId)));
       await audit(db, { companyId: call.companyId, actor: actor(), action: "calls.show", target: `call:${id}` });
       const out = {
         call: { ...call, dynamicVariables: openJson(call.dynamicVariables), analysisData: openJson(call.analysisData) },
@@ -989,7 +1008,7 @@ function registerSync(program2, run2) {
 }
 
 // apps/cli/commands/tokens.ts
-import { eq as eq7 } from "drizzle-orm";
+import { eq as eq8 } from "drizzle-orm";
 function registerTokens(program2, run2) {
   const tokens = program2.command("tokens").description("access tokens for /mcp, confined to one company or one branch (stored hashed, shown once)");
   tokens.command("create").description("create a token and print it once").requiredOption("--company <slug>", "the company the token is confined to").option("--branch <slug>", "confine it further to one branch").requiredOption("--name <name>", 'who or what holds it, e.g. "reception tablet"').action(
@@ -1035,7 +1054,7 @@ function registerTokens(program2, run2) {
       const id = Number(idText);
       if (!Number.isSafeInteger(id) || id <= 0) throw new CliError(`token id must be a positive number (got "${idText}")`, 2);
       const db = ctx.database.db;
-      const [row] = await db.select().from(apiTokens).where(eq7(apiTokens.id, id));
+      const [row] = await db.select().from(apiTokens).where(eq8(apiTokens.id, id));
       if (!row) throw new CliError(`no token #${id}`, 2);
       if (row.revokedAt) {
         print(json, { id, revokedAt: row.revokedAt.toISOString(), already: true }, () => `token #${id} was already revoked at ${row.revokedAt.toISOString()}`);

@@ -5,5 +5,5 @@ import "./chunks/chunk-7WOGBSIY.js";
 import "./chunks/chunk-54KOYG5C.js";
 
 // workers/main.ts
-await runEntry("callbook-worker", async () => (await import("./chunks/workers-NF3ZWETK.js")).main());
+await runEntry("callbook-worker", async () => (await import("./chunks/workers-27VYPKNP.js")).main());
 //# sourceMappingURL=worker.js.map

@@ -1,11 +1,5 @@
 import {
-  TTL_MS,
-  cacheKeys
-} from "./chunk-4TIWQXHC.js";
-import {
   branches,
-  companies,
-  phoneNumbers,
   services,
   webhookEvents
 } from "./chunk-5ORLQGPY.js";
@@ -78,32 +72,13 @@ function extractIntent(call) {
   };
 }
 
-// lib/calls/resolve-phone.ts
-import { eq as eq2 } from "drizzle-orm";
-async function lookupPhone(db, e164) {
-  const rows = await db.select({
-    companyId: companies.id,
-    companySlug: companies.slug,
-    companyName: companies.name,
-    branchId: branches.id,
-    branchName: branches.name,
-    branchSlug: branches.slug,
-    timezone: branches.timezone,
-    language: branches.language
-  }).from(phoneNumbers).innerJoin(branches, eq2(branches.id, phoneNumbers.branchId)).innerJoin(companies, eq2(companies.id, phoneNumbers.companyId)).where(eq2(phoneNumbers.e164, e164)).limit(1);
-  return rows[0] ?? null;
-}
-function resolvePhone(db, cache, e164) {
-  return cache.getOrLoad(cacheKeys.phoneResolution(e164), TTL_MS.phoneResolution, () => lookupPhone(db, e164));
-}
-
 // lib/calls/match-service.ts
-import { and as and2, eq as eq3, isNull, or } from "drizzle-orm";
+import { and as and2, eq as eq2, isNull, or } from "drizzle-orm";
 function fold(s) {
   return s.normalize("NFD").replace(new RegExp("\\p{Diacritic}", "gu"), "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
 }
 async function servicesForBranch(db, companyId, branchId) {
-  return db.select().from(services).where(and2(eq3(services.companyId, companyId), or(isNull(services.branchId), eq3(services.branchId, branchId))));
+  return db.select().from(services).where(and2(eq2(services.companyId, companyId), or(isNull(services.branchId), eq2(services.branchId, branchId))));
 }
 function matchService(candidates, wanted, branchDefaultId) {
   if (wanted.eventTypeId) {
@@ -128,7 +103,7 @@ function matchService(candidates, wanted, branchDefaultId) {
 async function findService(db, companyId, branchId, wanted) {
   const [candidates, branch] = await Promise.all([
     servicesForBranch(db, companyId, branchId),
-    db.select({ defaultServiceId: branches.defaultServiceId }).from(branches).where(and2(eq3(branches.id, branchId), eq3(branches.companyId, companyId)))
+    db.select({ defaultServiceId: branches.defaultServiceId }).from(branches).where(and2(eq2(branches.id, branchId), eq2(branches.companyId, companyId)))
   ]);
   return matchService(candidates, wanted, branch[0]?.defaultServiceId ?? null);
 }
@@ -140,7 +115,6 @@ export {
   extractIntent,
   servicesForBranch,
   matchService,
-  findService,
-  resolvePhone
+  findService
 };
-//# sourceMappingURL=chunk-MUI5XY4B.js.map
+//# sourceMappingURL=chunk-R7NCHDYQ.js.map

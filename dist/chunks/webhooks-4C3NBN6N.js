@@ -2,9 +2,11 @@ import {
   claimEvent,
   extractIntent,
   findService,
-  finishEvent,
+  finishEvent
+} from "./chunk-R7NCHDYQ.js";
+import {
   resolvePhone
-} from "./chunk-MUI5XY4B.js";
+} from "./chunk-OP2T5PTC.js";
 import {
   bookingIdempotencyKey,
   upsertCall,
@@ -200,4 +202,4 @@ function webhooksHandler(ctx) {
 export {
   webhooksHandler
 };
-//# sourceMappingURL=webhooks-ELPZPAWP.js.map
+//# sourceMappingURL=webhooks-4C3NBN6N.js.map

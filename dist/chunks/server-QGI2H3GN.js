@@ -48,9 +48,11 @@ import {
   finishEvent,
   isUnknownName,
   matchService,
-  resolvePhone,
   servicesForBranch
-} from "./chunk-MUI5XY4B.js";
+} from "./chunk-R7NCHDYQ.js";
+import {
+  resolvePhone
+} from "./chunk-OP2T5PTC.js";
 import {
   bookingIdempotencyKey,
   upsertCall,
@@ -1522,4 +1524,4 @@ export {
   listen,
   main
 };
-//# sourceMappingURL=server-N5HZTIUE.js.map
+//# sourceMappingURL=server-QGI2H3GN.js.map

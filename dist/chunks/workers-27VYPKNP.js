@@ -40,7 +40,7 @@ import { Worker } from "bullmq";
 
 // workers/handlers.ts
 var HANDLERS = {
-  webhooks: async () => (await import("./webhooks-ELPZPAWP.js")).webhooksHandler,
+  webhooks: async () => (await import("./webhooks-4C3NBN6N.js")).webhooksHandler,
   bookings: async () => (await import("./bookings-GHRFUDNY.js")).bookingsHandler,
   sync: async () => (await import("./sync-6WHR3FAU.js")).syncHandler,
   notifications: async () => (await import("./notifications-5WSRA45U.js")).notificationsHandler,
@@ -188,4 +188,4 @@ export {
   scheduleRepeatables,
   startWorkers
 };
-//# sourceMappingURL=workers-NF3ZWETK.js.map
+//# sourceMappingURL=workers-27VYPKNP.js.map
