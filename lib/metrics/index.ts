@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics. One naming rule: the `mcp_*` names stay as the earlier system's users
- * chart them (docs/METRICS.md); every other metric of ours is `callbook_*` with its unit in the
+ * chart them (README, "Metrics"); every other metric of ours is `callbook_*` with its unit in the
  * name; prom-client's standard `process_*` / `nodejs_*` keep their names.
  * One registry per process. Every process publishes it to Redis (./publish.ts) and /api/metrics
  * serves each live process's series under its own `process` label (./scrape.ts), so Prometheus
