@@ -2,47 +2,47 @@ import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunks/chunk-LKDF5XCL.js";
+} from "./chunks/chunk-OPXCA3TF.js";
 import {
   AgentPromptError,
   manualBookingJob,
   updateAgentPrompt
-} from "./chunks/chunk-FCI46XXF.js";
+} from "./chunks/chunk-L7ZCO24U.js";
 import {
   problemLines,
   runSync
-} from "./chunks/chunk-VNIC7AA6.js";
+} from "./chunks/chunk-IKLR67YA.js";
 import {
   ConfigError,
   createContext,
   createLogger,
   loadConfig
-} from "./chunks/chunk-QXEEP2BM.js";
-import "./chunks/chunk-N76PKMAX.js";
+} from "./chunks/chunk-KF4VCP7M.js";
+import "./chunks/chunk-AFPE6KLN.js";
 import {
   createToken,
   freeSlotsOn,
   listTokens,
   revokeToken
-} from "./chunks/chunk-PFWZQKCA.js";
+} from "./chunks/chunk-TGK5L235.js";
 import {
   BookingDeferred,
   BookingRejected,
   executeBooking
-} from "./chunks/chunk-U7QLJEBM.js";
-import "./chunks/chunk-FWQKHSPU.js";
+} from "./chunks/chunk-FVWXLA2E.js";
+import "./chunks/chunk-WCWRLYGH.js";
 import {
   audit
-} from "./chunks/chunk-ULFWSZEJ.js";
+} from "./chunks/chunk-54VZ3ZP4.js";
 import {
   bookingDeps,
   serviceBreaker
-} from "./chunks/chunk-4XHI72N4.js";
+} from "./chunks/chunk-6VOENOB6.js";
 import "./chunks/chunk-A7KMJAOI.js";
 import {
   lookupPhone
-} from "./chunks/chunk-OP2T5PTC.js";
-import "./chunks/chunk-57EPBC7Q.js";
+} from "./chunks/chunk-5BOZF2J7.js";
+import "./chunks/chunk-YXWKEBKV.js";
 import {
   parseRequestedRange,
   parseRequestedStart
@@ -51,7 +51,7 @@ import "./chunks/chunk-RDU6U4K7.js";
 import "./chunks/chunk-SC2WLIXO.js";
 import {
   cacheKeys
-} from "./chunks/chunk-4TIWQXHC.js";
+} from "./chunks/chunk-XN5S2XO3.js";
 import {
   blindIndexKeyMissing,
   forgetPiiFlags,
@@ -64,7 +64,7 @@ import {
   piiSettings,
   sealPii,
   sealPiiJson
-} from "./chunks/chunk-J7ROQ6LX.js";
+} from "./chunks/chunk-RUAA5PEO.js";
 import {
   QUEUE_NAMES,
   isQueueName,
@@ -83,7 +83,7 @@ import {
   phoneNumbers,
   services,
   webhookEvents
-} from "./chunks/chunk-5ORLQGPY.js";
+} from "./chunks/chunk-AQ2OROU7.js";
 import {
   isCiphertext
 } from "./chunks/chunk-E5ZFRTTD.js";

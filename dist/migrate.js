@@ -2,9 +2,9 @@ import {
   connectDatabase,
   ensureDatabase,
   runMigrations
-} from "./chunks/chunk-N76PKMAX.js";
+} from "./chunks/chunk-AFPE6KLN.js";
 import "./chunks/chunk-42NABTHE.js";
-import "./chunks/chunk-5ORLQGPY.js";
+import "./chunks/chunk-AQ2OROU7.js";
 import "./chunks/chunk-54KOYG5C.js";
 
 // drizzle/migrate.ts

@@ -1,15 +1,15 @@
 import {
   connectDatabase
-} from "./chunk-N76PKMAX.js";
+} from "./chunk-AFPE6KLN.js";
 import {
   TieredCache,
   createRedis,
   keyNamespace,
   redisTarget
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   configurePii
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   closeQueues,
   createQueues
@@ -191,4 +191,4 @@ export {
   createLogger,
   createContext
 };
-//# sourceMappingURL=chunk-QXEEP2BM.js.map
+//# sourceMappingURL=chunk-KF4VCP7M.js.map

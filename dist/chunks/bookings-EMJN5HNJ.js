@@ -3,15 +3,15 @@ import {
   BookingRejected,
   executeBooking,
   recordFinalFailure
-} from "./chunk-U7QLJEBM.js";
-import "./chunk-FWQKHSPU.js";
+} from "./chunk-FVWXLA2E.js";
+import "./chunk-WCWRLYGH.js";
 import {
   bookingDeps
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import "./chunk-A7KMJAOI.js";
 import "./chunk-SC2WLIXO.js";
-import "./chunk-4TIWQXHC.js";
-import "./chunk-J7ROQ6LX.js";
+import "./chunk-XN5S2XO3.js";
+import "./chunk-RUAA5PEO.js";
 import {
   bookingJobSchema
 } from "./chunk-Z42SQZT6.js";
@@ -19,7 +19,7 @@ import "./chunk-7WOGBSIY.js";
 import {
   dbUnavailable
 } from "./chunk-42NABTHE.js";
-import "./chunk-5ORLQGPY.js";
+import "./chunk-AQ2OROU7.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -55,4 +55,4 @@ export {
   bookingsHandler,
   bookingsHandlerWith
 };
-//# sourceMappingURL=bookings-GHRFUDNY.js.map
+//# sourceMappingURL=bookings-EMJN5HNJ.js.map

@@ -1,6 +1,6 @@
 import {
   cacheHitsTotal
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/redis/index.ts
 import { Cluster, Redis } from "ioredis";
@@ -211,4 +211,4 @@ export {
   cacheKeys,
   TTL_MS
 };
-//# sourceMappingURL=chunk-4TIWQXHC.js.map
+//# sourceMappingURL=chunk-XN5S2XO3.js.map

@@ -3,17 +3,17 @@ import {
   isRetellNotFound,
   openRetellSession,
   retellKeysByAccount
-} from "./chunk-VNIC7AA6.js";
+} from "./chunk-IKLR67YA.js";
 import {
   audit
-} from "./chunk-ULFWSZEJ.js";
+} from "./chunk-54VZ3ZP4.js";
 import {
   bookingIdempotencyKey,
   upsertCustomer
-} from "./chunk-57EPBC7Q.js";
+} from "./chunk-YXWKEBKV.js";
 import {
   companies
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/booking/manual.ts
 async function manualBookingJob(db, b) {
@@ -101,4 +101,4 @@ export {
   AgentPromptError,
   updateAgentPrompt
 };
-//# sourceMappingURL=chunk-FCI46XXF.js.map
+//# sourceMappingURL=chunk-L7ZCO24U.js.map

@@ -1,6 +1,6 @@
 import {
   isDuplicateKey
-} from "./chunk-N76PKMAX.js";
+} from "./chunk-AFPE6KLN.js";
 import {
   breakerAlertRef
 } from "./chunk-A7KMJAOI.js";
@@ -9,7 +9,7 @@ import {
 } from "./chunk-GN4KETLM.js";
 import {
   open
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   jobIds,
   notificationJobSchema
@@ -23,7 +23,7 @@ import {
   customers,
   notifications,
   services
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -477,4 +477,4 @@ export {
   notificationsHandler,
   notificationsHandlerWith
 };
-//# sourceMappingURL=notifications-5WSRA45U.js.map
+//# sourceMappingURL=notifications-RR5CSLJQ.js.map

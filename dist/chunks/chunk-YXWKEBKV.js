@@ -2,11 +2,11 @@ import {
   phoneIndex,
   piiJsonSealer,
   piiSealer
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   calls,
   customers
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/calls/record-call.ts
 import { and, eq, sql } from "drizzle-orm";
@@ -105,4 +105,4 @@ export {
   upsertCustomer,
   upsertCall
 };
-//# sourceMappingURL=chunk-57EPBC7Q.js.map
+//# sourceMappingURL=chunk-YXWKEBKV.js.map

@@ -1,16 +1,16 @@
 import {
   runSync
-} from "./chunk-VNIC7AA6.js";
-import "./chunk-FWQKHSPU.js";
-import "./chunk-4XHI72N4.js";
+} from "./chunk-IKLR67YA.js";
+import "./chunk-WCWRLYGH.js";
+import "./chunk-6VOENOB6.js";
 import "./chunk-A7KMJAOI.js";
 import "./chunk-SC2WLIXO.js";
-import "./chunk-4TIWQXHC.js";
+import "./chunk-XN5S2XO3.js";
 import {
   syncJobSchema
 } from "./chunk-Z42SQZT6.js";
 import "./chunk-7WOGBSIY.js";
-import "./chunk-5ORLQGPY.js";
+import "./chunk-AQ2OROU7.js";
 import "./chunk-54KOYG5C.js";
 
 // workers/sync.ts
@@ -48,4 +48,4 @@ export {
   scheduleSync,
   syncHandler
 };
-//# sourceMappingURL=sync-6WHR3FAU.js.map
+//# sourceMappingURL=sync-NSXOYB5G.js.map

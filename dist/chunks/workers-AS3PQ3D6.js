@@ -1,20 +1,20 @@
 import {
   startMetricsPublisher,
   thisProcess
-} from "./chunk-UU5YYQDK.js";
+} from "./chunk-HRM5DEUL.js";
 import {
   createContext,
   loadConfig
-} from "./chunk-QXEEP2BM.js";
-import "./chunk-N76PKMAX.js";
+} from "./chunk-KF4VCP7M.js";
+import "./chunk-AFPE6KLN.js";
 import {
   assertNoEviction,
   createRedis,
   redisTarget
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   assertPiiKeys
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   JOB_TIMEOUT_MS,
   QUEUE_NAMES,
@@ -31,7 +31,7 @@ import {
 import {
   jobDuration,
   workerServing
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -40,11 +40,11 @@ import { Worker } from "bullmq";
 
 // workers/handlers.ts
 var HANDLERS = {
-  webhooks: async () => (await import("./webhooks-4C3NBN6N.js")).webhooksHandler,
-  bookings: async () => (await import("./bookings-GHRFUDNY.js")).bookingsHandler,
-  sync: async () => (await import("./sync-6WHR3FAU.js")).syncHandler,
-  notifications: async () => (await import("./notifications-5WSRA45U.js")).notificationsHandler,
-  default: async () => (await import("./default-LYQTCXKX.js")).defaultHandler
+  webhooks: async () => (await import("./webhooks-AMMTZC6Z.js")).webhooksHandler,
+  bookings: async () => (await import("./bookings-EMJN5HNJ.js")).bookingsHandler,
+  sync: async () => (await import("./sync-NSXOYB5G.js")).syncHandler,
+  notifications: async () => (await import("./notifications-RR5CSLJQ.js")).notificationsHandler,
+  default: async () => (await import("./default-F3TUEXTE.js")).defaultHandler
 };
 
 // workers/run-job.ts
@@ -88,8 +88,8 @@ function withTimeout(queue, handler, timeoutMs = JOB_TIMEOUT_MS[queue]) {
 
 // workers/index.ts
 async function scheduleRepeatables(ctx, names) {
-  if (names.includes("sync")) await (await import("./sync-6WHR3FAU.js")).scheduleSync(ctx);
-  if (names.includes("default")) await (await import("./default-LYQTCXKX.js")).scheduleHousekeeping(ctx);
+  if (names.includes("sync")) await (await import("./sync-NSXOYB5G.js")).scheduleSync(ctx);
+  if (names.includes("default")) await (await import("./default-F3TUEXTE.js")).scheduleHousekeeping(ctx);
 }
 function startWorkers(ctx, names) {
   const missing = names.filter((n) => !HANDLERS[n]);
@@ -188,4 +188,4 @@ export {
   scheduleRepeatables,
   startWorkers
 };
-//# sourceMappingURL=workers-27VYPKNP.js.map
+//# sourceMappingURL=workers-AS3PQ3D6.js.map

@@ -1,12 +1,12 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   branches,
   companies,
   phoneNumbers
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/calls/resolve-phone.ts
 import { eq } from "drizzle-orm";
@@ -31,4 +31,4 @@ export {
   lookupPhone,
   resolvePhone
 };
-//# sourceMappingURL=chunk-OP2T5PTC.js.map
+//# sourceMappingURL=chunk-5BOZF2J7.js.map

@@ -2,12 +2,12 @@ import {
   metricsKeys,
   startMetricsPublisher,
   thisProcess
-} from "./chunk-UU5YYQDK.js";
+} from "./chunk-HRM5DEUL.js";
 import {
   createContext,
   loadConfig
-} from "./chunk-QXEEP2BM.js";
-import "./chunk-N76PKMAX.js";
+} from "./chunk-KF4VCP7M.js";
+import "./chunk-AFPE6KLN.js";
 import {
   ApiError,
   AppointmentNotFound,
@@ -21,27 +21,27 @@ import {
   rateLimit,
   rescheduleAppointment,
   retellSignature
-} from "./chunk-VKLDMMOM.js";
+} from "./chunk-6M7MFUOQ.js";
 import {
   authenticate,
   freeSlotsOn
-} from "./chunk-PFWZQKCA.js";
+} from "./chunk-TGK5L235.js";
 import {
   BookingDeferred,
   BookingRejected,
   callCalcom,
   executeBooking
-} from "./chunk-U7QLJEBM.js";
-import "./chunk-FWQKHSPU.js";
+} from "./chunk-FVWXLA2E.js";
+import "./chunk-WCWRLYGH.js";
 import {
   audit
-} from "./chunk-ULFWSZEJ.js";
+} from "./chunk-54VZ3ZP4.js";
 import {
   CalcomError,
   bookingDeps,
   exportBreakerState,
   serviceBreaker
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import "./chunk-A7KMJAOI.js";
 import {
   claimEvent,
@@ -49,15 +49,15 @@ import {
   isUnknownName,
   matchService,
   servicesForBranch
-} from "./chunk-R7NCHDYQ.js";
+} from "./chunk-RXOHMDR6.js";
 import {
   resolvePhone
-} from "./chunk-OP2T5PTC.js";
+} from "./chunk-5BOZF2J7.js";
 import {
   bookingIdempotencyKey,
   upsertCall,
   upsertCustomer
-} from "./chunk-57EPBC7Q.js";
+} from "./chunk-YXWKEBKV.js";
 import {
   parseRequestedRange,
   parseRequestedStart,
@@ -77,12 +77,12 @@ import {
   cacheKeys,
   createRedis,
   getValues
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   assertPiiKeys,
   open,
   phoneIndexCandidates
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import "./chunk-Z42SQZT6.js";
 import "./chunk-7WOGBSIY.js";
 import "./chunk-42NABTHE.js";
@@ -95,7 +95,7 @@ import {
   phoneNumbers,
   registry,
   services
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -1468,7 +1468,7 @@ function ingressDeps(ctx, self = thisProcess("web")) {
       inboundRoutes(ctx),
       eventRoutes(ctx),
       // The MCP SDK loads on the first /mcp request (routes/mcp.ts MCP_PATH).
-      lazyRoutes(["/mcp"], async () => (await import("./mcp-2K764RLM.js")).mountMcp(ctx))
+      lazyRoutes(["/mcp"], async () => (await import("./mcp-BG6AAGML.js")).mountMcp(ctx))
     ],
     checkReady: async () => {
       const [redis, db] = await Promise.all([
@@ -1524,4 +1524,4 @@ export {
   listen,
   main
 };
-//# sourceMappingURL=server-QGI2H3GN.js.map
+//# sourceMappingURL=server-42ZDWXCC.js.map

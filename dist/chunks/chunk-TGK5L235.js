@@ -1,11 +1,11 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   apiTokens,
   companies
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import {
   safeEqual
 } from "./chunk-E5ZFRTTD.js";
@@ -84,4 +84,4 @@ export {
   listTokens,
   freeSlotsOn
 };
-//# sourceMappingURL=chunk-PFWZQKCA.js.map
+//# sourceMappingURL=chunk-TGK5L235.js.map

@@ -427,4 +427,4 @@ export {
   apiTokens,
   schema_exports
 };
-//# sourceMappingURL=chunk-5ORLQGPY.js.map
+//# sourceMappingURL=chunk-AQ2OROU7.js.map

@@ -2,7 +2,7 @@ import {
   AgentPromptError,
   manualBookingJob,
   updateAgentPrompt
-} from "./chunk-FCI46XXF.js";
+} from "./chunk-L7ZCO24U.js";
 import {
   WEBHOOK_PATHS,
   agentsCacheKey,
@@ -12,7 +12,7 @@ import {
   openRetellSession,
   retellKeysByAccount,
   runSync
-} from "./chunk-VNIC7AA6.js";
+} from "./chunk-IKLR67YA.js";
 import {
   LoginThrottle
 } from "./chunk-RCMPJCUG.js";
@@ -22,28 +22,28 @@ import {
   clientIp,
   findAppointments,
   rescheduleAppointment
-} from "./chunk-VKLDMMOM.js";
+} from "./chunk-6M7MFUOQ.js";
 import {
   authenticate,
   freeSlotsOn
-} from "./chunk-PFWZQKCA.js";
+} from "./chunk-TGK5L235.js";
 import {
   BookingDeferred,
   BookingRejected,
   executeBooking
-} from "./chunk-U7QLJEBM.js";
-import "./chunk-FWQKHSPU.js";
+} from "./chunk-FVWXLA2E.js";
+import "./chunk-WCWRLYGH.js";
 import {
   audit
-} from "./chunk-ULFWSZEJ.js";
+} from "./chunk-54VZ3ZP4.js";
 import {
   BreakerOpenError,
   CalcomError,
   bookingDeps,
   serviceBreaker
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import "./chunk-A7KMJAOI.js";
-import "./chunk-57EPBC7Q.js";
+import "./chunk-YXWKEBKV.js";
 import {
   parseRequestedRange,
   parseRequestedStart
@@ -53,12 +53,12 @@ import "./chunk-SC2WLIXO.js";
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   open,
   openJson,
   phoneIndexCandidates
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   bookingJobSchema
 } from "./chunk-Z42SQZT6.js";
@@ -72,7 +72,7 @@ import {
   customers,
   phoneNumbers,
   services
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import {
   isCiphertext
 } from "./chunk-E5ZFRTTD.js";
@@ -1007,4 +1007,4 @@ export {
   MCP_PATH,
   mountMcp
 };
-//# sourceMappingURL=mcp-2K764RLM.js.map
+//# sourceMappingURL=mcp-BG6AAGML.js.map

@@ -1,20 +1,20 @@
 import {
   audit
-} from "./chunk-ULFWSZEJ.js";
+} from "./chunk-54VZ3ZP4.js";
 import {
   bookingDeps,
   isServiceFailure
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import {
   HANDLED_EVENTS
 } from "./chunk-RDU6U4K7.js";
 import {
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   open,
   openJson
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   jobIds
 } from "./chunk-Z42SQZT6.js";
@@ -26,7 +26,7 @@ import {
   customers,
   notifications,
   services
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/gdpr/export.ts
 import { mkdir, writeFile, chmod } from "node:fs/promises";
@@ -292,4 +292,4 @@ export {
   writeExport,
   eraseCustomer
 };
-//# sourceMappingURL=chunk-LKDF5XCL.js.map
+//# sourceMappingURL=chunk-OPXCA3TF.js.map

@@ -3,15 +3,15 @@ import {
   extractIntent,
   findService,
   finishEvent
-} from "./chunk-R7NCHDYQ.js";
+} from "./chunk-RXOHMDR6.js";
 import {
   resolvePhone
-} from "./chunk-OP2T5PTC.js";
+} from "./chunk-5BOZF2J7.js";
 import {
   bookingIdempotencyKey,
   upsertCall,
   upsertCustomer
-} from "./chunk-57EPBC7Q.js";
+} from "./chunk-YXWKEBKV.js";
 import {
   parseDateAndTime,
   parseRequestedStart
@@ -22,8 +22,8 @@ import {
 import {
   publishEvent
 } from "./chunk-SC2WLIXO.js";
-import "./chunk-4TIWQXHC.js";
-import "./chunk-J7ROQ6LX.js";
+import "./chunk-XN5S2XO3.js";
+import "./chunk-RUAA5PEO.js";
 import {
   jobIds,
   webhookJobSchema
@@ -36,7 +36,7 @@ import {
   calls,
   callsProcessedTotal,
   satisfactionScore
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -202,4 +202,4 @@ function webhooksHandler(ctx) {
 export {
   webhooksHandler
 };
-//# sourceMappingURL=webhooks-4C3NBN6N.js.map
+//# sourceMappingURL=webhooks-AMMTZC6Z.js.map

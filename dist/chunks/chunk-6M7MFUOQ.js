@@ -3,13 +3,13 @@ import {
   callCalcom,
   describeSlots,
   nearestFreeSlots
-} from "./chunk-U7QLJEBM.js";
+} from "./chunk-FVWXLA2E.js";
 import {
   audit
-} from "./chunk-ULFWSZEJ.js";
+} from "./chunk-54VZ3ZP4.js";
 import {
   CalcomError
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import {
   describeIssues,
   isHandledEvent,
@@ -18,10 +18,10 @@ import {
 import {
   cacheKeys,
   isRedisUnavailable
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   phoneIndexCandidates
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   jobIds
 } from "./chunk-Z42SQZT6.js";
@@ -35,7 +35,7 @@ import {
   customers,
   services,
   webhookTotal
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // apps/ingress/app.ts
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -447,4 +447,4 @@ export {
   cancelAppointment,
   rescheduleAppointment
 };
-//# sourceMappingURL=chunk-VKLDMMOM.js.map
+//# sourceMappingURL=chunk-6M7MFUOQ.js.map

@@ -7,7 +7,7 @@ import {
 import {
   apiDuration,
   circuitBreakerState
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/calcom/errors.ts
 var CalcomError = class extends Error {
@@ -879,4 +879,4 @@ export {
   keepAliveFetch,
   bookingDeps
 };
-//# sourceMappingURL=chunk-4XHI72N4.js.map
+//# sourceMappingURL=chunk-6VOENOB6.js.map

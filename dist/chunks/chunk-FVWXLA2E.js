@@ -1,19 +1,19 @@
 import {
   checkService,
   loadCatalogue
-} from "./chunk-FWQKHSPU.js";
+} from "./chunk-WCWRLYGH.js";
 import {
   BreakerOpenError,
   CalcomError,
   isServiceFailure
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   openPii
-} from "./chunk-J7ROQ6LX.js";
+} from "./chunk-RUAA5PEO.js";
 import {
   jobIds
 } from "./chunk-Z42SQZT6.js";
@@ -27,7 +27,7 @@ import {
   companies,
   customers,
   services
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/booking/errors.ts
 var BookingRejected = class extends Error {
@@ -348,4 +348,4 @@ export {
   callCalcom,
   recordFinalFailure
 };
-//# sourceMappingURL=chunk-U7QLJEBM.js.map
+//# sourceMappingURL=chunk-FVWXLA2E.js.map

@@ -1,6 +1,6 @@
 import {
   companies
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import {
   isCiphertext
 } from "./chunk-E5ZFRTTD.js";
@@ -122,4 +122,4 @@ export {
   piiJsonSealer,
   assertPiiKeys
 };
-//# sourceMappingURL=chunk-J7ROQ6LX.js.map
+//# sourceMappingURL=chunk-RUAA5PEO.js.map

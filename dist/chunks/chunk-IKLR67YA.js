@@ -1,24 +1,24 @@
 import {
   checkService,
   loadCatalogue
-} from "./chunk-FWQKHSPU.js";
+} from "./chunk-WCWRLYGH.js";
 import {
   bookingDeps,
   isServiceFailure,
   keepAliveFetch,
   serviceBreaker
-} from "./chunk-4XHI72N4.js";
+} from "./chunk-6VOENOB6.js";
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 import {
   companies,
   phoneNumbers,
   retellPhoneNumbers,
   services,
   syncRuns
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/sync/run.ts
 import { eq as eq5 } from "drizzle-orm";
@@ -468,4 +468,4 @@ export {
   runSync,
   problemLines
 };
-//# sourceMappingURL=chunk-VNIC7AA6.js.map
+//# sourceMappingURL=chunk-IKLR67YA.js.map

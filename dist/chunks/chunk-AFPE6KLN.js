@@ -7,7 +7,7 @@ import {
   dbBreakerState,
   dbQueryDuration,
   schema_exports
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/db/index.ts
 import { existsSync } from "node:fs";
@@ -130,4 +130,4 @@ export {
   runMigrations,
   isDuplicateKey
 };
-//# sourceMappingURL=chunk-N76PKMAX.js.map
+//# sourceMappingURL=chunk-AFPE6KLN.js.map

@@ -2,7 +2,7 @@ import {
   branches,
   services,
   webhookEvents
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/calls/webhook-inbox.ts
 import { and, eq, sql } from "drizzle-orm";
@@ -117,4 +117,4 @@ export {
   matchService,
   findService
 };
-//# sourceMappingURL=chunk-R7NCHDYQ.js.map
+//# sourceMappingURL=chunk-RXOHMDR6.js.map

@@ -3,16 +3,16 @@ import {
   eraseCustomer,
   exportCustomer,
   writeExport
-} from "./chunk-LKDF5XCL.js";
+} from "./chunk-OPXCA3TF.js";
 import {
   audit
-} from "./chunk-ULFWSZEJ.js";
-import "./chunk-4XHI72N4.js";
+} from "./chunk-54VZ3ZP4.js";
+import "./chunk-6VOENOB6.js";
 import "./chunk-A7KMJAOI.js";
 import "./chunk-RDU6U4K7.js";
 import "./chunk-SC2WLIXO.js";
-import "./chunk-4TIWQXHC.js";
-import "./chunk-J7ROQ6LX.js";
+import "./chunk-XN5S2XO3.js";
+import "./chunk-RUAA5PEO.js";
 import {
   defaultJobSchema
 } from "./chunk-Z42SQZT6.js";
@@ -20,7 +20,7 @@ import "./chunk-7WOGBSIY.js";
 import {
   calls,
   companies
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 import "./chunk-E5ZFRTTD.js";
 import "./chunk-54KOYG5C.js";
 
@@ -128,4 +128,4 @@ export {
   defaultHandler,
   scheduleHousekeeping
 };
-//# sourceMappingURL=default-LYQTCXKX.js.map
+//# sourceMappingURL=default-F3TUEXTE.js.map

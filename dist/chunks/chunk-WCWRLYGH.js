@@ -1,7 +1,7 @@
 import {
   TTL_MS,
   cacheKeys
-} from "./chunk-4TIWQXHC.js";
+} from "./chunk-XN5S2XO3.js";
 
 // lib/booking/event-types.ts
 async function loadCatalogue(cache, client, company, teamIds, signal) {
@@ -39,4 +39,4 @@ export {
   loadCatalogue,
   checkService
 };
-//# sourceMappingURL=chunk-FWQKHSPU.js.map
+//# sourceMappingURL=chunk-WCWRLYGH.js.map

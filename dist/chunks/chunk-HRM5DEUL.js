@@ -1,6 +1,6 @@
 import {
   registry
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/metrics/publish.ts
 import { hostname } from "node:os";
@@ -38,4 +38,4 @@ export {
   metricsKeys,
   startMetricsPublisher
 };
-//# sourceMappingURL=chunk-UU5YYQDK.js.map
+//# sourceMappingURL=chunk-HRM5DEUL.js.map

@@ -1,6 +1,6 @@
 import {
   auditLog
-} from "./chunk-5ORLQGPY.js";
+} from "./chunk-AQ2OROU7.js";
 
 // lib/audit.ts
 async function audit(db, entry) {
@@ -16,4 +16,4 @@ async function audit(db, entry) {
 export {
   audit
 };
-//# sourceMappingURL=chunk-ULFWSZEJ.js.map
+//# sourceMappingURL=chunk-54VZ3ZP4.js.map
