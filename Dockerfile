@@ -11,6 +11,8 @@ RUN npm run build
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# The Procfile's V8 heap caps, for every process type of the image (bench/RESULTS.md, "Lean processes").
+ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=8"
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
