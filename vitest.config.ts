@@ -9,6 +9,7 @@ const HEAVY = ['test/chaos-short.test.ts', 'test/cluster.test.ts'];
 
 export default defineConfig({
   test: {
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

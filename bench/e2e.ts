@@ -6,7 +6,7 @@
  * bench/ceilings/noop-worker.ts, whose handlers only pass each call along.
  *
  * Two process layouts, each with callbook's workers and with the no-op ones:
- *   single    `web` + one `tsx workers/index.ts` serving every queue
+ *   single    `web` + one `node dist/worker.js` serving every queue (the build: `npm run bench:e2e` builds first)
  *   procfile  every line of the Procfile as its own OS process, webhooks and bookings ×2
  *             (BENCH_SCALE), the rest ×1
  * Every run gets fresh state: its own redis-server (so memory figures are its own), database,
@@ -97,13 +97,15 @@ const STALL_MS = 120_000;
 type Mode = 'single' | 'procfile';
 type System = 'callbook' | 'noop';
 
+const WORKER_SCRIPT = 'dist/worker.js';
+
 interface ProcSpec {
   name: string;
   args: string[];
   queues: QueueName[];
 }
 
-/** The Procfile's lines as `node --import tsx <args>` (the pid is then the process itself, not tsx's launcher). */
+/** The Procfile's lines (`node dist/…`), run with this driver's node; the pid is the process itself. */
 function procfile(): ProcSpec[] {
   return readFileSync('Procfile', 'utf8')
     .split('\n')
@@ -111,17 +113,20 @@ function procfile(): ProcSpec[] {
     .map((l) => {
       const name = l.slice(0, l.indexOf(':'));
       const parts = l.slice(l.indexOf(':') + 1).trim().split(/\s+/);
-      if (parts[0] !== 'tsx') throw new Error(`Procfile line "${l}" does not start with tsx`);
+      if (parts[0] !== 'node') throw new Error(`Procfile line "${l}" does not start with node`);
       const args = parts.slice(1);
-      return { name, args, queues: args[0] === 'workers/index.ts' ? (args.slice(1) as QueueName[]) : [] };
+      const script = args.findIndex((a) => !a.startsWith('-'));
+      return { name, args, queues: args[script] === WORKER_SCRIPT ? (args.slice(script + 1) as QueueName[]) : [] };
     });
 }
 
 function layout(mode: Mode, system: System): ProcSpec[] {
   const lines = procfile();
   const web = lines.find((l) => l.name === 'web')!;
-  const worker = (spec: ProcSpec): ProcSpec => (system === 'noop' ? { ...spec, args: ['bench/ceilings/noop-worker.ts', ...spec.args.slice(1)] } : spec);
-  if (mode === 'single') return [web, worker({ name: 'worker', args: ['workers/index.ts'], queues: [...QUEUE_NAMES] })];
+  const worker = (spec: ProcSpec): ProcSpec => (system === 'noop' ? { ...spec, args: ['bench/ceilings/noop-worker.ts', ...spec.args.slice(spec.args.indexOf(WORKER_SCRIPT) + 1)] } : spec);
+  // One worker process for every queue, with the node flags of the Procfile's worker lines.
+  const flags = lines.find((l) => l.name === 'bookings')!.args.filter((a) => a.startsWith('-'));
+  if (mode === 'single') return [web, worker({ name: 'worker', args: [...flags, WORKER_SCRIPT], queues: [...QUEUE_NAMES] })];
   const out: ProcSpec[] = [];
   for (const l of lines) for (let i = 0; i < (SCALE[l.name] ?? 1); i++) out.push(l.name === 'web' ? l : worker(l));
   return out;
@@ -170,7 +175,7 @@ async function commandCounts(redis: Redis): Promise<Record<string, number>> {
 }
 
 /**
- * Sums over the metrics every worker process publishes to Redis: database statements by
+ * Sums over the metrics every process (web and workers) publishes to Redis: database statements by
  * operation (`<op>` count, `<op>:s` seconds) and jobs by queue (`job <queue>`, `job <queue>:s`).
  */
 async function statementCounts(redis: Redis, redisPrefix: string): Promise<Record<string, number>> {
@@ -180,7 +185,7 @@ async function statementCounts(redis: Redis, redisPrefix: string): Promise<Recor
   for (const key of keys) {
     const raw = await redis.get(key);
     if (!raw) continue;
-    const metrics = JSON.parse(raw) as Array<{ name: string; values: Array<{ metricName?: string; labels: Record<string, string>; value: number }> }>;
+    const { metrics } = JSON.parse(raw) as { metrics: Array<{ name: string; values: Array<{ metricName?: string; labels: Record<string, string>; value: number }> }> };
     for (const v of metrics.find((m) => m.name === 'mcp_db_query_duration_seconds')?.values ?? []) {
       if (v.metricName === 'mcp_db_query_duration_seconds_count') add(v.labels.op!, v.value);
       if (v.metricName === 'mcp_db_query_duration_seconds_sum') add(`${v.labels.op!}:s`, v.value);
@@ -258,6 +263,8 @@ function perCall(counts: Record<string, number>, n: number): string {
 interface Proc {
   name: string;
   child: ChildProcess;
+  /** Milliseconds from spawn to the process's ready line (`ingress listening`, `workers started`). */
+  startMs: Promise<number>;
 }
 
 // Ctrl-C or kill: exit through bench/lib's 'exit' handler, so no child outlives the driver.
@@ -274,7 +281,7 @@ interface RunResult {
   p50: number;
   p99: number;
   failed: number;
-  procs: Array<{ name: string; stats: ProcStats; cpuSec: number }>;
+  procs: Array<{ name: string; stats: ProcStats; cpuSec: number; startMs?: number }>;
   redis: { before: number; peak: number; after: number; keys: number };
   retained: Record<string, { completed: number; failed: number; bytesPerJob: number }>;
   /** Redis commands (INFO commandstats) and database statements (mcp_db_query_duration_seconds_count{op}) during the run. */
@@ -284,6 +291,23 @@ interface RunResult {
   memoryByKind: Record<string, { keys: number; bytes: number }>;
   loadBefore: string;
   loadAfter: string;
+}
+
+/**
+ * Start-up of each process type: spawn → its ready log line (`ingress listening`, `workers
+ * started`), measured one process at a time with LOG_LEVEL=info before the run proper (which
+ * logs at warn), then stopped again.
+ */
+async function measureStartup(specs: ProcSpec[], vars: Record<string, string>): Promise<Map<ProcSpec, number>> {
+  const out = new Map<ProcSpec, number>();
+  for (const s of specs) {
+    const spawned = performance.now();
+    const child = startProcess([...(s.name === 'web' ? WEB_NODE_FLAGS : NODE_FLAGS), ...s.args], { ...vars, LOG_LEVEL: 'info' }, `${s.name} (start-up)`);
+    await waitForLine(child, /ingress listening|workers started/, 120_000);
+    out.set(s, performance.now() - spawned);
+    await stopProcess(child);
+  }
+  return out;
 }
 
 async function run(mode: Mode, system: System): Promise<RunResult> {
@@ -320,10 +344,11 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   const prefix = bullPrefix(vars.REDIS_PREFIX!);
   const queues = Object.fromEntries(QUEUE_NAMES.map((q) => [q, new Queue(q, { connection: redis, prefix })])) as Record<QueueName, Queue>;
   const specs = layout(mode, system);
+  const startup = await measureStartup(specs, vars);
   for (const s of specs) {
     const child = startProcess([...(s.name === 'web' ? WEB_NODE_FLAGS : NODE_FLAGS), ...s.args], vars, s.name);
     forwardStdout(child, s.name);
-    procs.push({ name: s.name, child });
+    procs.push({ name: s.name, child, startMs: Promise.resolve(startup.get(s) ?? NaN) });
   }
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 120_000);
   const expected: Partial<Record<QueueName, number>> = {};
@@ -453,9 +478,10 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   if (failedReason) console.error(`  ${last.failed} appointments failed, e.g.: ${failedReason}`);
 
   // Processes, Redis memory and what retention left behind.
+  const startMs = await Promise.all(procs.map((p) => p.startMs));
   const stats = all.map((p, i) => {
     const s = procStats(p.pid)!;
-    return { name: p.name, stats: s, cpuSec: s.cpuSec - cpuBefore[i]! };
+    return { name: p.name, stats: s, cpuSec: s.cpuSec - cpuBefore[i]!, startMs: startMs[i] };
   });
   const memAfter = await redisMemory(redis);
   const retained: RunResult['retained'] = {};
@@ -548,11 +574,13 @@ for (const system of SYSTEMS) {
   if (s && p) console.log(`\nscaling ${system}: procfile / single = ${(p.rate / s.rate).toFixed(2)}×`);
 }
 console.log('\nCPU ms/call: user + system CPU of the web and worker processes (ours), and with the simulator and redis-server (all), over the run, per call; MariaDB and the driver are not counted.');
-console.log('\nprocesses (peak RSS = VmHWM; CPU = user + system seconds from the first post until the queues were empty):\n');
+console.log('\nprocesses (peak RSS = VmHWM; start-up = spawn → its ready log line; CPU = user + system seconds from the first post until the queues were empty):\n');
 console.log(
   table(
-    ['layout', 'workers', 'process', 'peak RSS MiB', 'RSS at end MiB', 'CPU s'],
-    results.flatMap((r) => r.procs.map((p) => [r.mode, r.system, p.name, p.stats.peakRssMiB.toFixed(0), p.stats.rssMiB.toFixed(0), p.cpuSec.toFixed(1)])),
+    ['layout', 'workers', 'process', 'peak RSS MiB', 'RSS at end MiB', 'start-up ms', 'CPU s'],
+    results.flatMap((r) =>
+      r.procs.map((p) => [r.mode, r.system, p.name, p.stats.peakRssMiB.toFixed(0), p.stats.rssMiB.toFixed(0), p.startMs === undefined ? '–' : p.startMs.toFixed(0), p.cpuSec.toFixed(1)]),
+    ),
   ),
 );
 console.log('\nround trips per call (Redis: INFO commandstats of the run\'s own Redis; database: mcp_db_query_duration_seconds_count by operation, all processes):\n');

@@ -31,8 +31,11 @@ process.on('exit', () => {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/** Built JavaScript (`dist/…js`) runs on plain node; TypeScript (the simulator, the no-op ceiling) through tsx. */
 export function startProcess(args: string[], env: Record<string, string>, name: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const script = args.find((a) => !a.startsWith('-'));
+  const loader = script?.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`));
   running.add(child);
   child.once('exit', () => running.delete(child));

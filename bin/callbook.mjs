@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// The `callbook` CLI. Sources are TypeScript run through tsx, like the service itself.
-import { register } from 'tsx/esm/api';
+// The `callbook` CLI: the built JavaScript in dist/ (`npm run build`; the image has it built).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../apps/cli/main.ts');
+const cli = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(cli)) {
+  console.error('callbook: dist/cli.js is missing; run `npm run build` first');
+  process.exit(3);
+}
+await import(cli.href);

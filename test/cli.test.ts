@@ -18,6 +18,20 @@ afterAll(() => env.cleanup());
 const cli = (...args: string[]) => runCli(env.vars, ...args);
 
 describe('callbook CLI', () => {
+  it('prints its version (package.json) with --version, exit 0', async () => {
+    const r = await cli('--version');
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe((await import('../package.json')).default.version);
+  });
+
+  it('usage errors exit 2; with --json they are one JSON document on stdout', async () => {
+    const text = await cli('no-such-command');
+    expect(text.code).toBe(2);
+    const json = await cli('--json', 'tenants', 'list', '--no-such-option');
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.out)).toEqual({ error: { code: 'commander.unknownOption', message: "unknown option '--no-such-option'" } });
+  });
+
   it('imports the example tenants and lists them as JSON', async () => {
     const r = await cli('--json', 'tenants', 'import', 'examples/tenants.yaml');
     expect(r.code).toBe(0);

@@ -1,8 +1,8 @@
 /**
  * callbook on a Redis Cluster (`REDIS_CLUSTER_NODES`): three redis-server masters on loopback
  * ports joined by `redis-cli --cluster create`, then the end-to-end path — signed webhook →
- * ingress → webhooks → bookings → Cal.com simulator — plus a metrics scrape (SCAN on every
- * master, no MGET across slots) and cache invalidation (no multi-key DEL across slots), and a
+ * ingress → webhooks → bookings → Cal.com simulator — plus a metrics scrape (a registry set, no
+ * MGET across slots) and cache invalidation (no multi-key DEL across slots), and a
  * short chaos run (the Procfile's processes, a kill -9, a master restarted) on a cluster of its
  * own. `CHAOS_CLUSTER=1 npm run test:chaos` runs the long chaos run on a cluster.
  */
@@ -13,13 +13,13 @@ import { appointments, calls } from '../drizzle/schema';
 import { cacheKeys } from '../lib/cache';
 import { publishEvent } from '../lib/events';
 import { EventHub, type LiveEventMessage } from '../lib/events/hub';
-import { processKey, publishOnce } from '../lib/metrics/publish';
+import { metricsKeys, publishOnce } from '../lib/metrics/publish';
 import { bullPrefix } from '../lib/queues';
 import { isCluster, masters, scanKeys } from '../lib/redis';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { printFigures, runShortChaos, startRedisCluster, type RedisClusterProc } from './chaos/harness';
 import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
-import type { TestEnv } from './helpers/env';
+import { SCRAPE_HEADERS, type TestEnv } from './helpers/env';
 import { callId, retellEvent, signed } from './helpers/fixtures';
 
 let cluster: RedisClusterProc;
@@ -81,33 +81,36 @@ describe('on a 3-master Redis Cluster', () => {
     expect(inCal[0]!.uid).toBe(appt!.calcomBookingUid);
   });
 
-  it('/api/metrics adds up processes whose keys live on different masters (SCAN on each, GET per key)', async () => {
-    // Stand-ins for worker processes: their keys hash to different slots, hence masters.
+  it('/api/metrics serves processes whose keys live on different masters (registry set, GET per key), each under its own label', async () => {
+    // Stand-ins for other processes: their keys hash to different slots, hence masters.
     const ns = env.ctx.ns;
-    const series = 'mcp_webhook_total{status="accepted"} ';
+    const series = /^mcp_webhook_total\{status="accepted",process="([^"]+)",process_type="[^"]+"\} (\d+)$/;
     const scrape = async () => {
-      const res = await fetch(`http://127.0.0.1:${server.port}/api/metrics`);
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/metrics`, { headers: SCRAPE_HEADERS });
       expect(res.status).toBe(200);
-      return Number((await res.text()).split('\n').find((l) => l.startsWith(series))?.slice(series.length));
+      return new Map((await res.text()).split('\n').flatMap((l) => {
+        const m = series.exec(l);
+        return m ? [[m[1]!, Number(m[2])] as const] : [];
+      }));
     };
     const alone = await scrape();
-    expect(alone).toBeGreaterThan(0);
-    const others = Array.from({ length: 12 }, (_, i) => `${ns}metrics:proc:elsewhere:${1000 + i}`);
-    const own = await env.ctx.redis.get(processKey(ns));
-    expect(own).toBeNull();
-    await publishOnce(env.ctx.redis, ns, 60_000);
-    const snapshot = (await env.ctx.redis.get(processKey(ns)))!;
-    await env.ctx.redis.del(processKey(ns));
-    for (const k of others) await env.ctx.redis.set(k, snapshot, 'PX', 60_000);
+    expect(alone.size).toBe(1);
+    const [ownValue] = [...alone.values()];
+    expect(ownValue).toBeGreaterThan(0);
+    const others = Array.from({ length: 12 }, (_, i) => ({ id: `elsewhere:${1000 + i}`, type: 'bookings' }));
+    for (const who of others) await publishOnce(env.ctx.redis, ns, who, 60_000);
     const holders = new Set<string>();
     for (const node of await masters(env.ctx.redis)) {
       if ((await scanKeys(node, `${ns}metrics:proc:*`)).length) holders.add(`${node.options.host}:${node.options.port}`);
     }
     expect(holders.size).toBeGreaterThan(1);
 
-    // 12 published copies of this process's counters plus this process's own.
-    expect(await scrape()).toBe(13 * alone);
-    for (const k of others) await env.ctx.redis.del(k);
+    // 12 published copies of this process's counters plus this process's own, each its own series.
+    const all = await scrape();
+    expect(all.size).toBe(13);
+    for (const who of others) expect(all.get(who.id)).toBe(ownValue);
+    for (const who of others) await env.ctx.redis.del(metricsKeys.process(ns, who.id));
+    await env.ctx.redis.del(metricsKeys.registrySet(ns));
   });
 
   it('live events published through the cluster reach a subscriber on one node (cluster pub/sub reaches every node)', async () => {

@@ -48,7 +48,7 @@ beforeAll(async () => {
   tenants.companies[0]!.operatorEmails = ['ops@salon.test'];
   await importTestTenants(env, tenants);
   // The workers' own context, logging at debug into memory.
-  ctx = createContext(env.config, createLogger('debug', {}, { write: (line: string) => void logLines.push(line) }));
+  ctx = createContext(env.config, createLogger('debug', {}, { destination: { write: (line: string) => void logLines.push(line) } }));
   workers = startWorkers(ctx, ['webhooks', 'notifications']);
 });
 afterAll(async () => {
@@ -225,7 +225,7 @@ describe('real MariaDB messages that quote the offending value', () => {
 
   it('a logger given the error as `err`, `error`, a cause or the first argument writes no value', async () => {
     const lines: string[] = [];
-    const log = createLogger('info', {}, { write: (line: string) => void lines.push(line) });
+    const log = createLogger('info', {}, { destination: { write: (line: string) => void lines.push(line) } });
     const err = await failing(sql`INSERT INTO scratch (n) VALUES (${NAME})`);
     log.error({ err }, 'a');
     log.error({ error: err }, 'b');
@@ -259,7 +259,7 @@ describe('notification transports', () => {
 
   it('log: ids, channel and template only — no recipient, subject or text', async () => {
     const lines: string[] = [];
-    const transport = new LogTransport(createLogger('info', {}, { write: (line: string) => void lines.push(line) }));
+    const transport = new LogTransport(createLogger('info', {}, { destination: { write: (line: string) => void lines.push(line) } }));
     await transport.send({ channel: 'sms', to: PHONE, subject: `Termin für ${NAME}`, text: `Hallo ${NAME}, ${SECRET_WORDS}`, kind: 'booking_confirmed', ref: '42' });
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(line).toMatchObject({ transport: 'log', channel: 'sms', kind: 'booking_confirmed', ref: '42', recipients: 1 });

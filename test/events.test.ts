@@ -135,7 +135,7 @@ describe('GET /events', () => {
     expect((await salon.ready()).json).toEqual({ type: 'ready', companyId: mitte.companyId, branchId: null });
     expect((await other.ready()).json).toMatchObject({ companyId: clinic.companyId });
 
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts', 'webhooks', 'bookings'], {
+    const child: ChildProcess = spawn(process.execPath, ['dist/worker.js', 'webhooks', 'bookings'], {
       env: { ...process.env, ...env.vars, CALCOM_API_URL: sim.url, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

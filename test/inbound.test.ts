@@ -3,6 +3,7 @@
  * name with their next appointment (German or English), anyone else gets the empty answer with
  * 200, and only a bad signature is an error.
  */
+import { inboundAnswersTotal } from '../lib/metrics';
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -171,7 +172,11 @@ describe('inbound webhook', () => {
     });
     const strict = new Hono();
     mountInbound(strict, inboundRouteDeps(env.ctx, { deadlineMs: 20, cache: slowCache }));
+    const missed = async () => (await inboundAnswersTotal.get()).values.find((v) => v.labels.outcome === 'deadline_missed')!.value;
+    const missedBefore = await missed();
     expect(await ask(inbound(REGULAR, SALON_NUMBER), undefined, strict)).toEqual({ status: 200, json: { call_inbound: {} } });
+    // Counted for the alert on missed deadlines (deploy/prometheus/alerts.yml).
+    expect(await missed()).toBe(missedBefore + 1);
     // The same request with the deadline out of the way gets the full answer.
     const patient = new Hono();
     mountInbound(patient, inboundRouteDeps(env.ctx, { deadlineMs: 5_000, cache: slowCache }));

@@ -33,7 +33,7 @@ it('a worker sent SIGTERM mid-job finishes that job exactly once, then exits 0',
   const body = JSON.stringify(retellEvent('call_ended', { callId: id }));
   await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts', 'webhooks'], {
+  const child = spawn(process.execPath, ['dist/worker.js', 'webhooks'], {
     env: { ...process.env, ...env.vars, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

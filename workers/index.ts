@@ -1,42 +1,48 @@
 /**
- * Starts the workers named on the command line (`tsx workers/index.ts webhooks bookings`), or
+ * Starts the workers named on the command line (`node dist/worker.js webhooks bookings`, entry
+ * workers/main.ts), or
  * all of them with no argument. SIGTERM/SIGINT drain: no new jobs are taken, active ones
  * finish (BullMQ's close waits for them), then connections close. A process killed harder
  * leaves its active jobs to BullMQ's stalled-job check, which hands them to another worker.
  */
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { bullPrefix, concurrencyOf, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
-import { startMetricsPublisher } from '../lib/metrics/publish';
+import { workerServing } from '../lib/metrics';
+import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
+import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
-import { scheduleHousekeeping } from './default';
-import { scheduleReconcile, scheduleSync } from './sync';
 import { withTimeout } from './run-job';
 
 export interface RunningWorkers {
   workers: Worker[];
+  /** Resolves once every queue's handler module is loaded (they load on demand: ./handlers). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
 /** Repeatable jobs of the queues this process serves; idempotent across processes (BullMQ job schedulers). */
 export async function scheduleRepeatables(ctx: AppContext, names: readonly QueueName[]): Promise<void> {
   if (names.includes('sync')) {
-    await scheduleSync(ctx);
-    await scheduleReconcile(ctx);
+    const sync = await import('./sync');
+    await sync.scheduleSync(ctx);
+    await sync.scheduleReconcile(ctx);
   }
-  if (names.includes('default')) await scheduleHousekeeping(ctx);
+  if (names.includes('default')) await (await import('./default')).scheduleHousekeeping(ctx);
 }
 
 export function startWorkers(ctx: AppContext, names: readonly QueueName[]): RunningWorkers {
   const missing = names.filter((n) => !HANDLERS[n]);
   if (missing.length) throw new Error(`no worker for queue(s) ${missing.join(', ')} in this version; available: ${availableQueues().join(', ')}`);
   const connection = createRedis(redisTarget(ctx.config), 'worker');
+  const loading: Array<Promise<unknown>> = [];
   const workers = names.map((name) => {
-    const handler = withTimeout(name, HANDLERS[name]!(ctx));
+    const loaded = HANDLERS[name]!().then((factory) => factory(ctx));
+    loading.push(loaded);
+    const handler = withTimeout(name, async (job: Job, signal: AbortSignal) => (await loaded)(job, signal));
     const worker = new Worker(name, handler, {
       connection,
       prefix: bullPrefix(ctx.config.REDIS_PREFIX),
@@ -44,6 +50,8 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
       // A killed worker's jobs return to the queue after the lock lapses and the next stalled check.
       lockDuration: ctx.config.WORKER_LOCK_MS,
       stalledInterval: ctx.config.WORKER_LOCK_MS,
+      // Continues the trace of whoever added the job (lib/tracing); undefined when tracing is off.
+      telemetry: queueTelemetry(),
     });
     const log = ctx.logger.child({ queue: name });
     worker.on('failed', (job, err) =>
@@ -52,9 +60,11 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     return worker;
   });
-  ctx.logger.info({ queues: names }, 'workers started');
+  for (const name of names) workerServing.set({ queue: name }, 1);
+  const ready = Promise.all(loading).then(() => ctx.logger.info({ queues: names }, 'workers started'));
   return {
     workers,
+    ready,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       connection.disconnect();
@@ -96,7 +106,7 @@ export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['
   process.on('SIGINT', () => handle('SIGINT'));
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const names = parseQueueArgs(process.argv.slice(2));
   const config = loadConfig();
   const ctx = createContext(config);
@@ -104,24 +114,21 @@ async function main(): Promise<void> {
   // A company that encrypts personal data needs BLIND_INDEX_KEY: stop here, naming it.
   await assertPiiKeys(ctx.database.db);
   const running = startWorkers(ctx, names);
-  await scheduleRepeatables(ctx, names);
-  // No HTTP listener here: metrics go to Redis and the ingress serves the sum (lib/metrics).
+  // No HTTP listener here: metrics go to Redis and the web process serves them (lib/metrics).
   const stopPublishing = startMetricsPublisher(
     ctx.redis,
     ctx.ns,
+    thisProcess(names.length === 1 ? names[0]! : 'worker'),
     (err) => ctx.logger.warn({ err }, 'could not publish metrics'),
     config.METRICS_PUBLISH_INTERVAL_MS,
   );
+  // Before anything else is awaited: a job may already be running.
   onShutdownSignal(async () => {
     await running.close();
     await stopPublishing();
     await ctx.close();
   }, ctx.logger);
+  await running.ready;
+  await scheduleRepeatables(ctx, names);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}

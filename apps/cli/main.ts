@@ -3,7 +3,8 @@
  * .sandbox/env). Every command takes --json; exit codes: 0 ok, 1 failed, 2 bad input, 3 bad
  * configuration.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json';
 import { createContext, type AppContext } from '../../lib/context';
 import { createLogger } from '../../lib/logger';
 import { registerBooking } from './commands/booking';
@@ -20,8 +21,15 @@ import { fail } from './output';
 
 const program = new Command('callbook')
   .description('callbook: Retell calls → Cal.com bookings, for many companies and branches')
+  .version(pkg.version, '-V, --version', 'print the version')
   .option('--json', 'print JSON instead of text')
   .showHelpAfterError();
+
+// Usage errors (unknown command or option, missing argument) exit 2, as documented, and honour
+// --json; help and --version exit 0. Commander reads argv before our option is parsed, hence argv.
+const wantsJson = process.argv.includes('--json');
+program.exitOverride();
+if (wantsJson) program.configureOutput({ writeErr: () => {}, outputError: () => {} });
 
 /** Build a context, run the command, always close connections; errors become exit codes. */
 async function run(fn: (ctx: AppContext, json: boolean) => Promise<void>): Promise<void> {
@@ -48,4 +56,11 @@ registerGdpr(program, run);
 registerTokens(program, run);
 registerKeys(program, run);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  if (err.exitCode === 0) process.exit(0); // --help, --version
+  if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message.replace(/^error: /, '') } }, null, 2)}\n`);
+  process.exit(2);
+}

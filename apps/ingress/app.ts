@@ -10,15 +10,18 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Cipher } from '../../lib/crypto';
 import { webhookTotal } from '../../lib/metrics';
-import { aggregatedMetrics } from '../../lib/metrics/aggregate';
+import type { Scraped } from '../../lib/metrics/scrape';
 import { retellWebhookJob } from '../../lib/calls/enqueue-webhook';
 import { parseWebhookBody } from '../../lib/retell/body';
 import type { RetellWebhook } from '../../lib/retell/webhook';
 import { isHandledEvent } from '../../lib/retell/webhook';
-import { mountAdmin, type AdminDeps } from './admin';
+import type { AdminDeps } from './admin';
+import { lazyRoutes } from './lazy-routes';
 import { ApiError, errorBody, errorResponse } from './errors';
 import type { IngressGuards } from './guards';
 import { maxBody } from './middleware/body-limit';
+import { metricsToken } from './middleware/metrics-token';
+import { requestId } from './middleware/request-id';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { jsonCompression } from './middleware/json-compression';
 import { floodGuard } from './middleware/rate-limit';
@@ -40,8 +43,11 @@ export interface IngressDeps {
   ipAllowlist?: string[];
   /** Readiness of Redis and the database, for /readyz. */
   checkReady: () => Promise<Record<string, boolean>>;
-  /** Refresh scrape-time gauges (breaker states from Redis) before /api/metrics answers. */
-  beforeScrape?: () => Promise<void>;
+  /** What /api/metrics serves (lib/metrics/scrape), behind `metricsToken` (METRICS_TOKEN). */
+  scrapeMetrics: () => Promise<Scraped>;
+  metricsToken?: string;
+  /** True once SIGTERM arrived: /readyz answers 503 so load balancers stop sending (server.ts). */
+  isDraining?: () => boolean;
   /** Time to wait for Redis to take a job before answering 503. */
   enqueueTimeoutMs?: number;
   /** Bull Board at /admin/queues behind ADMIN_TOKEN (apps/ingress/admin); absent: no admin routes. */
@@ -67,7 +73,8 @@ const isRetellWebhookPath = (path: string) => path === '/webhooks/retell' || pat
 
 export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
-  const log = deps.logger.child({ component: 'ingress' });
+  const baseLog = deps.logger.child({ component: 'ingress' });
+  const log = baseLog;
   const ip = deps.guards.clientIp;
   // Before anything else, on every route: a generous cap per source address (in memory).
   app.use('*', floodGuard({ limitPerMinute: deps.floodPerMinute, clientKey: deps.guards.rateKey }));
@@ -75,9 +82,10 @@ export function createApp(deps: IngressDeps): Hono {
   // Hono's compress reading c.res.headers, which builds a full web Response (bench/ingress
   // profiled it at ~3 % of the ingress's CPU).
   app.use('*', except('/webhooks/*', jsonCompression()));
+  app.use('*', requestId(baseLog));
 
   app.onError((err, c) => {
-    const res = errorResponse(c, err, log);
+    const res = errorResponse(c, err, (c.var as { log?: Logger }).log ?? baseLog);
     if (isRetellWebhookPath(c.req.path)) webhookTotal.inc({ status: String(res.status) });
     return res;
   });
@@ -85,13 +93,13 @@ export function createApp(deps: IngressDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    if (deps.isDraining?.()) return c.json({ status: 'draining' }, 503);
     const checks = await deps.checkReady();
     const ready = Object.values(checks).every(Boolean);
     return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
   });
-  app.get('/api/metrics', async (c) => {
-    await deps.beforeScrape?.();
-    const { contentType, body } = await aggregatedMetrics(deps.redis, deps.keyPrefix);
+  app.get('/api/metrics', metricsToken(deps.metricsToken, log), async (c) => {
+    const { contentType, body } = await deps.scrapeMetrics();
     c.header('Content-Type', contentType);
     return c.body(body);
   });
@@ -121,7 +129,14 @@ export function createApp(deps: IngressDeps): Hono {
 
   app.post('/webhooks/retell', ...webhookChain, receiveRetellWebhook);
   app.post('/api/mcp/retell/webhook', ...webhookChain, receiveRetellWebhook);
-  if (deps.admin) mountAdmin(app, { ...deps.admin, clientKey: deps.guards.rateKey });
+  // Bull Board loads on the first /admin request (./lazy-routes).
+  const admin = deps.admin;
+  if (admin) {
+    lazyRoutes(['/admin', '/admin/*'], async () => {
+      const { mountAdmin } = await import('./admin');
+      return (sub) => mountAdmin(sub, { ...admin, clientKey: deps.guards.rateKey });
+    })(app);
+  }
   for (const mount of deps.routes ?? []) mount(app);
 
   return app;

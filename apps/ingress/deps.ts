@@ -2,7 +2,9 @@
 import { sql } from 'drizzle-orm';
 import { authGate } from '../../lib/auth/bearer';
 import type { AppContext } from '../../lib/context';
+import { thisProcess, type ProcessIdentity } from '../../lib/metrics/publish';
 import { registerQueueGauges } from '../../lib/metrics/queues';
+import { metricsScraper } from '../../lib/metrics/scrape';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
 import { ingressGuards } from './guards';
@@ -12,16 +14,24 @@ import { eventRoutes } from './routes/events';
 import { functionToolRoutes } from './routes/function-tools';
 import { mountFunctions } from './routes/functions';
 import { inboundRoutes } from './routes/inbound';
-import { mountMcp } from './routes/mcp';
+import { lazyRoutes } from './lazy-routes';
 
-export function ingressDeps(ctx: AppContext): IngressDeps {
+/** `self`: whose series this process's registry is served as (the sandbox runs web and workers in one). */
+export function ingressDeps(ctx: AppContext, self: ProcessIdentity = thisProcess('web')): IngressDeps {
   const c = ctx.config;
   registerQueueGauges(Object.values(ctx.queues));
   const breakers = (['calcom', 'retell'] as const).map((s) => serviceBreaker(s, { redis: ctx.redis, ns: ctx.ns, logger: ctx.logger }));
   return {
-    beforeScrape: async () => {
-      await Promise.all(breakers.map(exportBreakerState));
-    },
+    scrapeMetrics: metricsScraper({
+      redis: ctx.redis,
+      ns: ctx.ns,
+      self,
+      cacheMs: c.METRICS_CACHE_MS,
+      beforeScrape: async () => {
+        await Promise.all(breakers.map(exportBreakerState));
+      },
+    }),
+    metricsToken: c.METRICS_TOKEN,
     guards: ingressGuards(ctx),
     webhooksQueue: ctx.queues.webhooks,
     redis: ctx.redis,
@@ -40,7 +50,8 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
       calcomWebhookRoutes(ctx),
       inboundRoutes(ctx),
       eventRoutes(ctx),
-      mountMcp(ctx),
+      // The MCP SDK loads on the first /mcp request (routes/mcp.ts MCP_PATH).
+      lazyRoutes(['/mcp'], async () => (await import('./routes/mcp')).mountMcp(ctx)),
       consoleRoutes(),
     ],
     checkReady: async () => {

@@ -1,13 +1,14 @@
 /**
- * Runs the ingress (`npm run start:web`, Procfile `web`). On SIGTERM it stops accepting
- * connections, lets in-flight requests finish (each answers only after Redis has its job),
- * then closes Redis and the database.
+ * Runs the ingress (`node dist/web.js`, entry apps/ingress/main.ts, Procfile `web`). On SIGTERM /readyz answers 503 at once
+ * (load balancers stop sending), SHUTDOWN_DELAY_MS later it stops accepting connections, lets
+ * in-flight requests finish (each answers only after Redis has its job), then closes Redis and
+ * the database.
  */
-import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig } from '../../lib/config';
 import { createContext, type AppContext } from '../../lib/context';
 import { closeEventHubs } from '../../lib/events/hub';
+import { startMetricsPublisher, thisProcess } from '../../lib/metrics/publish';
 import { assertPiiKeys } from '../../lib/pii';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
@@ -40,28 +41,28 @@ export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = cr
   });
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const config = loadConfig();
   const ctx = createContext(config);
   await assertPiiKeys(ctx.database.db);
-  const running = await listen(ctx, config.PORT, config.HOST);
-  ctx.logger.info({ port: running.port }, 'ingress listening');
   let stopping = false;
+  const self = thisProcess('web');
+  const running = await listen(ctx, config.PORT, config.HOST, createApp({ ...ingressDeps(ctx, self), isDraining: () => stopping }));
+  // Other web processes serve this one's series too (lib/metrics/scrape).
+  const stopPublishing = startMetricsPublisher(ctx.redis, ctx.ns, self, (err) => ctx.logger.warn({ err }, 'could not publish metrics'), config.METRICS_PUBLISH_INTERVAL_MS);
+  ctx.logger.info({ port: running.port }, 'ingress listening');
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    ctx.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    ctx.logger.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'draining: /readyz answers 503; then finishing in-flight requests');
+    await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
     await running.close();
+    await stopPublishing();
     await ctx.close();
+    ctx.logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
-}

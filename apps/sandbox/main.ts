@@ -15,7 +15,9 @@ import { parseTenantsFile, importTenants } from '../../lib/tenants/import';
 import { listen } from '../ingress/server';
 import { availableQueues, onShutdownSignal, scheduleRepeatables, startWorkers } from '../../workers';
 import { SANDBOX_ENV_FILE } from '../cli/env';
-import { createRetellSim, seedRetellDemo, startRetellSim } from '../../sim/retell';
+import { createRetellSim, startRetellSim } from '../../sim/retell';
+import { createLogger } from '../../lib/logger';
+import { seedRetellFromTenants } from './retell';
 import { startSandboxCalcom } from './calcom';
 import { NoMysqlError, resolveDatabaseUrl, resolveRedis } from './services';
 
@@ -33,6 +35,7 @@ function sandboxSecrets(): Record<string, string> {
   return {
     ENCRYPTION_KEY: saved.ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
     ADMIN_TOKEN: saved.ADMIN_TOKEN ?? randomBytes(18).toString('base64url'),
+    METRICS_TOKEN: saved.METRICS_TOKEN ?? randomBytes(18).toString('base64url'),
     RETELL_API_KEY: saved.RETELL_API_KEY ?? 'key_sandbox_retell_webhooks',
   };
 }
@@ -47,23 +50,28 @@ async function main(): Promise<void> {
   const calcomSim = env.CALCOM_API_URL ? undefined : await startSandboxCalcom(tenants, Number(env.CALCOM_SIM_PORT ?? 5555));
   // Retell: the real API when RETELL_API_URL is set, else the simulator (the sync worker talks to it).
   const retellKey = env.RETELL_API_KEY ?? secrets.RETELL_API_KEY!;
+  const port = env.PORT ?? '3000';
+  const publicUrl = env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
+  // Seeded from the same tenants, so the first sync reports no problems about the demo data.
   const retellSim = env.RETELL_API_URL
     ? undefined
     : await (async () => {
         const sim = createRetellSim({ apiKeys: [retellKey] });
-        seedRetellDemo(sim);
+        seedRetellFromTenants(sim, tenants, publicUrl);
         return startRetellSim(sim, Number(env.RETELL_SIM_PORT ?? 5556));
       })();
   const vars: Record<string, string> = {
     DATABASE_URL: database.url,
     REDIS_URL: redis.url,
-    PORT: env.PORT ?? '3000',
+    PORT: port,
+    PUBLIC_URL: publicUrl,
     REDIS_PREFIX: env.REDIS_PREFIX ?? 'callbook',
     ENCRYPTION_KEY: env.ENCRYPTION_KEY ?? secrets.ENCRYPTION_KEY!,
     ADMIN_TOKEN: env.ADMIN_TOKEN ?? secrets.ADMIN_TOKEN!,
+    METRICS_TOKEN: env.METRICS_TOKEN ?? secrets.METRICS_TOKEN!,
+    // Ctrl-C stops at once: nothing balances load in front of the sandbox.
+    SHUTDOWN_DELAY_MS: env.SHUTDOWN_DELAY_MS ?? '0',
     RETELL_API_KEY: retellKey,
-    // Where the simulated Retell reaches this ingress: sync checks and `agents provision` use it.
-    PUBLIC_URL: env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT ?? '3000'}`,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     ...(calcomSim ? { CALCOM_API_URL: calcomSim.url } : {}),
     ...(retellSim ? { RETELL_API_URL: retellSim.url } : {}),
@@ -77,7 +85,8 @@ async function main(): Promise<void> {
   await runMigrations(migrator);
   await migrator.close();
 
-  const ctx = createContext(config);
+  // People read the sandbox's logs: pino-pretty (a dev dependency); LOG_FORMAT=json for raw lines.
+  const ctx = createContext(config, createLogger(config.LOG_LEVEL, {}, { pretty: env.LOG_FORMAT !== 'json' }));
   await importTenants({ db: ctx.database.db, cipher: ctx.cipher, cache: ctx.cache }, tenants, 'sandbox');
 
   const workers = startWorkers(ctx, availableQueues());
@@ -89,7 +98,7 @@ async function main(): Promise<void> {
     [
       '',
       'callbook is running',
-      `  ingress      ${base}  (POST /webhooks/retell, GET /healthz, /readyz, /api/metrics)`,
+      `  ingress      ${base}  (POST /webhooks/retell, GET /healthz, /readyz, /api/metrics with METRICS_TOKEN)`,
       `  console      ${base}/console  (sign in with ADMIN_TOKEN from ${SANDBOX_ENV_FILE}, or a token from \`npx callbook tokens create\`)`,
       `  Bull Board   ${base}/admin/queues  (token: ADMIN_TOKEN in ${SANDBOX_ENV_FILE})`,
       `  redis        ${redis.url} (${redis.source})`,

@@ -72,6 +72,7 @@ const workers = names.map(
       concurrency: concurrencyOf(config, name),
     }),
 );
+console.log('noop workers started'); // bench/e2e times start-up to this line
 for (const w of workers) w.on('error', (err) => console.error(`noop worker ${w.name}: ${err.message}`));
 
 const stop = async () => {

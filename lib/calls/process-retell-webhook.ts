@@ -118,7 +118,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   }
 
   const sentiment = call.call_analysis?.user_sentiment;
-  if (sentiment && sentiment in SENTIMENT_SCORE) satisfactionScore.set({ branch: where.branchName }, SENTIMENT_SCORE[sentiment]!);
+  if (sentiment && sentiment in SENTIMENT_SCORE) satisfactionScore.set({ company: where.companySlug, branch: where.branchSlug }, SENTIMENT_SCORE[sentiment]!);
 
   let decision: Decision = { kind: 'wait', reason: 'call started' };
   if (event === 'call_ended' || event === 'call_analyzed') {

@@ -10,6 +10,7 @@ export interface PhoneResolution {
   companyName: string;
   branchId: number;
   branchName: string;
+  branchSlug: string;
   timezone: string;
   language: string;
 }
@@ -22,6 +23,7 @@ export async function lookupPhone(db: Db, e164: string): Promise<PhoneResolution
       companyName: companies.name,
       branchId: branches.id,
       branchName: branches.name,
+      branchSlug: branches.slug,
       timezone: branches.timezone,
       language: branches.language,
     })

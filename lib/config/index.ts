@@ -104,8 +104,14 @@ export const envSchema = z.object({
   OPERATOR_ALERT_EMAILS: csv.optional(),
   /** The inbound-call webhook answers empty rather than later than this (Retell waits before ringing). */
   INBOUND_DEADLINE_MS: z.coerce.number().int().min(0).default(80),
-  /** How often a worker process publishes its metrics to Redis for the ingress to serve. */
+  /** How often every process publishes its metrics to Redis for /api/metrics to serve. */
   METRICS_PUBLISH_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Bearer token Prometheus presents at /api/metrics; unset: every scrape is refused (401). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24)').optional(),
+  /** How long /api/metrics serves the same rendered answer. */
+  METRICS_CACHE_MS: z.coerce.number().int().min(0).default(1_000),
+  /** After SIGTERM the web process answers /readyz 503 this long before it stops accepting connections. */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(5_000),
   SYNC_INTERVAL_MS: z.coerce.number().int().min(10_000).default(600_000),
   /** Reconcile schedule (lib/calls/reconcile): how often Retell's call list is compared with what callbook processed. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(10_000).default(300_000),

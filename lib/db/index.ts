@@ -2,6 +2,8 @@
  * The database: one mysql2 pool per process, drizzle on top, migrations from drizzle/migrations.
  * Every query goes through drizzle (prepared statements); callers scope by company.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
@@ -34,7 +36,19 @@ export interface DatabaseOptions {
   breakerOpenMs?: number;
 }
 
-export const migrationsFolder = fileURLToPath(new URL('../../drizzle/migrations', import.meta.url));
+/**
+ * drizzle/migrations of the package: the nearest one above this module, which is lib/db/ when
+ * run from source and dist/ or dist/chunks/ when run from the build.
+ */
+export const migrationsFolder = findUp('drizzle/migrations', fileURLToPath(new URL('.', import.meta.url)));
+
+function findUp(relative: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`${relative} not found above ${from}`);
+  }
+}
 
 export function connectDatabase(url: string, poolSize = 10, opts: DatabaseOptions = {}): Database {
   const breaker = new DbBreaker(opts.breakerThreshold ?? 5, opts.breakerOpenMs ?? 30_000, (from, to) => {

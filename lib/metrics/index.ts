@@ -1,9 +1,10 @@
 /**
- * Prometheus metrics, named as users of the earlier system already chart them (DESIGN.md).
- * One registry per process. Worker processes publish theirs to Redis (./publish.ts) and the
- * ingress serves the sum of all live processes at /api/metrics (./aggregate.ts), so Prometheus
- * scrapes one target however many workers run. Each metric's `aggregator` says how processes
- * combine: counters and histograms add up; state gauges take the max.
+ * Prometheus metrics. One naming rule: the `mcp_*` names stay as the earlier system's users
+ * chart them (README, "Metrics"); every other metric of ours is `callbook_*` with its unit in the
+ * name; prom-client's standard `process_*` / `nodejs_*` keep their names.
+ * One registry per process. Every process publishes it to Redis (./publish.ts) and /api/metrics
+ * serves each live process's series under its own `process` label (./scrape.ts), so Prometheus
+ * scrapes one target however many processes run and a restart never lowers a counter.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -18,7 +19,7 @@ export const webhookTotal = new Counter({
 });
 
 export const callsProcessedTotal = new Counter({
-  name: 'calls_processed_total',
+  name: 'callbook_calls_processed_total',
   help: 'Calls whose booking decision was taken, by outcome',
   labelNames: ['outcome'] as const,
   registers: [registry],
@@ -32,7 +33,7 @@ export const bookingTotal = new Counter({
 });
 
 export const appointmentsCreatedTotal = new Counter({
-  name: 'appointments_created_total',
+  name: 'callbook_appointments_created_total',
   help: 'Appointments created, by source',
   labelNames: ['source'] as const,
   registers: [registry],
@@ -42,7 +43,6 @@ export const circuitBreakerState = new Gauge({
   name: 'mcp_circuit_breaker_state',
   help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
   labelNames: ['service'] as const,
-  aggregator: 'max',
   registers: [registry],
 });
 
@@ -80,15 +80,28 @@ export const dbQueryDuration = new Histogram({
 export const dbBreakerState = new Gauge({
   name: 'callbook_db_breaker_state',
   help: 'Database circuit breaker per process: 0 closed, 1 half-open, 2 open (max over processes)',
-  aggregator: 'max',
   registers: [registry],
 });
 
 export const satisfactionScore = new Gauge({
-  name: 'customer_satisfaction_score',
-  help: 'Latest call sentiment per branch: 1 positive, 0.5 neutral, 0 negative',
-  labelNames: ['branch'] as const,
-  aggregator: 'average',
+  name: 'callbook_customer_satisfaction_ratio',
+  help: 'Latest call sentiment per branch (company and branch slug): 1 positive, 0.5 neutral, 0 negative',
+  labelNames: ['company', 'branch'] as const,
+  registers: [registry],
+});
+
+/** 1 per queue this worker process serves: `absent(...)` of a queue alerts on a worker type with no live process. */
+export const workerServing = new Gauge({
+  name: 'callbook_worker_serving',
+  help: 'Queues this worker process serves (1 each)',
+  labelNames: ['queue'] as const,
+  registers: [registry],
+});
+
+export const inboundAnswersTotal = new Counter({
+  name: 'callbook_inbound_answers_total',
+  help: 'Inbound-call webhooks answered, by outcome: answered, deadline_missed (empty answer after INBOUND_DEADLINE_MS), failed, malformed, over_budget (the company over RATE_LIMIT_COMPANY_PER_MINUTE: empty answer)',
+  labelNames: ['outcome'] as const,
   registers: [registry],
 });
 
@@ -106,3 +119,4 @@ for (const status of ['created', 'failed', 'cached']) bookingTotal.labels(status
 for (const outcome of ['booked', 'no_booking', 'failed']) callsProcessedTotal.labels(outcome).inc(0);
 for (const cache of ['l1', 'l2']) cacheHitsTotal.labels(cache).inc(0);
 for (const outcome of ['found_missing', 'already_processed', 'analysis_pending', 'failed']) reconcileCallsTotal.labels(outcome).inc(0);
+for (const outcome of ['answered', 'deadline_missed', 'failed', 'malformed', 'over_budget']) inboundAnswersTotal.labels(outcome).inc(0);

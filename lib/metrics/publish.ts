@@ -1,7 +1,10 @@
 /**
- * Worker processes have no HTTP listener: every PUBLISH_INTERVAL_MS they write their registry as
- * JSON to Redis under `metrics:proc:<host>:<pid>` with a TTL of three intervals, so a process
- * that died drops out of the sum by itself. The ingress adds them up (./aggregate.ts).
+ * Every process — web and workers — writes its registry as JSON to Redis every
+ * PUBLISH_INTERVAL_MS under `metrics:proc:<host>:<pid>` (TTL three intervals) and lists itself
+ * in the sorted set `metrics:procs` (score = when its entry expires). The web process that
+ * Prometheus scrapes reads that set — no SCAN of the keyspace — and serves every live process's
+ * series under its own `process` label (./scrape.ts), so a restarted process starts new series
+ * instead of lowering a sum.
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -9,22 +12,62 @@ import { registry } from './index';
 
 export const PUBLISH_INTERVAL_MS = 5_000;
 
-export function processKey(ns: string): string {
-  return `${ns}metrics:proc:${hostname()}:${process.pid}`;
+/** Who a series came from: `process` is unique per OS process, `process_type` says what it runs. */
+export interface ProcessIdentity {
+  /** `<host>:<pid>` */
+  id: string;
+  /** `web`, a queue name, or `worker` for a process serving several queues. */
+  type: string;
 }
 
-export async function publishOnce(redis: Redis, ns: string, intervalMs = PUBLISH_INTERVAL_MS): Promise<void> {
-  await redis.set(processKey(ns), JSON.stringify(await registry.getMetricsAsJSON()), 'PX', intervalMs * 3);
+export type MetricsSnapshot = Awaited<ReturnType<typeof registry.getMetricsAsJSON>>;
+
+export interface PublishedSnapshot {
+  process: ProcessIdentity;
+  metrics: MetricsSnapshot;
+}
+
+export function thisProcess(type: string): ProcessIdentity {
+  return { id: `${hostname()}:${process.pid}`, type };
+}
+
+export const metricsKeys = {
+  registrySet: (ns: string) => `${ns}metrics:procs`,
+  process: (ns: string, id: string) => `${ns}metrics:proc:${id}`,
+};
+
+export async function publishOnce(
+  redis: Redis,
+  ns: string,
+  who: ProcessIdentity,
+  intervalMs = PUBLISH_INTERVAL_MS,
+  snapshot: () => Promise<MetricsSnapshot> = () => registry.getMetricsAsJSON(),
+): Promise<void> {
+  const ttl = intervalMs * 3;
+  const body: PublishedSnapshot = { process: who, metrics: await snapshot() };
+  await redis.set(metricsKeys.process(ns, who.id), JSON.stringify(body), 'PX', ttl);
+  await redis.zadd(metricsKeys.registrySet(ns), Date.now() + ttl, who.id);
 }
 
 /** Publish now and every `intervalMs`; the returned stop() removes this process's entry. */
-export function startMetricsPublisher(redis: Redis, ns: string, onError: (err: unknown) => void, intervalMs = PUBLISH_INTERVAL_MS): () => Promise<void> {
-  const tick = () => publishOnce(redis, ns, intervalMs).catch(onError);
-  void tick();
+export function startMetricsPublisher(
+  redis: Redis,
+  ns: string,
+  who: ProcessIdentity,
+  onError: (err: unknown) => void,
+  intervalMs = PUBLISH_INTERVAL_MS,
+): () => Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  const tick = () => {
+    inFlight = publishOnce(redis, ns, who, intervalMs).catch(onError);
+  };
+  tick();
   const timer = setInterval(tick, intervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
-    await redis.del(processKey(ns)).catch(onError);
+    // A publish still under way would write the entry back after the delete.
+    await inFlight;
+    await Promise.all([redis.del(metricsKeys.process(ns, who.id)), redis.zrem(metricsKeys.registrySet(ns), who.id)]).catch(onError);
   };
 }

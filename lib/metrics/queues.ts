@@ -1,6 +1,6 @@
 /**
  * Per-queue job counts (waiting, active, delayed, failed, completed), read from Redis when
- * Prometheus scrapes. Registered only by the ingress, so the counts appear once.
+ * Prometheus scrapes. Registered only by web processes (one series per web process: chart them with max).
  */
 import { Gauge } from 'prom-client';
 import type { Queue } from 'bullmq';
@@ -15,7 +15,6 @@ export function registerQueueGauges(queues: Queue[]): void {
     help: 'Jobs per queue and state',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
-    aggregator: 'max',
     async collect() {
       const counts = await Promise.all(queues.map((q) => q.getJobCounts(...STATES)));
       queues.forEach((q, i) => {

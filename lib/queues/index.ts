@@ -3,6 +3,7 @@
  * and count) so Redis memory stays bounded; webhook_events in the database remembers what was
  * processed after the job is gone.
  */
+import { queueTelemetry } from '../tracing';
 import { Queue, type DefaultJobOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullPrefix, QUEUE_NAMES, type QueueName } from './names';
@@ -44,7 +45,7 @@ export type Queues = Record<QueueName, Queue>;
 export function createQueues(connection: Redis, prefix: string): Queues {
   const entries = QUEUE_NAMES.map((name) => [
     name,
-    new Queue(name, { connection, prefix: bullPrefix(prefix), defaultJobOptions: DEFAULT_JOB_OPTIONS[name] }),
+    new Queue(name, { connection, prefix: bullPrefix(prefix), defaultJobOptions: DEFAULT_JOB_OPTIONS[name], telemetry: queueTelemetry() }),
   ]);
   return Object.fromEntries(entries) as Queues;
 }

@@ -305,11 +305,11 @@ export async function seedSim(sim: SimProc, companies: ChaosCompany[]): Promise<
 
 // ───────────────────────── the Procfile's processes ─────────────────────────
 
-/** `name → [script, ...args]` from the Procfile (`tsx <script> <args>` lines). */
+/** `name → [script, ...args]` from the Procfile (`node dist/<script> <args>` lines: the build, made by the global setup). */
 export function procfile(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const line of readFileSync(join(ROOT, 'Procfile'), 'utf8').split('\n')) {
-    const m = /^([a-z][\w-]*):\s*tsx\s+(.+)$/.exec(line.trim());
+    const m = /^([a-z][\w-]*):\s*node\s+(.+)$/.exec(line.trim());
     if (m) out.set(m[1]!, m[2]!.split(/\s+/));
   }
   return out;
@@ -335,7 +335,7 @@ export class Fleet {
   private spawnProc(type: string, instance: number, extraEnv: Record<string, string> = {}): ChildProcess {
     const line = this.lines.get(type);
     if (!line) throw new Error(`no Procfile line "${type}"`);
-    const proc = spawn(process.execPath, ['--import', 'tsx', ...line], {
+    const proc = spawn(process.execPath, line, {
       cwd: ROOT,
       env: { ...process.env, ...this.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

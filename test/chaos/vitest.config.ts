@@ -6,6 +6,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
     include: ['test/chaos/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 3_600_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -2,19 +2,11 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { TenantsFile } from '../../lib/tenants/file-schema';
-import { createCalcomSim, startCalcomSim, type CalcomSim } from '../../sim/calcom';
+import { createCalcomSim, startCalcomSim } from '../../sim/calcom';
 import { createTestEnv, importTestTenants, type TestEnv } from './env';
 
-export const SALON_KEY = 'cal_test_salon_key';
-export const CLINIC_KEY = 'cal_test_clinic_key';
-
-export function seedTwoCompanies(sim: CalcomSim): void {
-  sim.addAccount({ apiKey: SALON_KEY, username: 'salon-anna', timeZone: 'Europe/Berlin' });
-  sim.addAccount({ apiKey: CLINIC_KEY, username: 'clinic-nord', timeZone: 'Europe/Berlin', teamIds: [77] });
-  sim.addEventType({ id: 1001, slug: 'haircut', title: 'Haircut', lengthInMinutes: 30, ownerApiKey: SALON_KEY });
-  sim.addEventType({ id: 1002, slug: 'coloring', title: 'Coloring', lengthInMinutes: 90, ownerApiKey: SALON_KEY });
-  sim.addEventType({ id: 2001, slug: 'checkup', title: 'Check-up', lengthInMinutes: 20, ownerApiKey: CLINIC_KEY, teamId: 77, schedulingType: 'roundRobin' });
-}
+export { CLINIC_KEY, SALON_KEY, seedTwoCompanies } from './seed';
+import { seedTwoCompanies } from './seed';
 
 export async function startSeededSim() {
   const sim = createCalcomSim();

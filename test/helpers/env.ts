@@ -18,6 +18,10 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 /** Set (host:port,…) to run the suite against a Redis Cluster instead. */
 export const TEST_REDIS_CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES;
 
+export const TEST_METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
+/** Headers of a Prometheus scrape in tests. */
+export const SCRAPE_HEADERS = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
+
 export interface TestEnv {
   config: Config;
   /** The environment variables behind `config`, for child processes. */
@@ -37,6 +41,9 @@ export function testVars(overrides: Record<string, string> = {}): Record<string,
     RETELL_API_KEY: 'key_test_retell_global',
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
+    METRICS_CACHE_MS: '0',
+    SHUTDOWN_DELAY_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   };

@@ -3,10 +3,10 @@
  * official retell-sdk, posted to a running ingress. demo-call plays a whole call
  * (call_started, call_ended, call_analyzed) and waits until callbook has decided and booked.
  */
+import { demoDefaults, spokenSoon } from '../demo-defaults';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
-import { DateTime } from 'luxon';
 import Retell from 'retell-sdk';
 import { appointments, calls, webhookEvents } from '../../../drizzle/schema';
 import type { Config } from '../../../lib/config';
@@ -21,13 +21,6 @@ function collect(kv: string, acc: Record<string, string>): Record<string, string
   if (i < 1) throw new CliError(`--var expects key=value, got "${kv}"`, 2);
   acc[kv.slice(0, i)] = kv.slice(i + 1);
   return acc;
-}
-
-/** A weekday 2–8 days ahead at a whole hour 9–16, spoken the German way: "am 3.12. um 14 Uhr". */
-function defaultWhen(): string {
-  let d = DateTime.now().setZone('Europe/Berlin').plus({ days: 2 + Math.floor(Math.random() * 7) });
-  while (d.weekday > 5) d = d.plus({ days: 1 });
-  return `am ${d.day}.${d.month}. um ${9 + Math.floor(Math.random() * 8)} Uhr`;
 }
 
 export function buildCall(o: { callId: string; to: string; from: string; vars: Record<string, string> }, event: string): Record<string, unknown> {
@@ -96,15 +89,21 @@ export function registerDemoCall(program: Command, run: Run): void {
     .option('--to <e164>', 'dialled business number', DEMO_TO)
     .option('--from <e164>', 'caller number', DEMO_FROM)
     .option('--name <name>', 'caller name', 'Anna Beispiel')
-    .option('--service <service>', 'service as spoken', 'Haarschnitt')
-    .option('--when <text>', 'requested time as spoken or ISO (default: a weekday soon, e.g. "am 3.12. um 14 Uhr")')
+    .option('--service <service>', "service as spoken (default: the dialled branch's default service)")
+    .option('--when <text>', 'requested time as spoken or ISO (default: a weekday soon in the branch\'s language, e.g. "am 3.12. um 14 Uhr")')
+    .option('--language <lang>', "language the time is spoken in (default: the dialled branch's)")
     .option('--var <key=value>', 'extra collected variable (repeatable)', collect, {})
     .option('--timeout <ms>', 'how long to wait for the outcome', '20000')
-    .action((o: { url?: string; to: string; from: string; name: string; service: string; when?: string; var: Record<string, string>; timeout: string }) =>
+    .action((o: { url?: string; to: string; from: string; name: string; service?: string; when?: string; language?: string; var: Record<string, string>; timeout: string }) =>
       run(async (ctx, json) => {
         const url = ingressUrl(ctx.config, o.url);
         const callId = `call_demo_${randomBytes(6).toString('hex')}`;
-        const vars = { customer_name: o.name, service: o.service, appointment_datetime: o.when ?? defaultWhen(), booking_confirmed: 'ja', ...o.var };
+        const branch = await demoDefaults(ctx.database.db, o.to);
+        const service = o.service ?? branch.service;
+        if (!service) throw new CliError(`no --service given and ${o.to} has no branch with a default service; name one (e.g. --service "Haircut")`, 2);
+        const language = o.language ?? branch.language;
+        const when = o.when ?? spokenSoon(language, branch.timezone);
+        const vars = { customer_name: o.name, service, appointment_datetime: when, booking_confirmed: language.startsWith('de') ? 'ja' : 'yes', ...o.var };
         const sent: Array<{ event: string; status: number }> = [];
         for (const event of ['call_started', 'call_ended', 'call_analyzed']) {
           const r = await send(url, ctx.config.RETELL_API_KEY, buildCall({ callId, to: o.to, from: o.from, vars }, event));

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants } from 'node:zlib';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, Hono } from 'hono';
 
@@ -41,7 +42,9 @@ interface Asset {
   etag: string;
 }
 
-const DEFAULT_DIST = fileURLToPath(new URL('../../console/dist', import.meta.url));
+// Beside the sources under tsx; from the working directory (the app root) when bundled into dist/.
+const DIST_CANDIDATES = [fileURLToPath(new URL('../../console/dist', import.meta.url)), resolve('apps/console/dist')];
+const DEFAULT_DIST = DIST_CANDIDATES.find((d) => existsSync(d)) ?? DIST_CANDIDATES[1]!;
 
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();

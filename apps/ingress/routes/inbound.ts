@@ -9,6 +9,7 @@
  * `parseInboundBody`) and the lookup runs on that parse; a company over its request budget gets
  * the empty answer.
  */
+import { inboundAnswersTotal } from '../../../lib/metrics';
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../../../lib/context';
 import type { Logger } from '../../../lib/logger';
@@ -52,25 +53,32 @@ export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
     const { verdict, overBudget } = c.var.retell;
     if (!verdict.ok) {
       log.warn({ code: verdict.code }, 'inbound webhook body is not usable; answering empty');
+      inboundAnswersTotal.inc({ outcome: 'malformed' });
       return c.json(EMPTY_ANSWER, 200);
     }
     if (overBudget) {
       log.warn({ companyId: c.var.retell.companyId }, 'company over its request budget; answering empty');
+      inboundAnswersTotal.inc({ outcome: 'over_budget' });
       return c.json(EMPTY_ANSWER, 200);
     }
     let timer: NodeJS.Timeout | undefined;
+    let outcome: 'answered' | 'deadline_missed' | 'failed' = 'answered';
     const late = new Promise<InboundAnswer>((resolve) => {
       timer = setTimeout(() => {
         log.warn({ deadlineMs }, 'inbound lookup exceeded its deadline; answering empty');
+        outcome = 'deadline_missed';
         resolve(EMPTY_ANSWER);
       }, deadlineMs);
     });
     const lookup = answerInbound(deps, verdict.value).catch((err: unknown) => {
       log.error({ err }, 'inbound lookup failed; answering empty');
+      outcome = 'failed';
       return EMPTY_ANSWER;
     });
     try {
-      return c.json(await Promise.race([lookup, late]), 200);
+      const answered = await Promise.race([lookup, late]);
+      inboundAnswersTotal.inc({ outcome });
+      return c.json(answered, 200);
     } finally {
       clearTimeout(timer);
     }

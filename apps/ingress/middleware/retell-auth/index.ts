@@ -76,7 +76,9 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
     if (!signer) {
       const why = WHY[result === 'ok' ? 'mismatch' : result];
       const ip = opts.clientKey(c);
-      opts.logger.info({ path: c.req.path, ip, why, number: verdict.businessNumber ?? null }, 'Retell request refused: not authenticated');
+      // Why, never the header or a key; through the request's logger (request id, trace id) when mounted.
+      const log = (c.var as { log?: Logger }).log ?? opts.logger;
+      log.warn({ path: c.req.path, ip, reason: result, number: verdict.businessNumber ?? null }, `Retell request refused (401): ${why}`);
       throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
     }
     const companyId = signer.kind === 'company' ? signer.companyId : verdict.businessNumber ? await opts.companyOf(verdict.businessNumber) : null;
