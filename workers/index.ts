@@ -12,6 +12,7 @@ import { bullPrefix, concurrencyOf, isQueueName, QUEUE_NAMES, type QueueName } f
 import { workerServing } from '../lib/metrics';
 import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
+import { whenReachable } from '../lib/startup';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
@@ -110,9 +111,10 @@ export async function main(): Promise<void> {
   const names = parseQueueArgs(process.argv.slice(2));
   const config = loadConfig();
   const ctx = createContext(config);
-  if (!config.REDIS_SKIP_POLICY_CHECK) await assertNoEviction(ctx.redis);
+  const logger = ctx.logger;
+  if (!config.REDIS_SKIP_POLICY_CHECK) await whenReachable(() => assertNoEviction(ctx.redis), { logger, what: 'Redis eviction policy' });
   // A company that encrypts personal data needs BLIND_INDEX_KEY: stop here, naming it.
-  await assertPiiKeys(ctx.database.db);
+  await whenReachable(() => assertPiiKeys(ctx.database.db), { logger, what: 'personal-data keys' });
   const running = startWorkers(ctx, names);
   // No HTTP listener here: metrics go to Redis and the web process serves them (lib/metrics).
   const stopPublishing = startMetricsPublisher(

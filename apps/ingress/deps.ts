@@ -27,6 +27,7 @@ export function ingressDeps(ctx: AppContext, self: ProcessIdentity = thisProcess
       ns: ctx.ns,
       self,
       cacheMs: c.METRICS_CACHE_MS,
+      publishIntervalMs: c.METRICS_PUBLISH_INTERVAL_MS,
       beforeScrape: async () => {
         await Promise.all(breakers.map(exportBreakerState));
       },

@@ -10,6 +10,7 @@ import { createContext, type AppContext } from '../../lib/context';
 import { closeEventHubs } from '../../lib/events/hub';
 import { startMetricsPublisher, thisProcess } from '../../lib/metrics/publish';
 import { assertPiiKeys } from '../../lib/pii';
+import { whenReachable } from '../../lib/startup';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
 
@@ -44,7 +45,7 @@ export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = cr
 export async function main(): Promise<void> {
   const config = loadConfig();
   const ctx = createContext(config);
-  await assertPiiKeys(ctx.database.db);
+  await whenReachable(() => assertPiiKeys(ctx.database.db), { logger: ctx.logger, what: 'personal-data keys' });
   let stopping = false;
   const self = thisProcess('web');
   const running = await listen(ctx, config.PORT, config.HOST, createApp({ ...ingressDeps(ctx, self), isDraining: () => stopping }));

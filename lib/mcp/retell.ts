@@ -246,6 +246,8 @@ const agentProvision = defineTool({
     .strict(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (a, t) => {
+    // It rewrites the agent's LLM and every number of the company: not for one branch's token.
+    requireCompanyWide(t, 'agent_provision');
     const company = await optionalCompany(t, a.company);
     try {
       const r = await provisionAgent(
@@ -268,6 +270,7 @@ const webhookConfigFix = defineTool({
   input: z.object({ company: arg.company.optional() }).strict(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (a, t) => {
+    requireCompanyWide(t, 'webhook_config_fix');
     const company = await optionalCompany(t, a.company);
     if (isAdmin(t)) {
       const report = await runSync(t.ctx, { kind: 'retell_agents', ...(company ? { companyId: company.id } : {}) }, { fix: true, actor: t.actor, ...(t.signal ? { signal: t.signal } : {}) });

@@ -6,6 +6,7 @@
  * series under its own `process` label (./scrape.ts), so a restarted process starts new series
  * instead of lowering a sum.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { registry } from './index';
@@ -27,8 +28,14 @@ export interface PublishedSnapshot {
   metrics: MetricsSnapshot;
 }
 
+/**
+ * A process's `process` label: host, pid and a boot id. The boot id matters in containers, where
+ * every process is pid 1 on a host name that survives a restart in place: without it a restarted
+ * container would continue its predecessor's series from 0, which Prometheus reads as a reset.
+ */
+const BOOT_ID = randomBytes(3).toString('hex');
 export function thisProcess(type: string): ProcessIdentity {
-  return { id: `${hostname()}:${process.pid}`, type };
+  return { id: `${hostname()}:${process.pid}:${BOOT_ID}`, type };
 }
 
 export const metricsKeys = {

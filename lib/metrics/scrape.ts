@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { AggregatorRegistry } from 'prom-client';
 import { getValues } from '../redis';
 import { registry } from './index';
-import { metricsKeys, type MetricsSnapshot, type ProcessIdentity, type PublishedSnapshot } from './publish';
+import { metricsKeys, publishOnce, type MetricsSnapshot, type ProcessIdentity, type PublishedSnapshot } from './publish';
 
 export interface ScrapeOptions {
   redis: Redis;
@@ -23,6 +23,8 @@ export interface ScrapeOptions {
   cacheMs: number;
   /** Refresh scrape-time gauges (breaker states from Redis) before this process's registry is read. */
   beforeScrape?: () => Promise<void>;
+  /** This process's publishing interval (METRICS_PUBLISH_INTERVAL_MS): its entry lives three of them. */
+  publishIntervalMs?: number;
 }
 
 export interface Scraped {
@@ -48,13 +50,27 @@ function labelled(snapshot: PublishedSnapshot): MetricsSnapshot {
   })) as MetricsSnapshot;
 }
 
+/**
+ * Gauges every web process refreshes from Redis at scrape time: only the serving process's value
+ * is current, another's is its last scrape's (a closed breaker would still read open there).
+ */
+const SERVED_FRESH = new Set(['mcp_circuit_breaker_state']);
+
 export async function renderAll(o: ScrapeOptions): Promise<Scraped> {
   await o.beforeScrape?.();
+  const own = await registry.getMetricsAsJSON();
+  // Published before it is served: behind a load balancer the next scrape may go through another
+  // web process, which serves this one's series from Redis — never older than what was served here.
+  await publishOnce(o.redis, o.ns, o.self, o.publishIntervalMs, async () => own);
   const ids = (await liveProcesses(o.redis, o.ns)).filter((id) => id !== o.self.id);
   // GET per key on a cluster (an MGET across slots is refused); MGET in chunks otherwise.
   const published = await getValues(o.redis, ids.map((id) => metricsKeys.process(o.ns, id)));
-  const snapshots: PublishedSnapshot[] = [{ process: o.self, metrics: await registry.getMetricsAsJSON() }];
-  for (const raw of published) if (raw !== null) snapshots.push(JSON.parse(raw) as PublishedSnapshot);
+  const snapshots: PublishedSnapshot[] = [{ process: o.self, metrics: own }];
+  for (const raw of published) {
+    if (raw === null) continue;
+    const other = JSON.parse(raw) as PublishedSnapshot;
+    snapshots.push({ ...other, metrics: other.metrics.filter((m) => !SERVED_FRESH.has(m.name)) as MetricsSnapshot });
+  }
   const merged = AggregatorRegistry.aggregate(snapshots.map(labelled));
   return { contentType: registry.contentType, body: await merged.metrics() };
 }

@@ -26,7 +26,7 @@ import type { AppContext } from '../context';
 import type { Lang } from '../datetime';
 import { liveToolDefinitions, type RetellCustomTool } from '../live/tools';
 import { describeRetellError, isRetellNotFound, openRetellSession, retellKeysByAccount, type RetellAccount, type RetellSession } from '../retell/client';
-import { REQUIRED_WEBHOOK_EVENTS } from './agents';
+import { fetchAgents, REQUIRED_WEBHOOK_EVENTS } from './agents';
 import { agentIds, listAllPhoneNumbers, type RetellNumber } from './phone-numbers';
 
 export class ProvisionError extends Error {
@@ -223,6 +223,15 @@ export async function provisionAgent(ctx: AppContext, input: ProvisionInput, sig
   const owner = await companyOfAgent(ctx, numbers, input.agentId);
   if (input.mustOwnAgent && (located.companyId === null || owner !== located.companyId)) {
     throw new ProvisionError(`agent ${input.agentId} is not bound to a number of your company`);
+  }
+  if (input.mustOwnAgent) {
+    // A token may change only what is its company's alone: an LLM another agent also runs on
+    // (another company's, or one outside callbook) is the admin's to provision.
+    const agents = await retellStep("could not list the account's agents", () => fetchAgents(session));
+    const sharing = agents.filter((a) => a.agentId !== input.agentId && a.responseEngine.llmId === engine.llm_id).map((a) => a.agentId);
+    if (sharing.length) {
+      throw new ProvisionError(`agent ${input.agentId}'s LLM ${engine.llm_id} is shared with ${sharing.join(', ')}: only the admin token may provision it`);
+    }
   }
   const companyId = located.companyId ?? owner;
   const [company] = companyId !== null ? await ctx.database.db.select({ language: companies.language }).from(companies).where(eq(companies.id, companyId)) : [];

@@ -42,9 +42,15 @@ interface Asset {
   etag: string;
 }
 
-// Beside the sources under tsx; from the working directory (the app root) when bundled into dist/.
-const DIST_CANDIDATES = [fileURLToPath(new URL('../../console/dist', import.meta.url)), resolve('apps/console/dist')];
-const DEFAULT_DIST = DIST_CANDIDATES.find((d) => existsSync(d)) ?? DIST_CANDIDATES[1]!;
+// Beside the sources under tsx (apps/ingress/routes/); bundled, from dist/ or dist/chunks/; last,
+// the working directory.
+const DIST_CANDIDATES = [
+  fileURLToPath(new URL('../../console/dist', import.meta.url)),
+  fileURLToPath(new URL('../apps/console/dist', import.meta.url)),
+  fileURLToPath(new URL('../../apps/console/dist', import.meta.url)),
+  resolve('apps/console/dist'),
+];
+const DEFAULT_DIST = DIST_CANDIDATES.find((d) => existsSync(d)) ?? DIST_CANDIDATES[3]!;
 
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
