@@ -34,10 +34,15 @@ export async function evaluateIntent(
   intent: BookingIntent,
   final: boolean,
   now: Date = new Date(),
+  /**
+   * When the caller spoke (the call's start): "morgen", "next Tuesday" are read from there, not
+   * from when the webhook is processed — reconcile and replay feed calls hours or days late.
+   */
+  spokenAt: Date = now,
 ): Promise<Decision> {
   const notYet = (reason: string): Decision => (final ? { kind: 'no_booking', reason } : { kind: 'wait', reason });
   if (!intent.confirmed) return notYet('caller did not confirm a booking');
-  const opts = { timeZone: where.timezone, now, lang: (where.language === 'en' ? 'en' : where.language === 'de' ? 'de' : undefined) as Lang | undefined };
+  const opts = { timeZone: where.timezone, now: spokenAt, lang: (where.language === 'en' ? 'en' : where.language === 'de' ? 'de' : undefined) as Lang | undefined };
   const when = intent.datetime
     ? parseRequestedStart(intent.datetime, opts) ?? parseDateAndTime(intent.date, intent.time ?? intent.datetime, opts)
     : parseDateAndTime(intent.date, intent.time, opts);
@@ -67,6 +72,8 @@ export interface DecideInput {
   final: boolean;
   /** The job's abort signal (its timeout): no further round once it fired. */
   signal?: AbortSignal;
+  /** When the caller spoke (the call's start), for relative dates; default now. */
+  spokenAt?: Date;
 }
 
 /**
@@ -108,7 +115,7 @@ async function decideOnce(input: DecideInput): Promise<Decision | null> {
     // second time, even when its analysis read another time than the one the caller took.
     const proposed: Decision = row?.appointmentId
       ? { kind: 'no_booking', reason: `booked live during the call (appointment ${row.appointmentId})` }
-      : await evaluateIntent(db, where, input.retellCallId, input.intent, input.final);
+      : await evaluateIntent(db, where, input.retellCallId, input.intent, input.final, new Date(), input.spokenAt);
     if (proposed.kind === 'wait') return proposed;
     if (proposed.kind === 'book' && !input.customerId) {
       decision = { kind: 'no_booking', reason: 'caller number unknown (withheld), cannot create a customer' };

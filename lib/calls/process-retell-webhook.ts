@@ -133,6 +133,8 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
       intent,
       final: event === 'call_analyzed',
       signal,
+      // Relative dates ("morgen") count from when the caller said them, however late this runs.
+      ...(call.start_timestamp !== undefined ? { spokenAt: new Date(call.start_timestamp) } : {}),
     });
   }
   await finishEvent(db, key, 'processed', { companyId: where.companyId });
