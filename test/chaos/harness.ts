@@ -371,14 +371,16 @@ export class Fleet {
   }
 
   /** Every worker process has published its metrics to Redis: it is connected and serving. */
-  async waitWorkersReady(redis: { exists(key: string): Promise<number> }, ns: string, timeoutMs = 60_000): Promise<void> {
+  async waitWorkersReady(redis: { zrange(key: string, start: string, stop: string): Promise<string[]> }, ns: string, timeoutMs = 60_000): Promise<void> {
     const host = hostname();
     await waitFor(
       'worker processes to start',
       async () => {
+        // A process publishes as `<host>:<pid>:<boot id>` (lib/metrics/publish thisProcess).
+        const live = await redis.zrange(`${ns}metrics:procs`, '0', '-1');
         for (const m of this.workers()) {
           if (m.proc.exitCode !== null) throw new Error(`${m.type}-${m.instance} exited with ${m.proc.exitCode}; see ${this.logDir}`);
-          if (!(await redis.exists(`${ns}metrics:proc:${host}:${m.proc.pid}`))) return false;
+          if (!live.some((id) => id.startsWith(`${host}:${m.proc.pid}:`))) return false;
         }
         return true;
       },
