@@ -5,8 +5,8 @@
  * already have reached Cal.com.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { appointments, calls } from '../../drizzle/schema';
+import { isDuplicateKey, type Db } from '../db';
+import { appointments, calls, customers } from '../../drizzle/schema';
 import type { BookingJob } from '../queues';
 
 export type AppointmentRow = typeof appointments.$inferSelect;
@@ -19,26 +19,64 @@ export async function findByKey(db: Db, companyId: number, key: string): Promise
   return row;
 }
 
-/** Insert the pending row if absent; return the row either way. */
-export async function ensurePending(db: Db, job: BookingJob, endAt: Date): Promise<AppointmentRow> {
-  await db
-    .insert(appointments)
-    .values({
-      companyId: job.companyId,
-      branchId: job.branchId,
-      customerId: job.customerId,
-      callId: job.callId ?? null,
-      serviceId: job.serviceId,
-      idempotencyKey: job.idempotencyKey,
-      startAt: new Date(job.start),
-      endAt,
-      status: 'pending',
-      source: job.source,
+/**
+ * The job's customer (scoped by company) and its appointment row if one exists, in one statement.
+ * Undefined when the customer is not the company's.
+ */
+export async function findCustomerAndAppointment(db: Db, job: Pick<BookingJob, 'companyId' | 'customerId' | 'idempotencyKey'>) {
+  const [row] = await db
+    .select({
+      customer: { id: customers.id, phone: customers.phone, name: customers.name, email: customers.email, erasedAt: customers.erasedAt },
+      appointment: appointments,
     })
-    .onDuplicateKeyUpdate({ set: { idempotencyKey: sql`${appointments.idempotencyKey}` } });
+    .from(customers)
+    .leftJoin(appointments, and(eq(appointments.idempotencyKey, job.idempotencyKey), eq(appointments.companyId, job.companyId)))
+    .where(and(eq(customers.id, job.customerId), eq(customers.companyId, job.companyId)));
+  return row;
+}
+
+/**
+ * Insert the pending row, already marked as about to be sent (`calcom_request_sent_at`, attempt
+ * 1): the caller holds the booking lock and posts next, and a fresh row proves that no earlier
+ * attempt got as far as Cal.com. One statement; the row is built from what was inserted rather
+ * than read back. When the key exists after all (a concurrent path inserted it), that row is read
+ * and returned with `fresh: false`.
+ */
+export async function insertPending(db: Db, job: BookingJob, endAt: Date): Promise<{ row: AppointmentRow; fresh: boolean }> {
+  const now = new Date();
+  const values = {
+    companyId: job.companyId,
+    branchId: job.branchId,
+    customerId: job.customerId,
+    callId: job.callId ?? null,
+    serviceId: job.serviceId,
+    idempotencyKey: job.idempotencyKey,
+    startAt: new Date(job.start),
+    endAt,
+    status: 'pending',
+    source: job.source,
+    calcomRequestSentAt: now,
+    attempts: 1,
+  };
+  try {
+    const [res] = await db.insert(appointments).values(values);
+    const row: AppointmentRow = {
+      ...values,
+      id: Number(res.insertId),
+      calcomBookingUid: null,
+      calcomBookingId: null,
+      failureReason: null,
+      alternatives: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return { row, fresh: true };
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
   const row = await findByKey(db, job.companyId, job.idempotencyKey);
   if (!row) throw new Error(`appointment ${job.idempotencyKey} belongs to another company`);
-  return row;
+  return { row, fresh: false };
 }
 
 export async function markRequestSent(db: Db, id: number): Promise<void> {

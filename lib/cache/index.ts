@@ -89,6 +89,13 @@ export const cacheKeys = {
   retellWebhookKey: (e164: string) => `mcp:retell:company_key:${e164}`,
 };
 
+/** Keys callbook writes outside the cache (locks, counters), beside cacheKeys: see redisKeys below. */
+export const redisKeys = {
+  ...cacheKeys,
+  /** The lease of one booking attempt (lib/booking/book.ts). */
+  bookingLock: (idempotencyKey: string) => `mcp:calcom:booking-lock:${idempotencyKey}`,
+};
+
 export const TTL_MS = {
   phoneResolution: 10 * 60_000,
   eventTypes: 5 * 60_000,

@@ -76,6 +76,27 @@ export interface DecideInput {
  */
 const DECIDE_ROUNDS = 3;
 
+async function readDecision(db: Db, companyId: number, callRowId: number) {
+  const [row] = await db
+    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
+    .from(calls)
+    .where(and(eq(calls.id, callRowId), eq(calls.companyId, companyId)));
+  return row;
+}
+
+/** Write the decision where none was taken (and, when the row was not read, where it was not booked live); false when that changed nothing. */
+async function recordDecision(db: Db, companyId: number, callRowId: number, decision: Exclude<Decision, { kind: 'wait' }>, rowWasRead: boolean): Promise<boolean> {
+  const [res] = await db
+    .update(calls)
+    .set({
+      bookingDecision: decision.kind,
+      bookingReason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
+      bookingRequest: decision.kind === 'book' ? { serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey } : null,
+    })
+    .where(and(eq(calls.id, callRowId), eq(calls.companyId, companyId), isNull(calls.bookingDecision), rowWasRead ? undefined : isNull(calls.appointmentId)));
+  return res.affectedRows > 0;
+}
+
 export class DecisionNotRecordedError extends Error {
   override readonly name = 'DecisionNotRecordedError';
 }
@@ -83,7 +104,7 @@ export class DecisionNotRecordedError extends Error {
 export async function decideBooking(input: DecideInput): Promise<Decision> {
   for (let round = 1; ; round++) {
     input.signal?.throwIfAborted();
-    const decision = await decideOnce(input);
+    const decision = await decideOnce(input, round);
     if (decision) return decision;
     if (round >= DECIDE_ROUNDS) {
       throw new DecisionNotRecordedError(`call row ${input.callRowId} of company ${input.where.companyId}: no decision recorded after ${round} rounds (not this company's row?)`);
@@ -91,23 +112,30 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
   }
 }
 
-/** One round: follow the recorded decision, or record one; null when another writer won the race. */
-async function decideOnce(input: DecideInput): Promise<Decision | null> {
+/**
+ * One round: follow the recorded decision, or record one; null when the write found the decision
+ * taken (or the call booked live) and the next round must read it.
+ *
+ * Which comes first is a bet on what the row holds: call_analyzed usually finds the decision
+ * call_ended took, so it reads first (one statement); call_ended usually finds none, so it writes
+ * first, conditionally (one statement), and reads only when that write changed nothing.
+ */
+async function decideOnce(input: DecideInput, round: number): Promise<Decision | null> {
   const { db, where, callRowId } = input;
-  const [row] = await db
-    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
-    .from(calls)
-    .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId)));
+  const readFirst = input.final || round > 1;
+  let bookedLive: number | null = null;
   let decision: Decision;
+  const row = readFirst ? await readDecision(db, where.companyId, callRowId) : undefined;
   if (row?.decision === 'book' && row.request) {
     decision = { kind: 'book', ...row.request };
   } else if (row?.decision === 'no_booking') {
     return { kind: 'no_booking', reason: row.reason ?? '' };
   } else {
+    bookedLive = row?.appointmentId ?? null;
     // Booked live during the call (lib/live/book-appointment.ts): the webhook must not book a
     // second time, even when its analysis read another time than the one the caller took.
-    const proposed: Decision = row?.appointmentId
-      ? { kind: 'no_booking', reason: `booked live during the call (appointment ${row.appointmentId})` }
+    const proposed: Decision = bookedLive
+      ? { kind: 'no_booking', reason: `booked live during the call (appointment ${bookedLive})` }
       : await evaluateIntent(db, where, input.retellCallId, input.intent, input.final);
     if (proposed.kind === 'wait') return proposed;
     if (proposed.kind === 'book' && !input.customerId) {
@@ -115,15 +143,9 @@ async function decideOnce(input: DecideInput): Promise<Decision | null> {
     } else {
       decision = proposed;
     }
-    const [res] = await db
-      .update(calls)
-      .set({
-        bookingDecision: decision.kind,
-        bookingReason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
-        bookingRequest: decision.kind === 'book' ? { serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey } : null,
-      })
-      .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId), isNull(calls.bookingDecision)));
-    if (res.affectedRows === 0) return null; // another delivery decided first: follow its decision
+    // Unread, the row may have been booked live: the write then changes nothing and the next
+    // round reads the appointment.
+    if (!(await recordDecision(db, where.companyId, callRowId, decision, readFirst))) return null;
     // 'booked' and 'failed' are counted by the booking itself (lib/booking/book.ts).
     if (decision.kind === 'no_booking') callsProcessedTotal.inc({ outcome: 'no_booking' });
     input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');

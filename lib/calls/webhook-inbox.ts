@@ -23,17 +23,26 @@ export function retellDedupeKey(callId: string, event: string, signerCompanyId?:
   return signerCompanyId === undefined ? `${callId}:${event}` : `${callId}:${event}:c${signerCompanyId}`;
 }
 
-/** Claim the event: false when it was already handled to a final status. */
+/**
+ * Claim the event: false when it was already handled to a final status. One statement: a new
+ * row reports its id; an existing row not yet final counts the attempt and reports its id; a
+ * final row is left exactly as it was — updated_at included, which is why it is set here — and
+ * an upsert that changes nothing reports insertId 0. The claim used to be this insert plus a
+ * read of the status.
+ */
 export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: string; externalId?: string; receivedAt: Date }): Promise<boolean> {
-  await db
+  const final = sql.raw(`${webhookEvents.status.name} IN (${FINAL.map((s) => `'${s}'`).join(',')})`);
+  const [res] = await db
     .insert(webhookEvents)
     .values({ ...key, eventType: meta.eventType, externalId: meta.externalId ?? null, status: 'processing', receivedAt: meta.receivedAt })
-    .onDuplicateKeyUpdate({ set: { attempts: sql`${webhookEvents.attempts} + IF(${webhookEvents.status} IN ('processed','ignored','rejected'), 0, 1)` } });
-  const [row] = await db
-    .select({ status: webhookEvents.status })
-    .from(webhookEvents)
-    .where(and(eq(webhookEvents.provider, key.provider), eq(webhookEvents.dedupeKey, key.dedupeKey)));
-  return !FINAL.includes(row!.status as InboxStatus);
+    .onDuplicateKeyUpdate({
+      set: {
+        id: sql`IF(${final}, ${webhookEvents.id}, LAST_INSERT_ID(${webhookEvents.id}))`,
+        attempts: sql`${webhookEvents.attempts} + IF(${final}, 0, 1)`,
+        updatedAt: sql`IF(${final}, ${webhookEvents.updatedAt}, CURRENT_TIMESTAMP(3))`,
+      },
+    });
+  return Number(res.insertId) !== 0;
 }
 
 export async function finishEvent(db: Db, key: InboxKey, status: InboxStatus, extra: { companyId?: number; error?: string } = {}): Promise<void> {
