@@ -6,6 +6,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { isDuplicateKey, type Db } from '../db';
+import { prepared } from '../db/prepared';
 import { appointments, calls, customers } from '../../drizzle/schema';
 import type { BookingJob } from '../queues';
 
@@ -24,14 +25,19 @@ export async function findByKey(db: Db, companyId: number, key: string): Promise
  * Undefined when the customer is not the company's.
  */
 export async function findCustomerAndAppointment(db: Db, job: Pick<BookingJob, 'companyId' | 'customerId' | 'idempotencyKey'>) {
-  const [row] = await db
-    .select({
-      customer: { id: customers.id, phone: customers.phone, name: customers.name, email: customers.email, erasedAt: customers.erasedAt },
-      appointment: appointments,
-    })
-    .from(customers)
-    .leftJoin(appointments, and(eq(appointments.idempotencyKey, job.idempotencyKey), eq(appointments.companyId, job.companyId)))
-    .where(and(eq(customers.id, job.customerId), eq(customers.companyId, job.companyId)));
+  const q = prepared(db, 'booking.customer-and-appointment', (d) => {
+    const p = (name: string) => sql.placeholder(name);
+    return d
+      .select({
+        customer: { id: customers.id, phone: customers.phone, name: customers.name, email: customers.email, erasedAt: customers.erasedAt },
+        appointment: appointments,
+      })
+      .from(customers)
+      .leftJoin(appointments, and(eq(appointments.idempotencyKey, p('key')), eq(appointments.companyId, p('companyId'))))
+      .where(and(eq(customers.id, p('customerId')), eq(customers.companyId, p('companyId'))))
+      .prepare();
+  });
+  const [row] = await q.execute({ key: job.idempotencyKey, companyId: job.companyId, customerId: job.customerId });
   return row;
 }
 

@@ -8,11 +8,12 @@
  * call_ended may lack the booking details (they can come only with the analysis): it decides
  * only when everything is there; call_analyzed always decides.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { parseDateAndTime, parseRequestedStart, type Lang } from '../datetime';
 import type { Db } from '../db';
+import { prepared } from '../db/prepared';
 import { calls } from '../../drizzle/schema';
 import { callsProcessedTotal } from '../metrics';
 import { jobIds, type BookingJob } from '../queues';
@@ -77,23 +78,36 @@ export interface DecideInput {
 const DECIDE_ROUNDS = 3;
 
 async function readDecision(db: Db, companyId: number, callRowId: number) {
-  const [row] = await db
-    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
-    .from(calls)
-    .where(and(eq(calls.id, callRowId), eq(calls.companyId, companyId)));
+  const q = prepared(db, 'calls.decision', (d) =>
+    d
+      .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
+      .from(calls)
+      .where(and(eq(calls.id, sql.placeholder('id')), eq(calls.companyId, sql.placeholder('companyId'))))
+      .prepare(),
+  );
+  const [row] = await q.execute({ id: callRowId, companyId });
   return row;
 }
 
 /** Write the decision where none was taken (and, when the row was not read, where it was not booked live); false when that changed nothing. */
 async function recordDecision(db: Db, companyId: number, callRowId: number, decision: Exclude<Decision, { kind: 'wait' }>, rowWasRead: boolean): Promise<boolean> {
-  const [res] = await db
-    .update(calls)
-    .set({
-      bookingDecision: decision.kind,
-      bookingReason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
-      bookingRequest: decision.kind === 'book' ? { serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey } : null,
-    })
-    .where(and(eq(calls.id, callRowId), eq(calls.companyId, companyId), isNull(calls.bookingDecision), rowWasRead ? undefined : isNull(calls.appointmentId)));
+  const q = prepared(db, `calls.record-decision${rowWasRead ? '' : '-unless-booked-live'}`, (d) => {
+    const p = (name: string) => sql.placeholder(name) as never;
+    return d
+      .update(calls)
+      // The JSON column's value goes as text (a placeholder through the column's encoder would store NULL as 'null').
+      .set({ bookingDecision: p('decision'), bookingReason: p('reason'), bookingRequest: sql`${sql.placeholder('request')}`, updatedAt: p('now') })
+      .where(and(eq(calls.id, p('id')), eq(calls.companyId, p('companyId')), isNull(calls.bookingDecision), rowWasRead ? undefined : isNull(calls.appointmentId)))
+      .prepare();
+  });
+  const [res] = await q.execute({
+    id: callRowId,
+    companyId,
+    decision: decision.kind,
+    reason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
+    request: decision.kind === 'book' ? JSON.stringify({ serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey }) : null,
+    now: new Date(),
+  });
   return res.affectedRows > 0;
 }
 
