@@ -7,6 +7,7 @@
  *   const who = await authenticate(deps, bearer);  // { kind: 'admin' } | { kind: 'scoped', companyId, branchId } | null
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { redisKeys } from '../redis/keys';
 import { and, eq, isNull } from 'drizzle-orm';
 import { apiTokens, companies } from '../../drizzle/schema';
 import type { TieredCache } from '../cache';
@@ -30,7 +31,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-const cacheKey = (hash: string) => `auth:token:${hash}`;
+const cacheKey = redisKeys.authToken;
 
 export async function authenticate(deps: AuthDeps, token: string | undefined | null): Promise<Principal | null> {
   if (!token) return null;

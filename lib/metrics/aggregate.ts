@@ -4,6 +4,7 @@
  * Node's cluster module), per metric aggregator.
  */
 import { AggregatorRegistry } from 'prom-client';
+import { redisKeys } from '../redis/keys';
 import type { Redis } from 'ioredis';
 import { registry } from './index';
 import { getValues, scanKeys } from '../redis';
@@ -12,7 +13,7 @@ import { processKey } from './publish';
 export async function aggregatedMetrics(redis: Redis, ns: string): Promise<{ contentType: string; body: string }> {
   const own = processKey(ns);
   // SCAN on every master of a cluster; GET per key there (an MGET across slots is refused).
-  const keys = (await scanKeys(redis, `${ns}metrics:proc:*`, undefined, 500)).filter((k) => k !== own);
+  const keys = (await scanKeys(redis, ns + redisKeys.metricsProcessPattern(), undefined, 500)).filter((k) => k !== own);
   const published = await getValues(redis, keys);
   type Snapshot = Awaited<ReturnType<typeof registry.getMetricsAsJSON>>;
   const all: Snapshot[] = [await registry.getMetricsAsJSON(), ...published.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Snapshot)];

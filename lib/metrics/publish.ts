@@ -4,13 +4,14 @@
  * that died drops out of the sum by itself. The ingress adds them up (./aggregate.ts).
  */
 import { hostname } from 'node:os';
+import { redisKeys } from '../redis/keys';
 import type { Redis } from 'ioredis';
 import { registry } from './index';
 
 export const PUBLISH_INTERVAL_MS = 5_000;
 
 export function processKey(ns: string): string {
-  return `${ns}metrics:proc:${hostname()}:${process.pid}`;
+  return ns + redisKeys.metricsProcess(hostname(), process.pid);
 }
 
 export async function publishOnce(redis: Redis, ns: string, intervalMs = PUBLISH_INTERVAL_MS): Promise<void> {

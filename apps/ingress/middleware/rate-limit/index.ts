@@ -12,6 +12,7 @@
  * All three answer 429 with Retry-After (the seconds left in the minute).
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { redisKeys } from '../../../../lib/redis/keys';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { isRedisUnavailable } from '../../../../lib/redis';
@@ -73,7 +74,7 @@ export class AuthFailureLimit {
    */
   async failed(c: Context, ip: string, reject: ApiError): Promise<ApiError> {
     const now = Date.now();
-    const count = await countInWindow(this.redis, `${this.keyPrefix}ratelimit:authfail:${ip}:${Math.floor(now / WINDOW_MS)}`);
+    const count = await countInWindow(this.redis, this.keyPrefix + redisKeys.rateLimitAuthFailures(ip, Math.floor(now / WINDOW_MS)));
     if (count > this.limitPerMinute) return limited(c, `more than ${this.limitPerMinute} failed authentications per minute from this source`, now);
     return reject;
   }
@@ -89,7 +90,7 @@ export class CompanyBudget {
   /** Count one authenticated request of `company` (an id, or a label such as `platform`); throws 429 past the budget. */
   async spend(c: Context, company: number | string): Promise<void> {
     const now = Date.now();
-    const count = await countInWindow(this.redis, `${this.keyPrefix}ratelimit:company:${company}:${Math.floor(now / WINDOW_MS)}`);
+    const count = await countInWindow(this.redis, this.keyPrefix + redisKeys.rateLimitCompany(company, Math.floor(now / WINDOW_MS)));
     if (count > this.limitPerMinute) throw limited(c, `more than ${this.limitPerMinute} requests per minute for this company`, now);
   }
 }
