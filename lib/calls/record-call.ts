@@ -5,6 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
+import { prepared } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -71,7 +72,6 @@ export interface CallWrite {
   call: RetellCall;
 }
 
-const ms = (v: number | undefined) => (v === undefined ? null : new Date(v));
 
 /**
  * A Retell call id that another company's row already holds. Call ids come from the body; a
@@ -91,46 +91,42 @@ export async function callOwner(db: Exec, retellCallId: string): Promise<{ compa
   return row;
 }
 
+/** A DATETIME(3) parameter as drizzle's datetime column would send it (UTC, no zone suffix). */
+const datetime = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString().replace('T', ' ').replace('Z', ''));
+
 /**
- * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
- * reports the row's id, is guarded by `company_id = VALUES(company_id) AND purged_at IS NULL`: a
- * row of another company, or one whose words were removed (retention, GDPR erasure), is left
- * exactly as it was, the statement reports insertId 0, and this throws ForeignCallError
- * (`callOwner` tells the two apart).
+ * The call upsert, built once per database handle (lib/db/prepared). Every value is a placeholder
+ * filled with its driver value (sealed text, DATETIME text, JSON text), not through the column
+ * encoders, which do not take NULL.
  */
-export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
-  const c = w.call;
-  const analysis = c.call_analysis;
-  const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
+function buildUpsertCall(db: Db) {
   // What callers said never comes back after retention or an erasure removed it (purged_at set).
   const own = (expr: string, col: string) => sql.raw(`IF(\`company_id\` = VALUES(\`company_id\`) AND \`purged_at\` IS NULL, ${expr}, \`${col}\`)`);
   const keep = (col: { name: string }) => own(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`, col.name);
-  const seal = await piiSealer(db, w.companyId);
-  const sealJson = await piiJsonSealer(db, w.companyId);
-  const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
-  const [res] = await db
+  const p = (name: string) => sql`${sql.placeholder(name)}` as never;
+  return db
     .insert(calls)
     .values({
-      retellCallId: c.call_id,
-      companyId: w.companyId,
-      branchId: w.branchId,
-      customerId: w.customerId,
-      agentId: c.agent_id ?? null,
-      direction: c.direction ?? null,
-      fromNumber: seal(c.from_number ?? null),
-      toNumber: seal(c.to_number ?? null),
-      callerIndex: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
-      status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
-      startedAt: ms(c.start_timestamp),
-      endedAt: ms(c.end_timestamp),
-      durationMs: c.duration_ms ?? null,
-      disconnectionReason: c.disconnection_reason ?? null,
-      transcript: seal(c.transcript ?? null),
-      summary: seal(analysis?.call_summary ?? null),
-      sentiment: analysis?.user_sentiment ?? null,
-      recordingUrl: seal(c.recording_url ?? null),
-      dynamicVariables: sealJson(Object.keys(vars).length ? vars : null),
-      analysisData: sealJson(analysis?.custom_analysis_data ?? null),
+      retellCallId: p('retellCallId'),
+      companyId: p('companyId'),
+      branchId: p('branchId'),
+      customerId: p('customerId'),
+      agentId: p('agentId'),
+      direction: p('direction'),
+      fromNumber: p('fromNumber'),
+      toNumber: p('toNumber'),
+      callerIndex: p('callerIndex'),
+      status: p('status'),
+      startedAt: p('startedAt'),
+      endedAt: p('endedAt'),
+      durationMs: p('durationMs'),
+      disconnectionReason: p('disconnectionReason'),
+      transcript: p('transcript'),
+      summary: p('summary'),
+      sentiment: p('sentiment'),
+      recordingUrl: p('recordingUrl'),
+      dynamicVariables: p('dynamicVariables'),
+      analysisData: p('analysisData'),
     })
     .onDuplicateKeyUpdate({
       set: {
@@ -151,12 +147,53 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
         recordingUrl: keep(calls.recordingUrl),
         dynamicVariables: keep(calls.dynamicVariables),
         analysisData: keep(calls.analysisData),
-        // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
-        // Set here rather than by drizzle's $onUpdate, so a refused row keeps even its updated_at.
+        // Set here rather than by drizzle's $onUpdate (which a prepared statement would freeze at
+        // build time), and guarded, so a refused row keeps even its updated_at.
         updatedAt: own('CURRENT_TIMESTAMP(3)', 'updated_at'),
+        // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
         status: own("IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)", 'status'),
       },
-    });
+    })
+    .prepare();
+}
+
+/**
+ * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
+ * reports the row's id, is guarded by `company_id = VALUES(company_id) AND purged_at IS NULL`: a
+ * row of another company, or one whose words were removed (retention, GDPR erasure), is left
+ * exactly as it was, the statement reports insertId 0, and this throws ForeignCallError
+ * (`callOwner` tells the two apart).
+ */
+export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
+  const c = w.call;
+  const analysis = c.call_analysis;
+  const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
+  const seal = await piiSealer(db, w.companyId);
+  const sealJson = await piiJsonSealer(db, w.companyId);
+  const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
+  const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
+  const [res] = await prepared(db, 'calls.upsert', buildUpsertCall).execute({
+    retellCallId: c.call_id,
+    companyId: w.companyId,
+    branchId: w.branchId,
+    customerId: w.customerId,
+    agentId: c.agent_id ?? null,
+    direction: c.direction ?? null,
+    fromNumber: seal(c.from_number ?? null),
+    toNumber: seal(c.to_number ?? null),
+    callerIndex: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
+    status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
+    startedAt: datetime(c.start_timestamp),
+    endedAt: datetime(c.end_timestamp),
+    durationMs: c.duration_ms ?? null,
+    disconnectionReason: c.disconnection_reason ?? null,
+    transcript: seal(c.transcript ?? null),
+    summary: seal(analysis?.call_summary ?? null),
+    sentiment: analysis?.user_sentiment ?? null,
+    recordingUrl: seal(c.recording_url ?? null),
+    dynamicVariables: json(sealJson(Object.keys(vars).length ? vars : null)),
+    analysisData: json(sealJson(analysis?.custom_analysis_data ?? null)),
+  });
   const id = Number(res.insertId);
   if (!id) throw new ForeignCallError(c.call_id);
   return id;
