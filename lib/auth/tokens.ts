@@ -100,3 +100,8 @@ export async function listTokens(db: Db) {
     .from(apiTokens)
     .innerJoin(companies, eq(companies.id, apiTokens.companyId));
 }
+
+export async function tokenById(db: Db, id: number) {
+  const [row] = await db.select().from(apiTokens).where(eq(apiTokens.id, id));
+  return row;
+}
