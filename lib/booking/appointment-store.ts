@@ -42,13 +42,13 @@ export async function findCustomerAndAppointment(db: Db, job: Pick<BookingJob, '
 }
 
 /**
- * Insert the pending row, already marked as about to be sent (`calcom_request_sent_at`, attempt
- * 1): the caller holds the booking lock and posts next, and a fresh row proves that no earlier
- * attempt got as far as Cal.com. One statement; the row is built from what was inserted rather
- * than read back. When the key exists after all (a concurrent path inserted it), that row is read
+ * Insert the pending row; with `markSent`, already marked as about to be sent
+ * (`calcom_request_sent_at`, attempt 1) — for a caller that holds the booking lock and has
+ * nothing left to do but post (a fresh row proves that no earlier attempt got as far as
+ * Cal.com). One statement; the row is built from what was inserted rather than read back. When the key exists after all (a concurrent path inserted it), that row is read
  * and returned with `fresh: false`.
  */
-export async function insertPending(db: Db, job: BookingJob, endAt: Date): Promise<{ row: AppointmentRow; fresh: boolean }> {
+export async function insertPending(db: Db, job: BookingJob, endAt: Date, markSent: boolean): Promise<{ row: AppointmentRow; fresh: boolean }> {
   const now = new Date();
   const values = {
     companyId: job.companyId,
@@ -61,8 +61,8 @@ export async function insertPending(db: Db, job: BookingJob, endAt: Date): Promi
     endAt,
     status: 'pending',
     source: job.source,
-    calcomRequestSentAt: now,
-    attempts: 1,
+    calcomRequestSentAt: markSent ? now : null,
+    attempts: markSent ? 1 : 0,
   };
   try {
     const [res] = await db.insert(appointments).values(values);

@@ -26,7 +26,7 @@ import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
 import { findByKey, findCustomerAndAppointment, insertPending, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
 import { BookingDeferred, BookingRejected } from './errors';
-import { checkService, loadCatalogue } from './event-types';
+import { cachedCatalogue, checkService, loadCatalogue } from './event-types';
 import { BookingInputError, bookingContext, type BookingContext, type CustomerRow } from './load';
 
 export interface BookingDeps {
@@ -118,7 +118,15 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, customer: Customer
   // A row read before the lock may have moved on meanwhile: read it again, now under the lock.
   const current = rowExisted ? await findByKey(deps.db, job.companyId, job.idempotencyKey) : undefined;
   if (rowExisted && !current) throw new Error(`appointment ${job.idempotencyKey} vanished while locked`);
-  const { row, fresh } = current ? { row: current, fresh: false } : await insertPending(deps.db, job, end);
+  // A new row is inserted already marked as sent when nothing but the POST is left: the event-type
+  // catalogue is cached and the service checks out. Otherwise (catalogue to fetch, which may fail)
+  // it is marked just before the POST, as a retried row is.
+  const teams = ctx.service.calcomTeamId ? [ctx.service.calcomTeamId] : [];
+  const company = { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername };
+  let catalogue = current ? null : await cachedCatalogue(deps.cache, company, teams);
+  const markSent = catalogue !== null && checkService(catalogue, ctx.service) === null;
+  const { row, fresh } = current ? { row: current, fresh: false } : await insertPending(deps.db, job, end, markSent);
+  const marked = fresh && markSent;
   const already = done(row);
   if (already) {
     bookingTotal.inc({ status: 'cached' });
@@ -147,18 +155,11 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, customer: Customer
     }
   }
 
-  const catalogue = await loadCatalogue(
-    deps.cache,
-    client,
-    { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername },
-    ctx.service.calcomTeamId ? [ctx.service.calcomTeamId] : [],
-    signal,
-  );
+  catalogue ??= await loadCatalogue(deps.cache, client, company, teams, signal);
   const invalid = checkService(catalogue, ctx.service);
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
-  // A fresh row was inserted already marked (insertPending).
-  if (!fresh) await markRequestSent(deps.db, row.id);
+  if (!marked) await markRequestSent(deps.db, row.id);
   let booking: CalBooking;
   try {
     booking = await client.createBooking(
