@@ -30,8 +30,6 @@ export interface IngressDeps {
   /** Client address, failed-authentication limit, company budgets, Retell authentication (./guards). */
   guards: IngressGuards;
   webhooksQueue: Queue;
-  /** How a webhook job is added (default `webhooksQueue.add`; INGRESS_COALESCE_ENQUEUE: lib/queues/coalesce). */
-  enqueueWebhook?: (name: string, data: WebhookJob, opts: { jobId: string }) => Promise<unknown>;
   redis: Redis;
   keyPrefix: string;
   cipher: Cipher;
@@ -120,7 +118,7 @@ export function createApp(deps: IngressDeps): Hono {
       ...(signer.kind === 'company' ? { signerCompanyId: signer.companyId } : {}),
     };
     try {
-      await withTimeout(deps.enqueueWebhook ? deps.enqueueWebhook(event, data, { jobId }) : deps.webhooksQueue.add(event, data, { jobId }), deps.enqueueTimeoutMs ?? 3_000, 'enqueue');
+      await withTimeout(deps.webhooksQueue.add(event, data, { jobId }), deps.enqueueTimeoutMs ?? 3_000, 'enqueue');
     } catch (err) {
       log.warn({ err: (err as Error).message, jobId }, 'enqueue failed; answering 503 so Retell retries');
       throw new ApiError(503, 'queue_unavailable', 'the job queue is unavailable; retry later');

@@ -1,7 +1,6 @@
 /** Builds the ingress's dependencies from an AppContext (server.ts, sandbox, tests). */
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../lib/context';
-import { coalescingEnqueue } from '../../lib/queues/coalesce';
 import { registerQueueGauges } from '../../lib/metrics/queues';
 import { exportBreakerState, serviceBreaker } from '../../lib/resilience/service-breakers';
 import type { IngressDeps } from './app';
@@ -22,7 +21,6 @@ export function ingressDeps(ctx: AppContext): IngressDeps {
     },
     guards: ingressGuards(ctx),
     webhooksQueue: ctx.queues.webhooks,
-    ...(c.INGRESS_COALESCE_ENQUEUE ? { enqueueWebhook: coalescingEnqueue(ctx.queues.webhooks) } : {}),
     redis: ctx.redis,
     keyPrefix: ctx.ns,
     cipher: ctx.cipher,

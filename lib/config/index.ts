@@ -77,8 +77,6 @@ export const envSchema = z.object({
    */
   RATE_LIMIT_COMPANY_PER_MINUTE: z.coerce.number().int().positive().default(30_000),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
-  /** Experiment (issue 15): webhook jobs added in one event-loop turn go to Redis as one addBulk. */
-  INGRESS_COALESCE_ENQUEUE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** Statements slower than this are logged by operation name and duration (never values). */
