@@ -2,11 +2,10 @@
  * What `callbook demo-call --to <number>` asks for when not told: the dialled branch's default
  * service (by name, which the service matcher knows) and a time spoken in the branch's language.
  */
-import { eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { branches, services } from '../../drizzle/schema';
 import { lookupPhone } from '../../lib/calls/resolve-phone';
 import type { Db } from '../../lib/db';
+import { defaultServiceName } from '../../lib/tenants/queries';
 
 export interface DemoDefaults {
   language: string;
@@ -18,12 +17,7 @@ export interface DemoDefaults {
 export async function demoDefaults(db: Db, to: string): Promise<DemoDefaults> {
   const where = await lookupPhone(db, to);
   if (!where) return { language: 'de', timezone: 'Europe/Berlin' };
-  const [row] = await db
-    .select({ service: services.name })
-    .from(branches)
-    .innerJoin(services, eq(services.id, branches.defaultServiceId))
-    .where(eq(branches.id, where.branchId));
-  return { language: where.language, service: row?.service, timezone: where.timezone };
+  return { language: where.language, service: await defaultServiceName(db, where.branchId), timezone: where.timezone };
 }
 
 /** A weekday 2–8 days ahead at a whole hour 9–16, spoken as a caller would: "am 3.12. um 14 Uhr" / "on December 3 at 2 pm". */

@@ -1,15 +1,12 @@
 /** Turns the slugs an operator types into rows, with errors that list what exists. */
-import { and, asc, eq, isNull, or } from 'drizzle-orm';
-import { branches, companies, services } from '../../drizzle/schema';
 import type { Db } from '../../lib/db';
+import { branchesBySlug, companiesBySlug, servicesAtBranch, type BranchRow, type CompanyRow, type ServiceRow } from '../../lib/tenants/queries';
 import { CliError } from './output';
 
-export type CompanyRow = typeof companies.$inferSelect;
-export type BranchRow = typeof branches.$inferSelect;
-export type ServiceRow = typeof services.$inferSelect;
+export type { BranchRow, CompanyRow, ServiceRow };
 
 export async function resolveCompany(db: Db, slug: string | undefined): Promise<CompanyRow> {
-  const all = await db.select().from(companies).orderBy(asc(companies.slug));
+  const all = await companiesBySlug(db);
   if (!slug) {
     if (all.length === 1) return all[0]!;
     throw new CliError(`--company is required; companies: ${all.map((c) => c.slug).join(', ') || 'none (import tenants first)'}`, 2);
@@ -20,7 +17,7 @@ export async function resolveCompany(db: Db, slug: string | undefined): Promise<
 }
 
 export async function resolveBranch(db: Db, company: CompanyRow, slug: string | undefined): Promise<BranchRow> {
-  const all = await db.select().from(branches).where(eq(branches.companyId, company.id)).orderBy(asc(branches.slug));
+  const all = await branchesBySlug(db, company.id);
   if (!slug) {
     if (all.length === 1) return all[0]!;
     throw new CliError(`--branch is required for ${company.slug}; branches: ${all.map((b) => b.slug).join(', ')}`, 2);
@@ -31,10 +28,7 @@ export async function resolveBranch(db: Db, company: CompanyRow, slug: string | 
 }
 
 export async function resolveService(db: Db, company: CompanyRow, branch: BranchRow, slug: string): Promise<ServiceRow> {
-  const all = await db
-    .select()
-    .from(services)
-    .where(and(eq(services.companyId, company.id), or(isNull(services.branchId), eq(services.branchId, branch.id))));
+  const all = await servicesAtBranch(db, company.id, branch.id);
   const found = all.find((s) => s.slug === slug || s.calcomEventTypeId === Number(slug));
   if (!found) throw new CliError(`no service "${slug}" at ${company.slug}/${branch.slug}; services: ${all.map((s) => s.slug).join(', ')}`, 2);
   return found;

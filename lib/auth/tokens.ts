@@ -10,6 +10,7 @@
  * ones and holds the scope rule.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { redisKeys } from '../redis/keys';
 import { and, eq, isNull } from 'drizzle-orm';
 import { apiTokens, companies } from '../../drizzle/schema';
 import type { TieredCache } from '../cache';
@@ -35,7 +36,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-const cacheKey = (hash: string) => `auth:token:${hash}`;
+const cacheKey = redisKeys.authToken;
 
 /** Thrown inside the cache loader so that an unknown token is never cached (see authenticate). */
 const UNKNOWN = Symbol('unknown token');
@@ -109,4 +110,9 @@ export async function listTokens(db: Db) {
     })
     .from(apiTokens)
     .innerJoin(companies, eq(companies.id, apiTokens.companyId));
+}
+
+export async function tokenById(db: Db, id: number) {
+  const [row] = await db.select().from(apiTokens).where(eq(apiTokens.id, id));
+  return row;
 }

@@ -5,8 +5,9 @@
  * already have reached Cal.com.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db';
-import { appointments, calls } from '../../drizzle/schema';
+import { isDuplicateKey, type Db } from '../db';
+import { prepared } from '../db/prepared';
+import { appointments, calls, customers } from '../../drizzle/schema';
 import { redactText } from '../errors/redact';
 import type { BookingJob } from '../queues';
 
@@ -20,26 +21,69 @@ export async function findByKey(db: Db, companyId: number, key: string): Promise
   return row;
 }
 
-/** Insert the pending row if absent; return the row either way. */
-export async function ensurePending(db: Db, job: BookingJob, endAt: Date): Promise<AppointmentRow> {
-  await db
-    .insert(appointments)
-    .values({
-      companyId: job.companyId,
-      branchId: job.branchId,
-      customerId: job.customerId,
-      callId: job.callId ?? null,
-      serviceId: job.serviceId,
-      idempotencyKey: job.idempotencyKey,
-      startAt: new Date(job.start),
-      endAt,
-      status: 'pending',
-      source: job.source,
-    })
-    .onDuplicateKeyUpdate({ set: { idempotencyKey: sql`${appointments.idempotencyKey}` } });
+/**
+ * The job's customer (scoped by company) and its appointment row if one exists, in one statement.
+ * Undefined when the customer is not the company's.
+ */
+export async function findCustomerAndAppointment(db: Db, job: Pick<BookingJob, 'companyId' | 'customerId' | 'idempotencyKey'>) {
+  const q = prepared(db, 'booking.customer-and-appointment', (d) => {
+    const p = (name: string) => sql.placeholder(name);
+    return d
+      .select({
+        customer: { id: customers.id, phone: customers.phone, name: customers.name, email: customers.email, erasedAt: customers.erasedAt },
+        appointment: appointments,
+      })
+      .from(customers)
+      .leftJoin(appointments, and(eq(appointments.idempotencyKey, p('key')), eq(appointments.companyId, p('companyId'))))
+      .where(and(eq(customers.id, p('customerId')), eq(customers.companyId, p('companyId'))))
+      .prepare();
+  });
+  const [row] = await q.execute({ key: job.idempotencyKey, companyId: job.companyId, customerId: job.customerId });
+  return row;
+}
+
+/**
+ * Insert the pending row; with `markSent`, already marked as about to be sent
+ * (`calcom_request_sent_at`, attempt 1) — for a caller that holds the booking lock and has
+ * nothing left to do but post (a fresh row proves that no earlier attempt got as far as
+ * Cal.com). One statement; the row is built from what was inserted rather than read back. When the key exists after all (a concurrent path inserted it), that row is read
+ * and returned with `fresh: false`.
+ */
+export async function insertPending(db: Db, job: BookingJob, endAt: Date, markSent: boolean): Promise<{ row: AppointmentRow; fresh: boolean }> {
+  const now = new Date();
+  const values = {
+    companyId: job.companyId,
+    branchId: job.branchId,
+    customerId: job.customerId,
+    callId: job.callId ?? null,
+    serviceId: job.serviceId,
+    idempotencyKey: job.idempotencyKey,
+    startAt: new Date(job.start),
+    endAt,
+    status: 'pending',
+    source: job.source,
+    calcomRequestSentAt: markSent ? now : null,
+    attempts: markSent ? 1 : 0,
+  };
+  try {
+    const [res] = await db.insert(appointments).values(values);
+    const row: AppointmentRow = {
+      ...values,
+      id: Number(res.insertId),
+      calcomBookingUid: null,
+      calcomBookingId: null,
+      failureReason: null,
+      alternatives: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return { row, fresh: true };
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
   const row = await findByKey(db, job.companyId, job.idempotencyKey);
   if (!row) throw new Error(`appointment ${job.idempotencyKey} belongs to another company`);
-  return row;
+  return { row, fresh: false };
 }
 
 export async function markRequestSent(db: Db, id: number): Promise<void> {

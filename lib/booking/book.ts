@@ -15,7 +15,7 @@ import { DateTime } from 'luxon';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
+import { cacheKeys, redisKeys, TTL_MS, type TieredCache } from '../cache';
 import { CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
@@ -24,10 +24,10 @@ import { appointmentsCreatedTotal, bookingTotal, callsProcessedTotal } from '../
 import { jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
-import { ensurePending, findByKey, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
+import { findByKey, findCustomerAndAppointment, insertPending, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
 import { BookingDeferred, BookingRejected } from './errors';
-import { checkService, loadCatalogue } from './event-types';
-import { BookingInputError, loadBookingContext, type BookingContext } from './load';
+import { cachedCatalogue, checkService, loadCatalogue } from './event-types';
+import { BookingInputError, bookingContext, type BookingContext, type CustomerRow } from './load';
 import { redactText } from '../errors/redact';
 
 export interface BookingDeps {
@@ -77,7 +77,8 @@ function done(row: AppointmentRow): BookingResult | null {
 
 export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?: AbortSignal): Promise<BookingResult> {
   const log = deps.logger.child({ booking: job.idempotencyKey.slice(0, 12), companyId: job.companyId });
-  const existing = await findByKey(deps.db, job.companyId, job.idempotencyKey);
+  const start = await findCustomerAndAppointment(deps.db, job);
+  const existing = start?.appointment ?? undefined;
   const early = existing && done(existing);
   if (early) {
     bookingTotal.inc({ status: 'cached' });
@@ -85,7 +86,7 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
     return early;
   }
 
-  const lockKey = `${deps.ns}mcp:calcom:booking-lock:${job.idempotencyKey}`;
+  const lockKey = deps.ns + redisKeys.bookingLock(job.idempotencyKey);
   const token = randomBytes(8).toString('hex');
   if ((await deps.redis.set(lockKey, token, 'PX', LOCK_LEASE_MS, 'NX')) !== 'OK') {
     throw new BookingDeferred('another attempt for this booking is in progress', Date.now() + LOCK_RETRY_MS);
@@ -98,24 +99,35 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
   }, LOCK_RENEW_MS);
   renew.unref();
   try {
-    return await bookLocked(deps, job, log, signal);
+    return await bookLocked(deps, job, start?.customer, existing !== undefined, log, signal);
   } finally {
     clearInterval(renew);
     await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
   }
 }
 
-async function bookLocked(deps: BookingDeps, job: BookingJob, log: Logger, signal?: AbortSignal): Promise<BookingResult> {
+async function bookLocked(deps: BookingDeps, job: BookingJob, customer: CustomerRow | undefined, rowExisted: boolean, log: Logger, signal?: AbortSignal): Promise<BookingResult> {
   let ctx: BookingContext;
   try {
-    ctx = await loadBookingContext(deps.db, deps.cipher, job);
+    ctx = await bookingContext(deps.db, deps.cipher, job, customer);
   } catch (err) {
     if (err instanceof BookingInputError) throw new BookingRejected(err.message, 'input');
     throw err;
   }
   const start = new Date(job.start);
   const end = new Date(start.getTime() + ctx.service.durationMinutes * 60_000);
-  const row = await ensurePending(deps.db, job, end);
+  // A row read before the lock may have moved on meanwhile: read it again, now under the lock.
+  const current = rowExisted ? await findByKey(deps.db, job.companyId, job.idempotencyKey) : undefined;
+  if (rowExisted && !current) throw new Error(`appointment ${job.idempotencyKey} vanished while locked`);
+  // A new row is inserted already marked as sent when nothing but the POST is left: the event-type
+  // catalogue is cached and the service checks out. Otherwise (catalogue to fetch, which may fail)
+  // it is marked just before the POST, as a retried row is.
+  const teams = ctx.service.calcomTeamId ? [ctx.service.calcomTeamId] : [];
+  const company = { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername };
+  let catalogue = current ? null : await cachedCatalogue(deps.cache, company, teams);
+  const markSent = catalogue !== null && checkService(catalogue, ctx.service) === null;
+  const { row, fresh } = current ? { row: current, fresh: false } : await insertPending(deps.db, job, end, markSent);
+  const marked = fresh && markSent;
   const already = done(row);
   if (already) {
     bookingTotal.inc({ status: 'cached' });
@@ -125,8 +137,9 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, log: Logger, signa
   const client = guard(deps, deps.clientFor(ctx.company.calcomApiKey));
   const uidKey = deps.ns + cacheKeys.booking(job.idempotencyKey);
 
-  // Cal.com answered an earlier attempt, which died before committing.
-  const knownUid = await deps.redis.get(uidKey);
+  // Cal.com answered an earlier attempt, which died before committing. (A row this attempt just
+  // created had no earlier attempt: nothing to look for.)
+  const knownUid = fresh ? null : await deps.redis.get(uidKey);
   if (knownUid) {
     const booking = await client.getBooking(knownUid, signal);
     log.info({ uid: knownUid }, 'recovered a booking Cal.com had accepted before a crash');
@@ -134,7 +147,7 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, log: Logger, signa
   }
 
   // An earlier request may have reached Cal.com (timeout, dropped connection, crash): look first.
-  if (row.calcomRequestSentAt) {
+  if (!fresh && row.calcomRequestSentAt) {
     const found = await reconcile(client, job, ctx, start, end, signal);
     if (found) {
       log.info({ uid: found.uid }, 'reconciled: Cal.com already has this booking');
@@ -143,17 +156,11 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, log: Logger, signa
     }
   }
 
-  const catalogue = await loadCatalogue(
-    deps.cache,
-    client,
-    { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername },
-    ctx.service.calcomTeamId ? [ctx.service.calcomTeamId] : [],
-    signal,
-  );
+  catalogue ??= await loadCatalogue(deps.cache, client, company, teams, signal);
   const invalid = checkService(catalogue, ctx.service);
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
-  await markRequestSent(deps.db, row.id);
+  if (!marked) await markRequestSent(deps.db, row.id);
   let booking: CalBooking;
   try {
     booking = await client.createBooking(

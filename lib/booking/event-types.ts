@@ -21,6 +21,12 @@ export interface Catalogue {
   eventTypes: CatalogueEntry[];
 }
 
+/** The cached catalogue when it covers these teams, else null; never asks Cal.com. */
+export async function cachedCatalogue(cache: TieredCache, company: { id: number; calcomUsername: string | null }, teamIds: number[]): Promise<Catalogue | null> {
+  const cached = await cache.getOrLoad<Catalogue | null>(cacheKeys.eventTypes(company.id), TTL_MS.eventTypes, async () => null);
+  return cached && teamIds.every((t) => cached.teams.includes(t)) && cached.hasUserTypes === Boolean(company.calcomUsername) ? cached : null;
+}
+
 export async function loadCatalogue(
   cache: TieredCache,
   client: Pick<CalcomClient, 'listEventTypes' | 'listTeamEventTypes'>,

@@ -1,14 +1,15 @@
 /**
- * Everything a booking needs, read for one company only: the company's decrypted Cal.com key,
- * the branch (time zone, language), the service (event type), the customer. A row that does not
- * belong to the job's company is treated as missing.
+ * Everything a booking needs, for one company only: the company's decrypted Cal.com key, the
+ * branch (time zone, language) and the service (event type) from the process's tenant catalogue
+ * (lib/tenants/catalogue: no statement while it is warm), and the customer, read with the
+ * appointment (appointment-store findCustomerAndAppointment). A row that does not belong to the
+ * job's company is treated as missing.
  */
 import { openPii } from '../pii';
-import { and, eq } from 'drizzle-orm';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
-import { branches, companies, customers, services } from '../../drizzle/schema';
 import type { BookingJob } from '../queues';
+import { companyCatalogue, type ServiceRow } from '../tenants/catalogue';
 
 export class BookingInputError extends Error {
   override readonly name = 'BookingInputError';
@@ -17,19 +18,25 @@ export class BookingInputError extends Error {
 export interface BookingContext {
   company: { id: number; slug: string; calcomApiKey: string; calcomUsername: string | null };
   branch: { id: number; name: string; timezone: string; language: string };
-  service: typeof services.$inferSelect;
+  service: ServiceRow;
   customer: { id: number; phone: string; name: string | null; email: string | null };
 }
 
-export async function loadBookingContext(db: Db, cipher: Cipher, job: BookingJob): Promise<BookingContext> {
+export interface CustomerRow {
+  id: number;
+  phone: string;
+  name: string | null;
+  email: string | null;
+  erasedAt: Date | null;
+}
+
+export async function bookingContext(db: Db, cipher: Cipher, job: BookingJob, customer: CustomerRow | undefined): Promise<BookingContext> {
   const c = job.companyId;
-  const [[company], [branch], [service], [customer]] = await Promise.all([
-    db.select().from(companies).where(eq(companies.id, c)),
-    db.select().from(branches).where(and(eq(branches.id, job.branchId), eq(branches.companyId, c))),
-    db.select().from(services).where(and(eq(services.id, job.serviceId), eq(services.companyId, c))),
-    db.select().from(customers).where(and(eq(customers.id, job.customerId), eq(customers.companyId, c))),
-  ]);
-  if (!company) throw new BookingInputError(`company ${c} does not exist`);
+  const cat = await companyCatalogue(db, c);
+  if (!cat) throw new BookingInputError(`company ${c} does not exist`);
+  const company = cat.company;
+  const branch = cat.branches.get(job.branchId);
+  const service = cat.services.find((s) => s.id === job.serviceId);
   if (!branch) throw new BookingInputError(`branch ${job.branchId} is not a branch of company ${company.slug}`);
   if (!service) throw new BookingInputError(`service ${job.serviceId} is not a service of company ${company.slug}`);
   if (!customer) throw new BookingInputError(`customer ${job.customerId} is not a customer of company ${company.slug}`);

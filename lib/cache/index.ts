@@ -9,6 +9,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Redis } from 'ioredis';
 import { deleteKeys, scanKeys } from '../redis';
+import { redisKeys } from '../redis/keys';
 import { cacheHitsTotal } from '../metrics';
 
 const L1_MAX_TTL_MS = 30_000;
@@ -79,15 +80,18 @@ export class TieredCache {
   }
 }
 
+/** The cache's keys, named in the one registry of Redis keys (lib/redis/keys). */
 export const cacheKeys = {
-  phoneResolution: (e164: string) => `mcp:phone:resolution:${e164}`,
-  eventTypes: (companyId: number) => `mcp:calcom:event_types:${companyId}`,
-  availability: (eventTypeId: number, date: string) => `mcp:calcom:availability:${eventTypeId}:${date}`,
-  booking: (idempotencyKey: string) => `mcp:calcom:booking:${idempotencyKey}`,
-  retellAgents: (companyId: number) => `mcp:retell:agents:${companyId}`,
-  /** The company owning a number and its encrypted Retell key (Redis only for known numbers). */
-  retellWebhookKey: (e164: string) => `mcp:retell:company_key:${e164}`,
+  phoneResolution: redisKeys.phoneResolution,
+  eventTypes: redisKeys.eventTypes,
+  availability: redisKeys.availability,
+  availabilityPrefix: redisKeys.availabilityPrefix,
+  booking: redisKeys.booking,
+  retellAgents: redisKeys.retellAgents,
+  retellWebhookKey: redisKeys.retellWebhookKey,
 };
+
+export { redisKeys };
 
 export const TTL_MS = {
   phoneResolution: 10 * 60_000,

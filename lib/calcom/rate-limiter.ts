@@ -20,6 +20,7 @@
  * Redis errors propagate from `acquire` (fail closed): the caller's job fails and is retried.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { redisKeys } from '../redis/keys';
 import type { Redis } from 'ioredis';
 
 export interface CalcomRateLimiterOptions {
@@ -106,7 +107,7 @@ export class CalcomRateLimiter {
   /** The Redis key of an API key's window (hashed; never the key in clear). */
   keyFor(apiKey: string): string {
     const hash = createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
-    return `${this.keyPrefix}mcp:calcom:ratelimit:${hash}`;
+    return this.keyPrefix + redisKeys.calcomRateLimit(hash);
   }
 
   /** Waits until the key has a free request in the window and takes it; rejects with the reason if `signal` aborts. */

@@ -8,11 +8,12 @@
  * call_ended may lack the booking details (they can come only with the analysis): it decides
  * only when everything is there; call_analyzed always decides.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { parseDateAndTime, parseRequestedStart, type Lang } from '../datetime';
 import type { Db } from '../db';
+import { prepared } from '../db/prepared';
 import { calls } from '../../drizzle/schema';
 import { callsProcessedTotal } from '../metrics';
 import { jobIds, type BookingJob } from '../queues';
@@ -83,6 +84,40 @@ export interface DecideInput {
  */
 const DECIDE_ROUNDS = 3;
 
+async function readDecision(db: Db, companyId: number, callRowId: number) {
+  const q = prepared(db, 'calls.decision', (d) =>
+    d
+      .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
+      .from(calls)
+      .where(and(eq(calls.id, sql.placeholder('id')), eq(calls.companyId, sql.placeholder('companyId'))))
+      .prepare(),
+  );
+  const [row] = await q.execute({ id: callRowId, companyId });
+  return row;
+}
+
+/** Write the decision where none was taken (and, when the row was not read, where it was not booked live); false when that changed nothing. */
+async function recordDecision(db: Db, companyId: number, callRowId: number, decision: Exclude<Decision, { kind: 'wait' }>, rowWasRead: boolean): Promise<boolean> {
+  const q = prepared(db, `calls.record-decision${rowWasRead ? '' : '-unless-booked-live'}`, (d) => {
+    const p = (name: string) => sql.placeholder(name) as never;
+    return d
+      .update(calls)
+      // The JSON column's value goes as text (a placeholder through the column's encoder would store NULL as 'null').
+      .set({ bookingDecision: p('decision'), bookingReason: p('reason'), bookingRequest: sql`${sql.placeholder('request')}`, updatedAt: p('now') })
+      .where(and(eq(calls.id, p('id')), eq(calls.companyId, p('companyId')), isNull(calls.bookingDecision), rowWasRead ? undefined : isNull(calls.appointmentId)))
+      .prepare();
+  });
+  const [res] = await q.execute({
+    id: callRowId,
+    companyId,
+    decision: decision.kind,
+    reason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
+    request: decision.kind === 'book' ? JSON.stringify({ serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey }) : null,
+    now: new Date(),
+  });
+  return res.affectedRows > 0;
+}
+
 export class DecisionNotRecordedError extends Error {
   override readonly name = 'DecisionNotRecordedError';
 }
@@ -90,7 +125,7 @@ export class DecisionNotRecordedError extends Error {
 export async function decideBooking(input: DecideInput): Promise<Decision> {
   for (let round = 1; ; round++) {
     input.signal?.throwIfAborted();
-    const decision = await decideOnce(input);
+    const decision = await decideOnce(input, round);
     if (decision) return decision;
     if (round >= DECIDE_ROUNDS) {
       throw new DecisionNotRecordedError(`call row ${input.callRowId} of company ${input.where.companyId}: no decision recorded after ${round} rounds (not this company's row?)`);
@@ -98,23 +133,30 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
   }
 }
 
-/** One round: follow the recorded decision, or record one; null when another writer won the race. */
-async function decideOnce(input: DecideInput): Promise<Decision | null> {
+/**
+ * One round: follow the recorded decision, or record one; null when the write found the decision
+ * taken (or the call booked live) and the next round must read it.
+ *
+ * Which comes first is a bet on what the row holds: call_analyzed usually finds the decision
+ * call_ended took, so it reads first (one statement); call_ended usually finds none, so it writes
+ * first, conditionally (one statement), and reads only when that write changed nothing.
+ */
+async function decideOnce(input: DecideInput, round: number): Promise<Decision | null> {
   const { db, where, callRowId } = input;
-  const [row] = await db
-    .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
-    .from(calls)
-    .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId)));
+  const readFirst = input.final || round > 1;
+  let bookedLive: number | null = null;
   let decision: Decision;
+  const row = readFirst ? await readDecision(db, where.companyId, callRowId) : undefined;
   if (row?.decision === 'book' && row.request) {
     decision = { kind: 'book', ...row.request };
   } else if (row?.decision === 'no_booking') {
     return { kind: 'no_booking', reason: row.reason ?? '' };
   } else {
+    bookedLive = row?.appointmentId ?? null;
     // Booked live during the call (lib/live/book-appointment.ts): the webhook must not book a
     // second time, even when its analysis read another time than the one the caller took.
-    const proposed: Decision = row?.appointmentId
-      ? { kind: 'no_booking', reason: `booked live during the call (appointment ${row.appointmentId})` }
+    const proposed: Decision = bookedLive
+      ? { kind: 'no_booking', reason: `booked live during the call (appointment ${bookedLive})` }
       : await evaluateIntent(db, where, input.retellCallId, input.intent, input.final, new Date(), input.spokenAt);
     if (proposed.kind === 'wait') return proposed;
     if (proposed.kind === 'book' && !input.customerId) {
@@ -122,15 +164,9 @@ async function decideOnce(input: DecideInput): Promise<Decision | null> {
     } else {
       decision = proposed;
     }
-    const [res] = await db
-      .update(calls)
-      .set({
-        bookingDecision: decision.kind,
-        bookingReason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
-        bookingRequest: decision.kind === 'book' ? { serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey } : null,
-      })
-      .where(and(eq(calls.id, callRowId), eq(calls.companyId, where.companyId), isNull(calls.bookingDecision)));
-    if (res.affectedRows === 0) return null; // another delivery decided first: follow its decision
+    // Unread, the row may have been booked live: the write then changes nothing and the next
+    // round reads the appointment.
+    if (!(await recordDecision(db, where.companyId, callRowId, decision, readFirst))) return null;
     // 'booked' and 'failed' are counted by the booking itself (lib/booking/book.ts).
     if (decision.kind === 'no_booking') callsProcessedTotal.inc({ outcome: 'no_booking' });
     input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');

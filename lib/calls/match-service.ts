@@ -5,7 +5,8 @@
  */
 import { and, eq, isNull, or } from 'drizzle-orm';
 import type { Db } from '../db';
-import { branches, services } from '../../drizzle/schema';
+import { services } from '../../drizzle/schema';
+import { branchServices, companyCatalogue } from '../tenants/catalogue';
 
 export type ServiceRow = typeof services.$inferSelect;
 
@@ -47,15 +48,15 @@ export function matchService(
   return candidates.length === 1 ? candidates[0]! : null;
 }
 
+/** The service for `wanted` at one branch, from the process's tenant catalogue (no statement while it is warm). */
 export async function findService(
   db: Db,
   companyId: number,
   branchId: number,
   wanted: { eventTypeId?: number; service?: string },
 ): Promise<ServiceRow | null> {
-  const [candidates, branch] = await Promise.all([
-    servicesForBranch(db, companyId, branchId),
-    db.select({ defaultServiceId: branches.defaultServiceId }).from(branches).where(and(eq(branches.id, branchId), eq(branches.companyId, companyId))),
-  ]);
-  return matchService(candidates, wanted, branch[0]?.defaultServiceId ?? null);
+  const cat = await companyCatalogue(db, companyId);
+  const branch = cat?.branches.get(branchId);
+  if (!cat || !branch) return null;
+  return matchService(branchServices(cat, branchId), wanted, branch.defaultServiceId);
 }

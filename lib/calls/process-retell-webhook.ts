@@ -4,8 +4,6 @@
  * booking. Every step is idempotent, so a retried or duplicated job converges on one result.
  */
 import type { Queue } from 'bullmq';
-import { eq } from 'drizzle-orm';
-import { calls } from '../../drizzle/schema';
 import type { Logger } from 'pino';
 import type { TieredCache } from '../cache';
 import type { Cipher } from '../crypto';
@@ -16,7 +14,7 @@ import { InvalidPayloadError, payloadIssues, type WebhookJob } from '../queues';
 import { webhookSchema } from '../retell/webhook';
 import { extractIntent } from './booking-intent';
 import { decideBooking, type Decision } from './decide-booking';
-import { ForeignCallError, upsertCall, upsertCustomer } from './record-call';
+import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
 import { claimEvent, finishEvent, retellDedupeKey, type InboxKey } from './webhook-inbox';
 
@@ -94,27 +92,30 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     return reject(`signed with the Retell key of company ${job.signerCompanyId}, but ${businessNumber} belongs to company ${where.companyId}`);
   }
 
-  const [earlier] = await db.select({ purgedAt: calls.purgedAt, companyId: calls.companyId }).from(calls).where(eq(calls.retellCallId, call.call_id));
-  if (earlier && earlier.companyId !== where.companyId) {
-    return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);
-  }
-  // A call whose words were removed (retention, GDPR erasure) takes no late webhook: it would
-  // bring the caller's number, name and transcript back.
-  if (earlier?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
-
   const intent = extractIntent(call);
   if (intent.notes.length) log.warn({ notes: intent.notes }, 'call variables bounded');
   // No transaction (as in lib/live/book-appointment.ts): both upserts are idempotent, a retry
-  // converges on the same rows, and a customer row without its call is harmless. BEGIN and
-  // COMMIT were 4 of the 36 statements per call in bench/e2e.
-  const customerId = customerNumber ? await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email) : null;
-  let callRowId: number;
-  try {
-    callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
-  } catch (err) {
-    // Another company's row took this call id between the read above and the upsert.
-    if (err instanceof ForeignCallError) return reject(err.message);
-    throw err;
+  // converges on the same rows, and a customer row without its call is harmless. Neither writes
+  // anything when the call id is another company's or the call was purged (retention, GDPR
+  // erasure: a late webhook would bring the caller's number, name and words back); only then is
+  // the call row read, to say which.
+  let customerId: number | null = null;
+  let callRowId: number | null = null;
+  if (customerNumber) customerId = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, call.call_id);
+  if (customerId !== null || !customerNumber) {
+    try {
+      callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
+    } catch (err) {
+      if (!(err instanceof ForeignCallError)) throw err;
+    }
+  }
+  if (callRowId === null) {
+    const owner = await callOwner(db, call.call_id);
+    if (owner && owner.companyId !== where.companyId) {
+      return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);
+    }
+    if (owner?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
+    throw new Error(`call ${call.call_id}: upsert refused, yet the row is neither another company's nor purged`);
   }
 
   const sentiment = call.call_analysis?.user_sentiment;

@@ -5,6 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
+import { prepared } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -14,23 +15,31 @@ type Exec = Db | Tx;
 /**
  * Find or create the customer of `phone` inside one company; returns its id. The row is found by
  * its blind index (lib/pii), never by the phone column, which may hold a ciphertext.
+ *
+ * With `forCall` (the webhook path) the same statement refuses — writes nothing, returns null —
+ * when that Retell call id is held by another company's row or was purged: a late webhook must
+ * not re-create an erased caller, and a forged call id must not create customers. The check used
+ * to be a read of the call row before this upsert.
  */
-export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number> {
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number>;
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: string): Promise<number | null>;
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string, forCall?: string): Promise<number | null> {
   const seal = await piiSealer(db, companyId);
   const index = phoneIndex(companyId, phone);
   if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
-  const [res] = await db
-    .insert(customers)
-    .values({ companyId, phone: seal(phone), phoneIndex: index, name: seal(name ?? null), email: seal(email ?? null) })
-    .onDuplicateKeyUpdate({
-      set: {
-        // LAST_INSERT_ID(id) makes insertId the existing row's id on the update path.
-        id: sql`LAST_INSERT_ID(${customers.id})`,
-        name: sql`COALESCE(VALUES(${customers.name}), ${customers.name})`,
-        email: sql`COALESCE(VALUES(${customers.email}), ${customers.email})`,
-      },
-    });
-  return Number(res.insertId);
+  const unlessRefused =
+    forCall === undefined
+      ? sql``
+      : sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${forCall} AND (${calls.companyId} <> ${companyId} OR ${calls.purgedAt} IS NOT NULL))`;
+  // LAST_INSERT_ID(id) makes insertId the existing row's id on the update path.
+  const [res] = (await db.execute(sql`
+    INSERT INTO ${customers} (company_id, phone, phone_index, name, email)
+    SELECT ${companyId}, ${seal(phone)}, ${index}, ${seal(name ?? null)}, ${seal(email ?? null)} FROM DUAL ${unlessRefused}
+    ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), name = COALESCE(VALUES(name), name), email = COALESCE(VALUES(email), email), updated_at = ${new Date()}`)) as unknown as [{ insertId: number }];
+  const id = Number(res.insertId);
+  if (id) return id;
+  if (forCall === undefined) throw new Error(`customer upsert in company ${companyId} reported no id`);
+  return null;
 }
 
 /**
@@ -63,7 +72,6 @@ export interface CallWrite {
   call: RetellCall;
 }
 
-const ms = (v: number | undefined) => (v === undefined ? null : new Date(v));
 
 /**
  * A Retell call id that another company's row already holds. Call ids come from the body; a
@@ -73,51 +81,52 @@ const ms = (v: number | undefined) => (v === undefined ? null : new Date(v));
 export class ForeignCallError extends Error {
   override readonly name = 'ForeignCallError';
   constructor(readonly retellCallId: string) {
-    super(`call ${retellCallId} belongs to another company; refused`);
+    super(`call ${retellCallId} belongs to another company or was purged; refused`);
   }
 }
 
+/** Who holds a Retell call id and whether it was purged: read only after an upsert refused. */
+export async function callOwner(db: Exec, retellCallId: string): Promise<{ companyId: number; purgedAt: Date | null } | undefined> {
+  const [row] = await db.select({ companyId: calls.companyId, purgedAt: calls.purgedAt }).from(calls).where(eq(calls.retellCallId, retellCallId));
+  return row;
+}
+
+/** A DATETIME(3) parameter as drizzle's datetime column would send it (UTC, no zone suffix). */
+const datetime = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString().replace('T', ' ').replace('Z', ''));
+
 /**
- * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
- * reports the row's id, is guarded by `company_id = VALUES(company_id)`: a row of another
- * company is left exactly as it was (updated_at included), the statement reports insertId 0, and
- * this throws ForeignCallError.
+ * The call upsert, built once per database handle (lib/db/prepared). Every value is a placeholder
+ * filled with its driver value (sealed text, DATETIME text, JSON text), not through the column
+ * encoders, which do not take NULL.
  */
-export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
-  const c = w.call;
-  const analysis = c.call_analysis;
-  const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
-  const own = (expr: string, col: string) => sql.raw(`IF(\`company_id\` = VALUES(\`company_id\`), ${expr}, \`${col}\`)`);
-  const keep = (col: { name: string }) => own(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`, col.name);
+function buildUpsertCall(db: Db) {
   // What callers said never comes back after retention or an erasure removed it (purged_at set).
-  const keepUnlessPurged = (col: { name: string }) =>
-    own(`IF(\`purged_at\` IS NULL, COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`), \`${col.name}\`)`, col.name);
-  const seal = await piiSealer(db, w.companyId);
-  const sealJson = await piiJsonSealer(db, w.companyId);
-  const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
-  const [res] = await db
+  const own = (expr: string, col: string) => sql.raw(`IF(\`company_id\` = VALUES(\`company_id\`) AND \`purged_at\` IS NULL, ${expr}, \`${col}\`)`);
+  const keep = (col: { name: string }) => own(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`, col.name);
+  const p = (name: string) => sql`${sql.placeholder(name)}` as never;
+  return db
     .insert(calls)
     .values({
-      retellCallId: c.call_id,
-      companyId: w.companyId,
-      branchId: w.branchId,
-      customerId: w.customerId,
-      agentId: c.agent_id ?? null,
-      direction: c.direction ?? null,
-      fromNumber: seal(c.from_number ?? null),
-      toNumber: seal(c.to_number ?? null),
-      callerIndex: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
-      status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
-      startedAt: ms(c.start_timestamp),
-      endedAt: ms(c.end_timestamp),
-      durationMs: c.duration_ms ?? null,
-      disconnectionReason: c.disconnection_reason ?? null,
-      transcript: seal(c.transcript ?? null),
-      summary: seal(analysis?.call_summary ?? null),
-      sentiment: analysis?.user_sentiment ?? null,
-      recordingUrl: seal(c.recording_url ?? null),
-      dynamicVariables: sealJson(Object.keys(vars).length ? vars : null),
-      analysisData: sealJson(analysis?.custom_analysis_data ?? null),
+      retellCallId: p('retellCallId'),
+      companyId: p('companyId'),
+      branchId: p('branchId'),
+      customerId: p('customerId'),
+      agentId: p('agentId'),
+      direction: p('direction'),
+      fromNumber: p('fromNumber'),
+      toNumber: p('toNumber'),
+      callerIndex: p('callerIndex'),
+      status: p('status'),
+      startedAt: p('startedAt'),
+      endedAt: p('endedAt'),
+      durationMs: p('durationMs'),
+      disconnectionReason: p('disconnectionReason'),
+      transcript: p('transcript'),
+      summary: p('summary'),
+      sentiment: p('sentiment'),
+      recordingUrl: p('recordingUrl'),
+      dynamicVariables: p('dynamicVariables'),
+      analysisData: p('analysisData'),
     })
     .onDuplicateKeyUpdate({
       set: {
@@ -125,26 +134,66 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
         customerId: keep(calls.customerId),
         agentId: keep(calls.agentId),
         direction: keep(calls.direction),
-        fromNumber: keepUnlessPurged(calls.fromNumber),
-        toNumber: keepUnlessPurged(calls.toNumber),
-        callerIndex: keepUnlessPurged(calls.callerIndex),
+        fromNumber: keep(calls.fromNumber),
+        toNumber: keep(calls.toNumber),
+        callerIndex: keep(calls.callerIndex),
         startedAt: keep(calls.startedAt),
         endedAt: keep(calls.endedAt),
         durationMs: keep(calls.durationMs),
         disconnectionReason: keep(calls.disconnectionReason),
-        transcript: keepUnlessPurged(calls.transcript),
-        summary: keepUnlessPurged(calls.summary),
+        transcript: keep(calls.transcript),
+        summary: keep(calls.summary),
         sentiment: keep(calls.sentiment),
-        recordingUrl: keepUnlessPurged(calls.recordingUrl),
-        dynamicVariables: keepUnlessPurged(calls.dynamicVariables),
-        analysisData: keepUnlessPurged(calls.analysisData),
-        // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
-        // Guarded too (drizzle would set it unconditionally): a foreign row must stay unchanged,
-        // or MariaDB reports it as updated, with its id as insertId.
+        recordingUrl: keep(calls.recordingUrl),
+        dynamicVariables: keep(calls.dynamicVariables),
+        analysisData: keep(calls.analysisData),
+        // Set here rather than by drizzle's $onUpdate (which a prepared statement would freeze at
+        // build time), and guarded, so a refused row keeps even its updated_at.
         updatedAt: own('CURRENT_TIMESTAMP(3)', 'updated_at'),
+        // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
         status: own("IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)", 'status'),
       },
-    });
+    })
+    .prepare();
+}
+
+/**
+ * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
+ * reports the row's id, is guarded by `company_id = VALUES(company_id) AND purged_at IS NULL`: a
+ * row of another company, or one whose words were removed (retention, GDPR erasure), is left
+ * exactly as it was, the statement reports insertId 0, and this throws ForeignCallError
+ * (`callOwner` tells the two apart).
+ */
+export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
+  const c = w.call;
+  const analysis = c.call_analysis;
+  const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
+  const seal = await piiSealer(db, w.companyId);
+  const sealJson = await piiJsonSealer(db, w.companyId);
+  const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
+  const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
+  const [res] = await prepared(db, 'calls.upsert', buildUpsertCall).execute({
+    retellCallId: c.call_id,
+    companyId: w.companyId,
+    branchId: w.branchId,
+    customerId: w.customerId,
+    agentId: c.agent_id ?? null,
+    direction: c.direction ?? null,
+    fromNumber: seal(c.from_number ?? null),
+    toNumber: seal(c.to_number ?? null),
+    callerIndex: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
+    status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
+    startedAt: datetime(c.start_timestamp),
+    endedAt: datetime(c.end_timestamp),
+    durationMs: c.duration_ms ?? null,
+    disconnectionReason: c.disconnection_reason ?? null,
+    transcript: seal(c.transcript ?? null),
+    summary: seal(analysis?.call_summary ?? null),
+    sentiment: analysis?.user_sentiment ?? null,
+    recordingUrl: seal(c.recording_url ?? null),
+    dynamicVariables: json(sealJson(Object.keys(vars).length ? vars : null)),
+    analysisData: json(sealJson(analysis?.custom_analysis_data ?? null)),
+  });
   const id = Number(res.insertId);
   if (!id) throw new ForeignCallError(c.call_id);
   return id;

@@ -4,13 +4,14 @@
  * process. Events carry ids and states, not personal data.
  */
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis/keys';
 
 export type LiveEvent =
   | { type: 'call.updated'; companyId: number; branchId: number; callId: string; status: string; decision?: string | null }
   | { type: 'booking.booked' | 'booking.failed' | 'booking.cancelled' | 'booking.rescheduled'; companyId: number; branchId: number; appointmentId: number; start?: string; reason?: string };
 
 export function eventsChannel(ns: string, companyId: number): string {
-  return `${ns}events:company:${companyId}`;
+  return ns + redisKeys.eventsChannel(companyId);
 }
 
 /** Fire and forget: a lost live update must never fail the job that caused it. */

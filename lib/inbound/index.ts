@@ -16,6 +16,7 @@
  * number's agent as configured.
  */
 import { open, phoneIndexCandidates } from '../pii';
+import { redisKeys } from '../redis/keys';
 import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { InboundBody } from '../retell/body';
@@ -42,7 +43,7 @@ export interface InboundDeps {
 }
 
 /** Opening hours per branch, cached a minute: a tenants import is seen within that, unflushed. */
-const branchKey = (branchId: number) => `mcp:inbound:branch:${branchId}`;
+const branchKey = redisKeys.inboundBranch;
 const BRANCH_TTL_MS = 60_000;
 
 /** The answer for one inbound call; `now` decides what "next appointment" means. */

@@ -200,7 +200,7 @@ async function companyCacheKeys(t: ToolContext, company: CompanyRow): Promise<{ 
     agentsCacheKey(company.id),
     ...numbers.flatMap((n) => [cacheKeys.phoneResolution(n.e164), cacheKeys.retellWebhookKey(n.e164)]),
   ];
-  const prefixes = [...new Set(svc.map((s) => `mcp:calcom:availability:${s.eventTypeId}:`))];
+  const prefixes = [...new Set(svc.map((s) => cacheKeys.availabilityPrefix(s.eventTypeId)))];
   return { keys, prefixes };
 }
 

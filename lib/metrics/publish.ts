@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { redisKeys } from '../redis/keys';
 import type { Redis } from 'ioredis';
 import { registry } from './index';
 

@@ -25,7 +25,8 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { open } from '../pii';
 import type { Logger } from 'pino';
-import { appointments, branches, companies, customers, notifications, services } from '../../drizzle/schema';
+import { appointments, branches, companies, customers, notifications } from '../../drizzle/schema';
+import { companyCatalogue } from '../tenants/catalogue';
 import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { isDuplicateKey, type Db } from '../db';
@@ -167,25 +168,34 @@ async function plan(deps: NotificationDeps, job: NotificationJob, log: Logger): 
   return [{ companyId, ref, channel: 'email', to: operators, message }];
 }
 
+/**
+ * The appointment and its customer in one statement, both on the job's company (a wrong or forged
+ * id finds nothing rather than another tenant's row); service, branch and company from the
+ * process's tenant catalogue.
+ */
 async function loadAppointment(db: Db, companyId: number, appointmentId: number) {
-  const [row] = await db
-    .select({
-      appointment: appointments,
-      customer: { name: customers.name, phone: customers.phone, email: customers.email, erasedAt: customers.erasedAt },
-      service: { name: services.name },
-      branch: { name: branches.name, timezone: branches.timezone, language: branches.language },
-      company: { name: companies.name, language: companies.language, operatorEmails: companies.operatorEmails },
-    })
-    .from(appointments)
-    // Every table on the company of the job: a wrong or forged id finds nothing rather than another tenant's row.
-    .innerJoin(customers, and(eq(customers.id, appointments.customerId), eq(customers.companyId, companyId)))
-    .innerJoin(services, and(eq(services.id, appointments.serviceId), eq(services.companyId, companyId)))
-    .innerJoin(branches, and(eq(branches.id, appointments.branchId), eq(branches.companyId, companyId)))
-    .innerJoin(companies, eq(companies.id, appointments.companyId))
-    .where(and(eq(appointments.id, appointmentId), eq(appointments.companyId, companyId)));
-  // The customer's contact may be stored encrypted (lib/pii): messages need the plaintext.
-  if (row) row.customer = { ...row.customer, name: open(row.customer.name), phone: open(row.customer.phone), email: open(row.customer.email) };
-  return row;
+  const [[row], cat] = await Promise.all([
+    db
+      .select({
+        appointment: appointments,
+        customer: { name: customers.name, phone: customers.phone, email: customers.email, erasedAt: customers.erasedAt },
+      })
+      .from(appointments)
+      .innerJoin(customers, and(eq(customers.id, appointments.customerId), eq(customers.companyId, companyId)))
+      .where(and(eq(appointments.id, appointmentId), eq(appointments.companyId, companyId))),
+    companyCatalogue(db, companyId),
+  ]);
+  const service = cat?.services.find((s) => s.id === row?.appointment.serviceId);
+  const branch = cat?.branches.get(row?.appointment.branchId ?? 0);
+  if (!row || !cat || !service || !branch) return undefined;
+  return {
+    appointment: row.appointment,
+    // The customer's contact may be stored encrypted (lib/pii): messages need the plaintext.
+    customer: { ...row.customer, name: open(row.customer.name), phone: open(row.customer.phone), email: open(row.customer.email) },
+    service: { name: service.name },
+    branch: { name: branch.name, timezone: branch.timezone, language: branch.language },
+    company: { name: cat.company.name, language: cat.company.language, operatorEmails: cat.company.operatorEmails },
+  };
 }
 
 async function planBreaker(deps: NotificationDeps, job: NotificationJob, log: Logger): Promise<Plan[]> {

@@ -16,6 +16,7 @@
  *   probeUntil  server ms after which an outstanding probe counts as lost (stored HALF_OPEN only)
  */
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis/keys';
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
@@ -232,7 +233,7 @@ export class RedisBreaker {
   constructor(opts: BreakerOptions) {
     if (!opts.service) throw new RangeError('breaker service name is required');
     this.service = opts.service;
-    this.key = `${opts.keyPrefix ?? ''}mcp:breaker:${opts.service}`;
+    this.key = (opts.keyPrefix ?? '') + redisKeys.breaker(opts.service);
     this.failureThreshold = positiveInt('failureThreshold', opts.failureThreshold ?? 5);
     this.openMs = positiveInt('openMs', opts.openMs ?? 60_000);
     this.probeTimeoutMs = positiveInt('probeTimeoutMs', opts.probeTimeoutMs ?? 30_000);

@@ -50,7 +50,7 @@ export interface AgentsResult {
 
 /** `mcp:retell:agents:<companyId>` or `mcp:retell:agents:global` (10 min, JSON). */
 export function agentsCacheKey(companyId: number | null): string {
-  return companyId === null ? 'mcp:retell:agents:global' : cacheKeys.retellAgents(companyId);
+  return cacheKeys.retellAgents(companyId);
 }
 
 /** Every agent of the account (slim list items, all pages). */

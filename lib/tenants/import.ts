@@ -12,6 +12,7 @@ import type { Cipher } from '../crypto';
 import type { Db, Tx } from '../db';
 import { auditLog, branches, companies, phoneNumbers, services } from '../../drizzle/schema';
 import { blindIndexKeyMissing, forgetPiiFlags } from '../pii';
+import { forgetCatalogues } from './catalogue';
 import { formatPath, tenantsFileSchema, type CompanySpec, type TenantsFile } from './file-schema';
 
 export class TenantsFileError extends Error {
@@ -159,6 +160,7 @@ export async function importTenants(
   });
   // This process sees a changed piiEncryption at once; others within the flag cache's 30 s.
   forgetPiiFlags();
+  forgetCatalogues();
   const numbers = file.companies.flatMap((c) => c.branches.flatMap((b) => b.phoneNumbers));
   // The company key too: a rotated (say, leaked) Retell key must stop verifying at once, not
   // after the cache's 10 minutes (in this process and in Redis; other processes' L1 within 30 s).

@@ -543,7 +543,7 @@ export interface DriveResult {
   finals: Record<string, Record<string, number>>;
   /** Every non-final answer that made the driver retry (503, connection errors …). */
   retried: Record<string, number>;
-  /** Deliveries whose last answer was not what they should get (valid → 2xx, bad → 401). */
+  /** Deliveries whose last answer was not what they should get (valid → 2xx, bad → 401 or 429). */
   wrong: Array<{ callId: string; event: string; kind: string; status: string }>;
   ms: number;
 }
@@ -585,7 +585,9 @@ export async function drive(
     }
     const finals = (result.finals[d.kind] ??= {});
     finals[status] = (finals[status] ?? 0) + 1;
-    const ok = d.kind === 'bad' ? status === '401' : status === '202' || status === '200';
+    // A bad signature gets 401, or 429 once this one address has failed authentication
+    // RATE_LIMIT_AUTH_FAILURES_PER_MINUTE times this minute (every delivery here comes from one address).
+    const ok = d.kind === 'bad' ? status === '401' || status === '429' : status === '202' || status === '200';
     if (!ok) result.wrong.push({ callId: d.callId, event: d.event, kind: d.kind, status });
   };
   await Promise.all(

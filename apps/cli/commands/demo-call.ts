@@ -7,8 +7,9 @@ import { demoDefaults, spokenSoon } from '../demo-defaults';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import Retell from 'retell-sdk';
-import { appointments, calls, webhookEvents } from '../../../drizzle/schema';
+import { appointmentById, appointmentsOfCall, callByRetellId, webhookEventsOfCall } from '../../../lib/calls/queries';
 import type { Config } from '../../../lib/config';
 import type { AppContext } from '../../../lib/context';
 import { CliError, print, type Run } from '../output';
@@ -66,10 +67,10 @@ async function waitForOutcome(ctx: AppContext, callId: string, timeoutMs: number
   const db = ctx.database.db;
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const [call] = await db.select().from(calls).where(eq(calls.retellCallId, callId));
-    const appointment = call?.appointmentId ? (await db.select().from(appointments).where(eq(appointments.id, call.appointmentId)))[0] : undefined;
-    const [failed] = call ? await db.select().from(appointments).where(eq(appointments.callId, call.id)) : [];
-    const events = await db.select().from(webhookEvents).where(eq(webhookEvents.externalId, callId));
+    const call = await callByRetellId(db, callId);
+    const appointment = call?.appointmentId ? await appointmentById(db, call.appointmentId) : undefined;
+    const [failed] = call ? await appointmentsOfCall(db, call) : [];
+    const events = await webhookEventsOfCall(db, callId);
     const rejected = events.find((e) => e.status === 'rejected' || e.status === 'failed');
     const settled = rejected || call?.bookingDecision === 'no_booking' || appointment || failed?.status === 'failed';
     if (settled || Date.now() > end) return { call, appointment: appointment ?? failed, rejected, timedOut: !settled };

@@ -4,10 +4,9 @@
  * writes one too.
  */
 import type { Command } from 'commander';
-import { and, eq } from 'drizzle-orm';
 import { open, openJson } from '../../../lib/pii';
 import type { Job } from 'bullmq';
-import { appointments, calls, customers } from '../../../drizzle/schema';
+import { appointmentsOfCall, callByRetellId, customerOf } from '../../../lib/calls/queries';
 import { audit } from '../../../lib/audit';
 import { isQueueName, QUEUE_NAMES, type QueueName } from '../../../lib/queues';
 import { serviceBreaker, type ExternalService } from '../../../lib/resilience/service-breakers';
@@ -123,13 +122,13 @@ export function registerOperations(program: Command, run: Run): void {
     .action((id: string) =>
       run(async (ctx, json) => {
         const db = ctx.database.db;
-        const [stored] = await db.select().from(calls).where(eq(calls.retellCallId, id));
+        const stored = await callByRetellId(db, id);
         if (!stored) throw new CliError(`no call ${id}`, 2);
         // Personal data may be stored encrypted (lib/pii): shown decrypted.
         const call = { ...stored, fromNumber: open(stored.fromNumber), toNumber: open(stored.toNumber), transcript: open(stored.transcript), summary: open(stored.summary), recordingUrl: open(stored.recordingUrl) };
-        const [storedCustomer] = call.customerId ? await db.select().from(customers).where(and(eq(customers.id, call.customerId), eq(customers.companyId, call.companyId))) : [];
+        const storedCustomer = call.customerId ? await customerOf(db, call.companyId, call.customerId) : undefined;
         const customer = storedCustomer ? { ...storedCustomer, name: open(storedCustomer.name), phone: open(storedCustomer.phone), email: open(storedCustomer.email) } : undefined;
-        const appts = await db.select().from(appointments).where(and(eq(appointments.callId, call.id), eq(appointments.companyId, call.companyId)));
+        const appts = await appointmentsOfCall(db, call);
         await audit(db, { companyId: call.companyId, actor: actor(), action: 'calls.show', target: `call:${id}` });
         const out = {
           call: { ...call, dynamicVariables: openJson(call.dynamicVariables), analysisData: openJson(call.analysisData) },

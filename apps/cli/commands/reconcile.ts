@@ -4,10 +4,9 @@
  * webhook path (lib/calls/reconcile), or run one call through the pipeline again (lib/calls/replay).
  */
 import type { Command } from 'commander';
-import { and, eq } from 'drizzle-orm';
-import { calls, webhookEvents } from '../../../drizzle/schema';
 import { audit } from '../../../lib/audit';
 import type { AppContext } from '../../../lib/context';
+import { handledEvent } from '../../../lib/calls/queries';
 import { runReconcile } from '../../../lib/calls/reconcile';
 import { ReplayError, replayCall } from '../../../lib/calls/replay';
 import { CliError, print, type Run } from '../output';
@@ -26,17 +25,8 @@ export function parseDuration(text: string): number {
 async function waitForOutcome(ctx: AppContext, callId: string, event: string, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const [ev] = await ctx.database.db
-      .select({ status: webhookEvents.status, error: webhookEvents.error })
-      .from(webhookEvents)
-      .where(and(eq(webhookEvents.provider, 'retell'), eq(webhookEvents.dedupeKey, `${callId}:${event}`)));
-    if (ev && ['processed', 'rejected', 'ignored'].includes(ev.status)) {
-      const [call] = await ctx.database.db
-        .select({ decision: calls.bookingDecision, reason: calls.bookingReason, appointmentId: calls.appointmentId })
-        .from(calls)
-        .where(eq(calls.retellCallId, callId));
-      return { status: ev.status, error: ev.error, decision: call?.decision ?? null, reason: call?.reason ?? null, appointmentId: call?.appointmentId ?? null };
-    }
+    const handled = await handledEvent(ctx.database.db, callId, event);
+    if (handled) return handled;
     if (Date.now() > until) return null;
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,8 +1,7 @@
 /** `callbook tenants import <file>` and `callbook tenants list`. */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { asc } from 'drizzle-orm';
-import { branches, companies, phoneNumbers, services } from '../../../drizzle/schema';
+import { allTenantRows } from '../../../lib/tenants/queries';
 import { importTenants, parseTenantsFile } from '../../../lib/tenants/import';
 import { CliError, print, type Run } from '../output';
 
@@ -33,12 +32,7 @@ export function registerTenants(program: Command, run: Run): void {
     .action(() =>
       run(async (ctx, json) => {
         const db = ctx.database.db;
-        const [cs, bs, ps, ss] = await Promise.all([
-          db.select().from(companies).orderBy(asc(companies.slug)),
-          db.select().from(branches),
-          db.select().from(phoneNumbers),
-          db.select().from(services),
-        ]);
+        const { companies: cs, branches: bs, phoneNumbers: ps, services: ss } = await allTenantRows(db);
         const list = cs.map((c) => ({
           slug: c.slug,
           name: c.name,

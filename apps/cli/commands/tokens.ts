@@ -5,10 +5,9 @@
  * within 30 s. Creating and revoking write audit rows.
  */
 import type { Command } from 'commander';
-import { eq } from 'drizzle-orm';
-import { apiTokens, branches } from '../../../drizzle/schema';
+import { branchSlugs } from '../../../lib/tenants/queries';
 import { audit } from '../../../lib/audit';
-import { createToken, listTokens, revokeToken } from '../../../lib/auth/tokens';
+import { createToken, listTokens, revokeToken, tokenById } from '../../../lib/auth/tokens';
 import { CliError, print, type Run } from '../output';
 import { actor, resolveBranch, resolveCompany } from '../resolve';
 
@@ -45,14 +44,14 @@ export function registerTokens(program: Command, run: Run): void {
       run(async (ctx, json) => {
         const db = ctx.database.db;
         const company = o.company ? await resolveCompany(db, o.company) : null;
-        const branchSlugs = new Map((await db.select({ id: branches.id, slug: branches.slug }).from(branches)).map((b) => [b.id, b.slug]));
+        const slugs = await branchSlugs(db);
         const rows = (await listTokens(db))
           .filter((r) => !company || r.company === company.slug)
           .sort((a, b) => a.id - b.id)
           .map((r) => ({
             id: r.id,
             company: r.company,
-            branch: r.branchId === null ? null : (branchSlugs.get(r.branchId) ?? `#${r.branchId}`),
+            branch: r.branchId === null ? null : (slugs.get(r.branchId) ?? `#${r.branchId}`),
             name: r.name,
             createdAt: r.createdAt.toISOString(),
             lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
@@ -76,7 +75,7 @@ export function registerTokens(program: Command, run: Run): void {
         const id = Number(idText);
         if (!Number.isSafeInteger(id) || id <= 0) throw new CliError(`token id must be a positive number (got "${idText}")`, 2);
         const db = ctx.database.db;
-        const [row] = await db.select().from(apiTokens).where(eq(apiTokens.id, id));
+        const row = await tokenById(db, id);
         if (!row) throw new CliError(`no token #${id}`, 2);
         if (row.revokedAt) {
           print(json, { id, revokedAt: row.revokedAt.toISOString(), already: true }, () => `token #${id} was already revoked at ${row.revokedAt!.toISOString()}`);

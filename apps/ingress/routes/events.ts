@@ -21,11 +21,10 @@
  */
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { eq } from 'drizzle-orm';
-import { companies } from '../../../drizzle/schema';
 import { authGate, credentialOf, seesCompany, seesRow, type AuthGate } from '../../../lib/auth/bearer';
 import { RevocationWatch } from '../../../lib/auth/revocation-watch';
 import type { Principal } from '../../../lib/auth/tokens';
+import { companyIdBySlug } from '../../../lib/tenants/queries';
 import type { AppContext } from '../../../lib/context';
 import type { Db } from '../../../lib/db';
 import { sharedEventHub, type EventHub, type LiveEventMessage } from '../../../lib/events/hub';
@@ -79,8 +78,7 @@ export const eventRoutes = (ctx: AppContext) => (app: Hono) => mountEvents(app, 
 async function scopeFor(deps: EventsRouteDeps, who: Principal, slug: string | undefined): Promise<{ companyId: number; branchId: number | null }> {
   let companyId: number | undefined;
   if (slug !== undefined) {
-    const [row] = await deps.db.select({ id: companies.id }).from(companies).where(eq(companies.slug, slug)).limit(1);
-    companyId = row?.id;
+    companyId = await companyIdBySlug(deps.db, slug);
     // A scoped token asking for another company hears the same as for an unknown one.
     if (companyId === undefined || !seesCompany(who, companyId)) {
       throw new ApiError(who.kind === 'admin' ? 404 : 403, who.kind === 'admin' ? 'unknown_company' : 'forbidden', who.kind === 'admin' ? `no company "${slug}"` : 'this token does not see that company');

@@ -12,6 +12,7 @@
  * All three answer 429 with Retry-After (the seconds left in the minute).
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { redisKeys } from '../../../../lib/redis/keys';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { MinuteCounter } from '../../../../lib/ratelimit/minute-counter';

@@ -1,0 +1,39 @@
+/**
+ * Every Redis key callbook writes, by name, without the namespace (`REDIS_PREFIX:`, prepended by
+ * whoever writes). One place, so the keys a path touches — and its round trips — can be counted
+ * and merged with confidence; test/redis-keys.test.ts refuses key literals anywhere else.
+ * BullMQ's own keys (`{prefix}:<queue>:…`) are BullMQ's: lib/queues names only their prefix.
+ */
+export const redisKeys = {
+  // Caches (lib/cache TieredCache): values boxed as JSON, with a TTL.
+  phoneResolution: (e164: string) => `mcp:phone:resolution:${e164}`,
+  eventTypes: (companyId: number) => `mcp:calcom:event_types:${companyId}`,
+  availability: (eventTypeId: number, date: string) => `mcp:calcom:availability:${eventTypeId}:${date}`,
+  /** Every day of one event type's availability (for invalidatePrefix). */
+  availabilityPrefix: (eventTypeId: number) => `mcp:calcom:availability:${eventTypeId}:`,
+  retellAgents: (companyId: number | null) => `mcp:retell:agents:${companyId ?? 'global'}`,
+  /** The company owning a number and its encrypted Retell key (Redis only for known numbers). */
+  retellWebhookKey: (e164: string) => `mcp:retell:company_key:${e164}`,
+  inboundBranch: (branchId: number) => `mcp:inbound:branch:${branchId}`,
+  authToken: (tokenHash: string) => `auth:token:${tokenHash}`,
+
+  // Booking guards (lib/booking/book.ts).
+  /** The Cal.com uid of a booking, written the moment Cal.com answers (24 h). */
+  booking: (idempotencyKey: string) => `mcp:calcom:booking:${idempotencyKey}`,
+  /** The lease of one booking attempt. */
+  bookingLock: (idempotencyKey: string) => `mcp:calcom:booking-lock:${idempotencyKey}`,
+
+  // Shared state.
+  /** Circuit breaker hash per outside service (lib/resilience). */
+  breaker: (service: string) => `mcp:breaker:${service}`,
+  /** Cal.com sliding window per API key, by the key's hash (lib/calcom/rate-limiter). */
+  calcomRateLimit: (apiKeyHash: string) => `mcp:calcom:ratelimit:${apiKeyHash}`,
+  /** Ingress budgets per minute window (apps/ingress/middleware/rate-limit). */
+  rateLimitCompany: (companyId: number | string, window: number) => `ratelimit:company:${companyId}:${window}`,
+  rateLimitAuthFailures: (ip: string, window: number) => `ratelimit:authfail:${ip}:${window}`,
+  /** A worker process's published metrics (lib/metrics/publish); `metricsProcessPattern` finds them all. */
+  metricsProcess: (host: string, pid: number) => `metrics:proc:${host}:${pid}`,
+  metricsProcessPattern: () => 'metrics:proc:*',
+  /** Pub/sub channel of a company's live events (lib/events). */
+  eventsChannel: (companyId: number) => `events:company:${companyId}`,
+};

@@ -1,0 +1,139 @@
+/**
+ * What one call costs the database, and the one-statement forms that made it cheaper still
+ * holding their guarantees, against the real MariaDB and Redis:
+ * - the inbox claim (insert + status read → one upsert) still tells a final event from a retry;
+ * - the customer and call upserts refuse another company's call id and a purged call by
+ *   themselves (the read of the call row before them is gone), changing nothing, not even
+ *   updated_at;
+ * - the tenant catalogue serves a company's rows from memory until a tenants import;
+ * - a booked call's two webhooks take 10 statements when the catalogue is warm.
+ */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calls, customers, webhookEvents } from '../drizzle/schema';
+import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
+import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from '../lib/calls/record-call';
+import { claimEvent, finishEvent } from '../lib/calls/webhook-inbox';
+import { dbQueryDuration } from '../lib/metrics';
+import { companyCatalogue, forgetCatalogues } from '../lib/tenants/catalogue';
+import { importTenants } from '../lib/tenants/import';
+import { createTestEnv, type TestEnv } from './helpers/env';
+import { CALLER, CLINIC_NUMBER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
+
+let env: TestEnv;
+let salonId: number;
+let clinicId: number;
+
+beforeAll(async () => {
+  env = await createTestEnv({});
+  await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
+  const rows = await env.ctx.database.db.query.companies.findMany();
+  salonId = rows.find((r) => r.slug === 'salon-anna')!.id;
+  clinicId = rows.find((r) => r.slug === 'clinic-nord')!.id;
+});
+afterAll(async () => {
+  await env.cleanup();
+});
+
+const db = () => env.ctx.database.db;
+const deps = () => ({ db: db(), cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger });
+const deliver = (payload: Record<string, unknown>) =>
+  processRetellWebhook(deps(), {
+    provider: 'retell',
+    event: String(payload.event),
+    callId: (payload.call as { call_id: string }).call_id,
+    receivedAt: Date.now(),
+    sealedBody: env.ctx.cipher.encrypt(JSON.stringify(payload)),
+  });
+
+/** Statements run by this process so far (the metric bench/e2e counts). */
+async function statements(): Promise<number> {
+  const { values } = await dbQueryDuration.get();
+  return values.filter((v) => v.metricName === 'mcp_db_query_duration_seconds_count').reduce((a, v) => a + v.value, 0);
+}
+
+const future = () => `${new Date(Date.now() + 9 * 24 * 3600_000).toISOString().slice(0, 10)}T11:00:00`;
+
+describe('inbox claim in one statement', () => {
+  it('claims a new event, claims a retry of an unfinished one (counting it), and refuses a finished one without touching it', async () => {
+    const key = { provider: 'retell' as const, dedupeKey: `${callId()}:call_ended` };
+    const meta = { eventType: 'call_ended', receivedAt: new Date() };
+    expect(await claimEvent(db(), key, meta)).toBe(true);
+    expect(await claimEvent(db(), key, meta)).toBe(true);
+    const row = async () => (await db().select().from(webhookEvents).where(eq(webhookEvents.dedupeKey, key.dedupeKey)))[0]!;
+    expect((await row()).attempts).toBe(2);
+    await finishEvent(db(), key, 'processed');
+    const finished = await row();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await claimEvent(db(), key, meta)).toBe(false);
+    expect(await row()).toEqual(finished);
+  });
+});
+
+describe('upserts that refuse by themselves', () => {
+  it("another company's call id: the customer upsert creates nobody, the call upsert changes nothing (updated_at included)", async () => {
+    const id = callId();
+    await deliver(retellEvent('call_ended', { callId: id, to: CLINIC_NUMBER }));
+    const [before] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    const stranger = '+4917099887766';
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await upsertCustomer(db(), salonId, stranger, 'Mallory', undefined, id)).toBeNull();
+    expect(await db().select().from(customers).where(eq(customers.phone, stranger))).toHaveLength(0);
+    const event = retellEvent('call_analyzed', { callId: id, summary: 'forged' });
+    await expect(upsertCall(db(), { companyId: salonId, branchId: before!.branchId, customerId: null, event: 'call_analyzed', call: event.call as never })).rejects.toBeInstanceOf(ForeignCallError);
+    const [after] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    expect(after).toEqual(before);
+    expect(await callOwner(db(), id)).toEqual({ companyId: clinicId, purgedAt: null });
+  });
+
+  it('a purged call: a late webhook is ignored with its reason, writes nothing, and re-creates no customer', async () => {
+    const id = callId();
+    const caller = '+4917055501234';
+    await deliver(retellEvent('call_ended', { callId: id, from: caller }));
+    const [row] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    // What an erasure leaves: the call purged, the customer's number gone from its index.
+    await db().update(calls).set({ purgedAt: new Date(), transcript: null }).where(eq(calls.id, row!.id));
+    await db().update(customers).set({ phone: `erased-${row!.customerId}`, phoneIndex: `erased-${row!.customerId}`, name: null }).where(eq(customers.id, row!.customerId!));
+    const [purged] = await db().select().from(calls).where(eq(calls.id, row!.id));
+
+    const outcome = await deliver(retellEvent('call_analyzed', { callId: id, from: caller, transcript: 'the words again' }));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: expect.stringContaining('purged') });
+    expect((await db().select().from(calls).where(eq(calls.id, row!.id)))[0]).toEqual(purged);
+    expect(await db().select().from(customers).where(eq(customers.phone, caller))).toHaveLength(0);
+    const [ev] = await db().select().from(webhookEvents).where(eq(webhookEvents.dedupeKey, `${id}:call_analyzed`));
+    expect(ev).toMatchObject({ status: 'ignored', error: expect.stringContaining('purged') });
+  });
+});
+
+describe('tenant catalogue', () => {
+  it('serves a company from memory, and reloads after a tenants import', async () => {
+    const first = await companyCatalogue(db(), salonId);
+    expect(first!.services.map((s) => s.slug)).toEqual(['haircut', 'coloring']);
+    const n = await statements();
+    expect(await companyCatalogue(db(), salonId)).toBe(first);
+    expect(await statements()).toBe(n);
+    const file = twoCompanies();
+    file.companies[0]!.services[0]!.name = 'Cut';
+    await importTenants({ db: db(), cipher: env.ctx.cipher, cache: env.ctx.cache }, file, 'test');
+    expect((await companyCatalogue(db(), salonId))!.services[0]!.name).toBe('Cut');
+    expect(await companyCatalogue(db(), 999_999)).toBeNull();
+    forgetCatalogues();
+  });
+});
+
+describe('statements per call', () => {
+  it('a booked call: call_ended decides (5 statements), call_analyzed follows (5)', async () => {
+    const analysis = { booking_confirmed: true, appointment_datetime: future(), service: 'Haarschnitt' };
+    // Warm the catalogue and the PII flag as a running worker has them.
+    await deliver(retellEvent('call_ended', { callId: callId(), vars: analysis }));
+    const id = callId();
+    const n0 = await statements();
+    const ended = await deliver(retellEvent('call_ended', { callId: id, vars: analysis }));
+    const n1 = await statements();
+    const analyzed = await deliver(retellEvent('call_analyzed', { callId: id, vars: analysis, analysis }));
+    const n2 = await statements();
+    expect(ended).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
+    expect(analyzed).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
+    expect([n1 - n0, n2 - n1]).toEqual([5, 5]);
+  });
+});
