@@ -13,7 +13,7 @@ import { cacheKeys } from '../lib/cache';
 import { jobIds, type BookingJob } from '../lib/queues';
 import { serviceBreaker } from '../lib/resilience/service-breakers';
 import { startWorkers, type RunningWorkers } from '../workers';
-import { berlinWeekday, bookingJobForNewCall } from './helpers/bookings';
+import { berlinWeekday, slotSequence, bookingJobForNewCall } from './helpers/bookings';
 import type { TestEnv } from './helpers/env';
 import { CALLER, CLINIC_NUMBER, callId } from './helpers/fixtures';
 import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
@@ -29,17 +29,7 @@ afterEach(async () => {
 });
 
 const db = () => env.ctx.database.db;
-let slotSeq = 0;
-/** A distinct weekday slot (local Europe/Berlin, 9:00–16:00) for each call, in the future: no two tests collide. */
-function nextSlot(): DateTime {
-  const i = slotSeq++;
-  let d = berlinWeekday(3, 0);
-  for (let advanced = 0; advanced < Math.floor(i / 8); ) {
-    d = d.plus({ days: 1 });
-    if (d.weekday <= 5) advanced++;
-  }
-  return d.set({ hour: 9 + (i % 8) });
-}
+const nextSlot = slotSequence();
 
 /** A new call's booking job (default: the salon, haircut, the next free slot). */
 function makeJob(opts: { number?: string; service?: string; start?: DateTime; withCall?: boolean } = {}): Promise<BookingJob> {

@@ -16,7 +16,7 @@ import { registry } from '../lib/metrics';
 import { createRetellSim, startRetellSim, type RetellSim, type RunningRetellSim } from '../sim/retell';
 import { RECONCILE_SCHEDULER_ID, scheduleReconcile } from '../workers/sync';
 import { startWorkers, type RunningWorkers } from '../workers';
-import { berlinWeekday } from './helpers/bookings';
+import { berlinWeekday, slotSequence } from './helpers/bookings';
 import { runCli } from './helpers/cli';
 import { startSimTestEnv, stopSimTestEnv, type SimTestEnv } from './helpers/calcom';
 import { importTestTenants } from './helpers/env';
@@ -31,17 +31,7 @@ let retell: RunningRetellSim;
 let workers: RunningWorkers;
 const db = () => started.env.ctx.database.db;
 
-let slotSeq = 0;
-/** A distinct free haircut slot per call: eight a day from 9:00, weekdays from three days ahead. */
-function nextSlot(): DateTime {
-  const i = slotSeq++;
-  let d = berlinWeekday(3, 0);
-  for (let advanced = 0; advanced < Math.floor(i / 8); ) {
-    d = d.plus({ days: 1 });
-    if (d.weekday <= 5) advanced++;
-  }
-  return d.set({ hour: 9 + (i % 8) });
-}
+const nextSlot = slotSequence();
 
 /** A call as Retell's API holds it after the call: analysed unless `analysed: false`. */
 function recordCall(o: { confirmed: boolean; endedAgoMs: number; analysed?: boolean; to?: string }): { id: string; when: string } {

@@ -15,6 +15,23 @@ export function berlinWeekday(daysAhead: number, hour: number, minute = 0): Date
   return d.set({ hour, minute });
 }
 
+/**
+ * Distinct weekday slots (Europe/Berlin, eight a day from 9:00, weekdays from three days ahead),
+ * one per call, so no two calls of a test file collide.
+ */
+export function slotSequence(): () => DateTime {
+  let seq = 0;
+  return () => {
+    const i = seq++;
+    let d = berlinWeekday(3, 0);
+    for (let advanced = 0; advanced < Math.floor(i / 8); ) {
+      d = d.plus({ days: 1 });
+      if (d.weekday <= 5) advanced++;
+    }
+    return d.set({ hour: 9 + (i % 8) });
+  };
+}
+
 export interface BookingJobOpts {
   customerId: number;
   /** The service's slug in the branch. */
