@@ -16,6 +16,7 @@ import { redisKeys } from '../../../../lib/redis/keys';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { MinuteCounter } from '../../../../lib/ratelimit/minute-counter';
+import { isRedisUnavailable } from '../../../../lib/redis';
 import { ApiError } from '../../errors';
 
 const WINDOW_MS = 60_000;
@@ -62,7 +63,15 @@ export class AuthFailureLimit {
    * with its reason) while under the limit, a 429 once the address has failed too often.
    */
   async failed(c: Context, ip: string, reject: ApiError): Promise<ApiError> {
-    const hit = await this.counter.hit(ip);
+    let hit;
+    try {
+      hit = await this.counter.hit(ip);
+    } catch (err) {
+      // Counting is best effort; the refusal is not: a bad signature while Redis restarts is
+      // still a 401 (a 503 would ask Retell to retry what can never pass).
+      if (isRedisUnavailable(err)) return reject;
+      throw err;
+    }
     if (!hit.over) return reject;
     c.header('Retry-After', String(hit.retryAfter));
     return new ApiError(429, 'rate_limited', `more than ${this.limitPerMinute} failed authentications per minute from this source`);
@@ -70,7 +79,12 @@ export class AuthFailureLimit {
 
   /** Whether `ip` is past its limit this minute (a read; counts nothing). */
   async isOver(ip: string): Promise<boolean> {
-    return (await this.counter.peek(ip)) > this.limitPerMinute;
+    try {
+      return (await this.counter.peek(ip)) > this.limitPerMinute;
+    } catch (err) {
+      if (isRedisUnavailable(err)) return false;
+      throw err;
+    }
   }
 }
 
