@@ -11,10 +11,10 @@ import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { branches, calls, companies } from '../../drizzle/schema';
 import { invalidParams } from './errors';
-import { bookedAppt, bookedApptJoin, callTimeSql, dayArg, dayRange, OUTCOMES, outcomeSql, timeZoneArg, triedAppt, triedApptJoin } from './outcome';
+import { bookedAppt, bookedApptJoin, callTimeSql, dayRange, OUTCOMES, outcomeSql, scopeAndRangeArgs, triedAppt, triedApptJoin } from './outcome';
 import { scopeFilter } from './scope-filter';
 import { defaultZone } from './stats';
-import { arg, defineTool, ok, type ToolDef } from './tool';
+import { defineTool, ok, type ToolDef } from './tool';
 
 const cursorSchema = z.object({ t: z.number().int(), id: z.number().int().positive() }).strict();
 
@@ -37,11 +37,7 @@ const callsList = defineTool({
     'Calls newest first, a page at a time (pass nextCursor back as cursor), optionally within days from/to (read in timeZone, default the branch\'s) and of one outcome (booked, no_booking, failed, cancelled, open). Each call with its status, duration, outcome and reason, and its appointment; no personal data (calls_get has it). A token sees its own company (branch).',
   input: z
     .object({
-      company: arg.company.optional(),
-      branch: arg.branch.optional(),
-      from: dayArg.optional(),
-      to: dayArg.optional(),
-      timeZone: timeZoneArg.optional(),
+      ...scopeAndRangeArgs,
       outcome: z.enum(OUTCOMES).optional(),
       cursor: z.string().min(1).max(200).optional().describe('nextCursor of the previous page'),
       limit: z.number().int().min(1).max(100).default(25),

@@ -18,6 +18,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { appointments, calls } from '../../drizzle/schema';
 import { invalidParams } from './errors';
+import { arg } from './tool';
 
 export const OUTCOMES = ['booked', 'no_booking', 'failed', 'cancelled', 'open'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -53,6 +54,15 @@ export const timeZoneArg = z
   .max(64)
   .refine((z_) => DateTime.local().setZone(z_).isValid, 'must be an IANA time zone like Europe/Berlin')
   .describe("IANA time zone the days are read in (default: the branch's, else the company's first branch's, else UTC)");
+
+/** The scope and day range a stats or list tool takes (stats_overview, calls_list). */
+export const scopeAndRangeArgs = {
+  company: arg.company.optional(),
+  branch: arg.branch.optional(),
+  from: dayArg.optional(),
+  to: dayArg.optional(),
+  timeZone: timeZoneArg.optional(),
+};
 
 /** Longest range a stats or list request may span, in days. */
 export const MAX_RANGE_DAYS = 366;

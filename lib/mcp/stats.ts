@@ -8,9 +8,9 @@ import { and, asc, count, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { appointments, branches, calls, companies } from '../../drizzle/schema';
-import { bookedAppt, bookedApptJoin, callTimeSql, dayArg, dayRange, OUTCOMES, outcomeSql, timeZoneArg, triedAppt, triedApptJoin, type DayRange, type Outcome } from './outcome';
+import { bookedAppt, bookedApptJoin, callTimeSql, dayRange, OUTCOMES, outcomeSql, scopeAndRangeArgs, triedAppt, triedApptJoin, type DayRange, type Outcome } from './outcome';
 import { scopeFilter, type ScopeFilter } from './scope-filter';
-import { arg, defineTool, ok, type ToolContext, type ToolDef } from './tool';
+import { defineTool, ok, type ToolContext, type ToolDef } from './tool';
 
 export type Counts = Record<Outcome, number> & { calls: number };
 
@@ -63,11 +63,7 @@ const statsOverview = defineTool({
     "Calls today and in a range of days (from/to, default today), per company and branch: how many, and how many were booked, not booked (with the top reasons), failed, cancelled or are still open; plus the bookings made per hour of the day. Days are read in timeZone (default the branch's). Counts only. A token sees its own company (branch).",
   input: z
     .object({
-      company: arg.company.optional(),
-      branch: arg.branch.optional(),
-      from: dayArg.optional(),
-      to: dayArg.optional(),
-      timeZone: timeZoneArg.optional(),
+      ...scopeAndRangeArgs,
       topReasons: z.number().int().min(1).max(20).default(5).describe('how many no-booking reasons to list'),
     })
     .strict(),
