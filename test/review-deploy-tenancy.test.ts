@@ -16,10 +16,9 @@ import { webhookTotal } from '../lib/metrics';
 import { publishOnce } from '../lib/metrics/publish';
 import { renderAll } from '../lib/metrics/scrape';
 import { createMcpServer } from '../lib/mcp/server';
-import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { createRetellSim, startRetellSim, type RetellSim, type RunningRetellSim } from '../sim/retell';
 import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
-import { CLINIC_NUMBER, SALON_NUMBER, callId as newCallId, retellEvent } from './helpers/fixtures';
+import { CLINIC_NUMBER, SALON_NUMBER, callId as newCallId, retellEvent, twoCompanies } from './helpers/fixtures';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { retellWebhookJob } from '../lib/calls/enqueue-webhook';
 import { calls } from '../drizzle/schema';
@@ -34,32 +33,11 @@ let env: TestEnv;
 let sim: RetellSim;
 let retell: RunningRetellSim;
 
+/** twoCompanies() with a second Salon Anna branch (West), which has its own agent. */
 function tenants() {
-  return tenantsFileSchema.parse({
-    companies: [
-      {
-        slug: 'salon-anna',
-        name: 'Salon Anna',
-        language: 'de',
-        calcomApiKey: 'cal_test_salon_key',
-        calcomUsername: 'salon-anna',
-        branches: [
-          { slug: 'mitte', name: 'Salon Anna Mitte', timezone: 'Europe/Berlin', phoneNumbers: [SALON_NUMBER], defaultService: 'haircut' },
-          { slug: 'west', name: 'Salon Anna West', timezone: 'Europe/Berlin', phoneNumbers: [WEST_NUMBER], defaultService: 'haircut' },
-        ],
-        services: [{ slug: 'haircut', name: 'Haircut', calcomEventTypeId: 1001, durationMinutes: 30 }],
-      },
-      {
-        slug: 'clinic-nord',
-        name: 'Clinic Nord',
-        language: 'en',
-        calcomApiKey: 'cal_test_clinic_key',
-        calcomUsername: 'clinic-nord',
-        branches: [{ slug: 'hh', name: 'Clinic Nord Hamburg', timezone: 'Europe/Berlin', language: 'en', phoneNumbers: [CLINIC_NUMBER] }],
-        services: [{ slug: 'checkup', name: 'Check-up', calcomEventTypeId: 2001, durationMinutes: 20 }],
-      },
-    ],
-  });
+  const file = twoCompanies();
+  file.companies[0]!.branches.push({ ...file.companies[0]!.branches[0]!, slug: 'west', name: 'Salon Anna West', phoneNumbers: [WEST_NUMBER] });
+  return file;
 }
 
 beforeAll(async () => {
