@@ -1,17 +1,11 @@
 /**
- * One keep-alive connection pool per process for calls out (Cal.com, Retell): a booking costs a
- * TLS handshake only when the pool has no idle connection to that host. undici is Node's own
- * HTTP client; its Agent is sized explicitly here instead of relying on the global default.
+ * The `fetch` for calls out (Cal.com, Retell): Node's own. Its global undici Agent keeps
+ * connections alive and reuses them (keep-alive.test.ts: 30 Cal.com calls over one or two
+ * sockets), closing an idle one after 4 s or when the server's Keep-Alive hint says so; every
+ * request carries its own timeout (AbortSignal) in the client that sends it.
+ *
+ * Why not the `undici` package with a sized Agent, as before: importing it loads a second copy of
+ * undici next to Node's built-in one — ~6–10 MiB more per worker process for settings the
+ * defaults cover (bench/RESULTS.md, "Lean processes").
  */
-import { Agent, fetch as undiciFetch } from 'undici';
-
-export const outboundAgent = new Agent({
-  keepAliveTimeout: 30_000,
-  keepAliveMaxTimeout: 10 * 60_000,
-  connections: 64,
-  connect: { timeout: 5_000 },
-});
-
-/** `fetch` over the shared pool; hand it to clients that take a fetch implementation. */
-export const keepAliveFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-  undiciFetch(input as never, { ...(init as object), dispatcher: outboundAgent } as never)) as unknown as typeof fetch;
+export const keepAliveFetch: typeof fetch = (input, init) => fetch(input, init);

@@ -9,7 +9,7 @@
  * only failures known not to have delivered, so a timeout after the provider took the message
  * never turns into a second SMS. A transport that throws a plain Error says "not delivered".
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
@@ -109,23 +109,30 @@ function smtpMaybeDelivered(err: unknown): boolean {
 /** E-mail through any SMTP server (SMTP_URL, e.g. smtp://user:pass@mail.example.com:587). */
 export class SmtpTransport implements Transport {
   readonly name = 'smtp';
-  private readonly mailer: nodemailer.Transporter<SMTPTransport.SentMessageInfo>;
+  /** nodemailer (~8 MiB of modules) is loaded by the first message, not by every worker that could send one. */
+  private mailer?: Promise<Transporter<SMTPTransport.SentMessageInfo>>;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly from: string,
     private readonly logger?: Logger,
-  ) {
+  ) {}
+
+  private mailerOnce(): Promise<Transporter<SMTPTransport.SentMessageInfo>> {
     // nodemailer's defaults wait up to 2 min to connect and 10 min on a quiet socket: far past the job timeout.
-    this.mailer = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+    this.mailer ??= import('nodemailer').then((m) =>
+      m.default.createTransport({ url: this.url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }),
+    );
+    return this.mailer;
   }
 
   async send(msg: OutgoingMessage): Promise<void> {
     if (msg.channel !== 'email') {
       throw new UnsupportedChannelError(`the smtp transport sends e-mail only; ${msg.channel} to ${maskList(msg.to)} skipped (set NOTIFY_TRANSPORT=http for SMS)`);
     }
+    const mailer = await this.mailerOnce();
     try {
-      const info = await this.mailer.sendMail({ from: this.from, to: recipients(msg.to), subject: msg.subject, text: msg.text });
+      const info = await mailer.sendMail({ from: this.from, to: recipients(msg.to), subject: msg.subject, text: msg.text });
       const rejected = (info.rejected ?? []).map((r) => maskRecipient(typeof r === 'string' ? r : r.address));
       if (rejected.length) this.logger?.warn({ kind: msg.kind, ref: msg.ref, rejected }, 'smtp: some recipients were rejected');
     } catch (err) {
@@ -134,7 +141,7 @@ export class SmtpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.mailer.close();
+    if (this.mailer) (await this.mailer).close();
   }
 }
 
