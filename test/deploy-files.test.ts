@@ -55,11 +55,30 @@ it('compose runs the build and gives each worker its queue job timeout (and the 
     expect(s.command, q).toEqual(['node', 'dist/worker.js', q]);
     expect(seconds(s.stop_grace_period), q).toBeGreaterThanOrEqual(JOB_TIMEOUT_MS[q] / 1000 + 10);
   }
-  expect(compose.services.web!.command).toEqual(['node', 'dist/web.js']);
+  expect(compose.services.web!.command).toEqual(['node', '--max-semi-space-size=8', 'dist/web.js']);
   expect(seconds(compose.services.web!.stop_grace_period)).toBeGreaterThanOrEqual(Number(envSchema.shape.SHUTDOWN_DELAY_MS.parse(undefined)) / 1000 + 10);
 });
 
 it('.dockerignore keeps secrets, exports, sandbox state, node_modules and dist out of the image', () => {
   const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim().replace(/\/$/, ''));
   for (const p of ['.env', 'exports', '.sandbox', 'node_modules', 'dist']) expect(ignored, p).toContain(p);
+});
+
+/** `--flag=value` pairs of a command line, later ones winning (as node applies NODE_OPTIONS, then its own flags). */
+const flagsOf = (...parts: string[][]) => Object.fromEntries(parts.flat().filter((a) => a.startsWith('--')).map((a) => a.split('=') as [string, string]));
+
+it('the image and compose run each process type with the Procfile\'s heap caps', () => {
+  const procfile = new Map(
+    readFileSync('Procfile', 'utf8')
+      .split('\n')
+      .filter((l) => /^[a-z]+:/.test(l))
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim().split(/\s+/)] as const),
+  );
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const nodeOptions = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)![1]!.split(' ');
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+  expect(flagsOf(nodeOptions, cmd)).toEqual(flagsOf(procfile.get('web')!));
+  expect(flagsOf(nodeOptions, compose.services.web!.command!)).toEqual(flagsOf(procfile.get('web')!));
+  for (const q of QUEUE_NAMES) expect(flagsOf(nodeOptions, compose.services[q]!.command!), q).toEqual(flagsOf(procfile.get(q)!));
+  expect(flagsOf(procfile.get('web')!)['--max-old-space-size']).toBeDefined();
 });
