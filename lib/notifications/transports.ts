@@ -106,6 +106,29 @@ function smtpMaybeDelivered(err: unknown): boolean {
   return true;
 }
 
+/**
+ * SMTP_URL as nodemailer reads it: an smtp:// or smtps:// URL whose user and password decode
+ * (a raw `%` in a password makes nodemailer throw "URI malformed"). The message names the part
+ * at fault, never the password.
+ */
+export function checkSmtpUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error('SMTP_URL is not a URL (expected smtp://user:pass@mail.example.com:587)');
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error(`SMTP_URL must start with smtp:// or smtps://, not ${u.protocol}//`);
+  if (!u.hostname) throw new Error('SMTP_URL names no host (expected smtp://user:pass@mail.example.com:587)');
+  for (const [part, value] of [['user name', u.username], ['password', u.password]] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      throw new Error(`SMTP_URL: the ${part} is not valid URL encoding (write a literal % as %25)`);
+    }
+  }
+}
+
 /** E-mail through any SMTP server (SMTP_URL, e.g. smtp://user:pass@mail.example.com:587). */
 export class SmtpTransport implements Transport {
   readonly name = 'smtp';
@@ -116,21 +139,35 @@ export class SmtpTransport implements Transport {
     private readonly url: string,
     private readonly from: string,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    // What nodemailer would refuse at its first message is refused here, when the worker starts.
+    checkSmtpUrl(url);
+  }
 
   private mailerOnce(): Promise<Transporter<SMTPTransport.SentMessageInfo>> {
     // nodemailer's defaults wait up to 2 min to connect and 10 min on a quiet socket: far past the job timeout.
-    this.mailer ??= import('nodemailer').then((m) =>
+    if (this.mailer) return this.mailer;
+    const loading = import('nodemailer').then((m) =>
       m.default.createTransport({ url: this.url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }),
     );
-    return this.mailer;
+    // A load that failed is tried again by the next message rather than remembered.
+    loading.catch(() => {
+      if (this.mailer === loading) this.mailer = undefined;
+    });
+    this.mailer = loading;
+    return loading;
   }
 
   async send(msg: OutgoingMessage): Promise<void> {
     if (msg.channel !== 'email') {
       throw new UnsupportedChannelError(`the smtp transport sends e-mail only; ${msg.channel} to ${maskList(msg.to)} skipped (set NOTIFY_TRANSPORT=http for SMS)`);
     }
-    const mailer = await this.mailerOnce();
+    let mailer: Transporter<SMTPTransport.SentMessageInfo>;
+    try {
+      mailer = await this.mailerOnce();
+    } catch (err) {
+      throw new TransportError(`smtp: could not set up the mailer: ${maskAddressesIn((err as Error).message)}`, false, undefined, { cause: err });
+    }
     try {
       const info = await mailer.sendMail({ from: this.from, to: recipients(msg.to), subject: msg.subject, text: msg.text });
       const rejected = (info.rejected ?? []).map((r) => maskRecipient(typeof r === 'string' ? r : r.address));
@@ -141,7 +178,8 @@ export class SmtpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.mailer) (await this.mailer).close();
+    const mailer = await this.mailer?.catch(() => undefined);
+    mailer?.close();
   }
 }
 
