@@ -23,7 +23,7 @@ import type { InboundBody } from '../retell/body';
 import { appointments, branches, customers, services } from '../../drizzle/schema';
 import type { TieredCache } from '../cache';
 import { resolvePhone } from '../calls/resolve-phone';
-import { speakTime, toZonedIso, type Lang } from '../datetime';
+import { speakTime, toZonedIso, type Lang } from '../datetime/format';
 import type { Db } from '../db';
 
 

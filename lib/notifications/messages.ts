@@ -6,7 +6,7 @@
  * Phone numbers and addresses shown to operators or written to logs are masked here.
  */
 import { DateTime } from 'luxon';
-import { speakTime, type Lang } from '../datetime';
+import { speakTime, type Lang } from '../datetime/format';
 
 export type { Lang };
 
