@@ -16,6 +16,7 @@
  * - No retries here: the worker/queue owns retries and reconciliation of `uncertain` failures.
  */
 import type { z } from 'zod';
+import { fetchTransport, type HttpAnswer, type HttpTransport } from '../http/transport';
 import { apiDuration } from '../metrics';
 import { CalcomError, errorFromResponse, isUnsafeMethod } from './errors';
 import {
@@ -57,6 +58,9 @@ export interface CalcomClientOptions {
   /** Per request, after the limiter admitted it; default 10 000. */
   timeoutMs?: number;
   limiter?: CalcomLimiter;
+  /** How requests go out (lib/http/keep-alive `keepAliveRequest` in the processes); default: over `fetch`. */
+  transport?: HttpTransport;
+  /** A fetch to send through when no `transport` is given (tests); default the global one. */
   fetch?: typeof fetch;
 }
 
@@ -165,7 +169,7 @@ export class CalcomClient {
   private readonly apiKey: string;
   private readonly timeoutMs: number;
   private readonly limiter: CalcomLimiter | undefined;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: HttpTransport;
 
   constructor(opts: CalcomClientOptions) {
     if (!opts.baseUrl) throw new RangeError('CalcomClient: baseUrl is required');
@@ -174,7 +178,7 @@ export class CalcomClient {
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.limiter = opts.limiter;
-    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.transport = opts.transport ?? fetchTransport(opts.fetch ?? globalThis.fetch);
   }
 
   /** Books `start` for an event type (POST /bookings); the body holds only whitelisted fields. */
@@ -362,12 +366,12 @@ export class CalcomClient {
 
     let status: number;
     let text: string;
-    let resHeaders: Headers;
+    let resHeaders: HttpAnswer['headers'];
     try {
-      const res = await this.fetchImpl(url, { method, headers, body, signal: combined, redirect: 'manual' });
+      const res = await this.transport(url, { method, headers, body, signal: combined });
       status = res.status;
       resHeaders = res.headers;
-      text = await res.text();
+      text = res.text;
     } catch (err) {
       if (signal?.aborted && !timeout.aborted) {
         throw fail({
