@@ -359,8 +359,16 @@ export class CalcomClient {
     }
     const qs = spec.query?.toString();
     const url = `${this.baseUrl}${spec.path}${qs ? `?${qs}` : ''}`;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    // A timer we clear when the answer is in: AbortSignal.timeout cannot be cleared, so every
+    // request left a 10 s timer that fired (and built a DOMException) long after it was answered.
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
+    }, this.timeoutMs);
+    const onCallerAbort = () => ctrl.abort(signal?.reason);
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
     const unsafe = isUnsafeMethod(method);
     const endTimer = apiDuration.startTimer({ service: 'calcom', method: spec.route });
 
@@ -368,12 +376,12 @@ export class CalcomClient {
     let text: string;
     let resHeaders: HttpAnswer['headers'];
     try {
-      const res = await this.transport(url, { method, headers, body, signal: combined });
+      const res = await this.transport(url, { method, headers, body, signal: ctrl.signal });
       status = res.status;
       resHeaders = res.headers;
       text = res.text;
     } catch (err) {
-      if (signal?.aborted && !timeout.aborted) {
+      if (signal?.aborted && !timedOut) {
         throw fail({
           kind: 'network',
           code: 'Aborted',
@@ -384,7 +392,7 @@ export class CalcomClient {
           cause: signal.reason,
         });
       }
-      if (timeout.aborted) {
+      if (timedOut) {
         throw fail({
           kind: 'timeout',
           detail: `no answer within ${this.timeoutMs} ms`,
@@ -403,6 +411,8 @@ export class CalcomClient {
         cause: err,
       });
     } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
       endTimer();
     }
 
