@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { luxonZone } from '../datetime/zone';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -253,7 +254,7 @@ async function reject(deps: BookingDeps, row: AppointmentRow, rejection: Booking
 
 async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, row: AppointmentRow, booking: CalBooking, log: Logger): Promise<BookingResult> {
   await markBooked(deps.db, row, booking);
-  const day = DateTime.fromISO(booking.start).setZone(ctx.branch.timezone).toISODate()!;
+  const day = DateTime.fromISO(booking.start).setZone(luxonZone(ctx.branch.timezone)).toISODate()!;
   bookingTotal.inc({ status: 'created' });
   appointmentsCreatedTotal.inc({ source: job.source });
   if (row.callId) callsProcessedTotal.inc({ outcome: 'booked' });

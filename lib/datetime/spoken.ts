@@ -9,7 +9,8 @@
  * branch timezone.
  */
 import * as chrono from 'chrono-node';
-import { DateTime } from 'luxon';
+import { DateTime, type Zone } from 'luxon';
+import { luxonZone } from './zone';
 
 export type Lang = 'de' | 'en';
 
@@ -156,7 +157,7 @@ const ISO_RE =
 const DOTTED_RE = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s*(?:um\s+)?(\d{1,2})[:.](\d{2})(?:\s*uhr)?)?$/i;
 
 /** ISO 8601 (offset = absolute, none = wall time in zone), 'YYYY-MM-DD HH:mm' or 'DD.MM.YYYY[ HH:mm]'; 'invalid' for e.g. month 13. */
-function parseStructured(input: string, zone: string): { dt: DateTime; hasTime: boolean } | 'invalid' | null {
+function parseStructured(input: string, zone: Zone | string): { dt: DateTime; hasTime: boolean } | 'invalid' | null {
   const s = input.trim();
   const iso = ISO_RE.exec(s);
   if (iso) {
@@ -184,7 +185,7 @@ function parseStructured(input: string, zone: string): { dt: DateTime; hasTime: 
 // ---------------------------------------------------------------------------
 // Spoken phrases
 
-function parseSpoken(input: string, zone: string, opts: ParseOptions): Resolved | null {
+function parseSpoken(input: string, zone: Zone | string, opts: ParseOptions): Resolved | null {
   const now = nowIn(zone, opts.now);
   const said = readSpoken(input, now, opts.lang);
   return said ? resolve(said, now, zone) : null;
@@ -365,7 +366,7 @@ function readSpoken(input: string, now: DateTime, lang: Lang | undefined): Said 
 }
 
 /** Turn what was said into concrete local times, future-biased relative to now. */
-function resolve(said: Said, now: DateTime, zone: string): Resolved | null {
+function resolve(said: Said, now: DateTime, zone: Zone | string): Resolved | null {
   const today = now.startOf('day');
 
   // Time of day, with the business-hour heuristic.
@@ -434,25 +435,24 @@ function resolve(said: Said, now: DateTime, zone: string): Resolved | null {
 // Helpers
 
 /**
- * Zones already found valid: building a zoned DateTime to check one costs an Intl round
- * (bench/live: ~1 % of the ingress's CPU, twice per live request). Only valid zones are kept,
- * so the set is bounded by the IANA list.
+ * The zone to hand luxon: for an IANA name the memoising zone of ./zone (its offsets come from
+ * a memo instead of an Intl round per DateTime — bench/live: the largest item of a cached
+ * check_availability), which also means a zone found valid once is not checked again. Other
+ * names luxon reads ("UTC", "UTC+3") are checked and passed on as they are.
  */
-const validZones = new Set<string>();
-
-function checkZone(timeZone: string): string {
-  if (validZones.has(timeZone)) return timeZone;
+function checkZone(timeZone: string): Zone | string {
+  const z = luxonZone(timeZone);
+  if (typeof z !== 'string') return z;
   if (!DateTime.local({ zone: timeZone }).isValid) throw new RangeError(`Invalid IANA time zone: ${timeZone}`);
-  validZones.add(timeZone);
   return timeZone;
 }
 
-function nowIn(zone: string, now: Date | undefined): DateTime {
+function nowIn(zone: Zone | string, now: Date | undefined): DateTime {
   return DateTime.fromJSDate(now ?? new Date(), { zone });
 }
 
 /** Wall time on a local day; luxon moves times in a spring-forward gap forward. */
-function localTime(day: DateTime, hour: number, minute: number, zone: string): DateTime {
+function localTime(day: DateTime, hour: number, minute: number, zone: Zone | string): DateTime {
   return DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
 }
 
