@@ -4,7 +4,7 @@
  * empty answer). A private database seeded with 2000 customers (half of them with appointments,
  * 10 000 appointment rows in all); this driver signs N bodies and sends them one after another
  * in-process through `app.request`, then over HTTP on loopback to an ingress in its own OS process
- * (`apps/ingress/server.ts`), one at a time and 10 in flight. Callers rotate, so the customer
+ * (`apps/ingress/main.ts`), one at a time and 10 in flight. Callers rotate, so the customer
  * query never repeats back to back.
  *
  *   npx tsx bench/inbound.ts            # N=500
@@ -142,7 +142,7 @@ async function overHttp(kind: Kind, port: number, concurrency: number) {
 }
 for (const kind of ['known', 'unknown caller', 'unknown number'] as const) await inProcess(kind);
 const port = await freePort();
-const ingress = startProcess(['apps/ingress/server.ts'], { ...vars, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 'ingress');
+const ingress = startProcess(['apps/ingress/main.ts'], { ...vars, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' }, 'ingress');
 await waitForLine(ingress, /ingress listening/);
 for (const kind of ['known', 'unknown caller'] as const) await overHttp(kind, port, 1);
 await overHttp('known', port, 10);

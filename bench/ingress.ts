@@ -4,7 +4,7 @@
  *   bare     bench/ceilings/bare.ts     the same Hono + @hono/node-server, read the body, 204
  *   enqueue  bench/ceilings/enqueue.ts  bare + `queue.add` to the same webhooks queue (same
  *                                       options, same deterministic job id), no verification
- *   ingress  apps/ingress/server.ts     the real thing: rate limit (Redis), HMAC signature,
+ *   ingress  apps/ingress/main.ts       the real thing: rate limit (Redis), HMAC signature,
  *                                       JSON + zod, AES-GCM seal, `queue.add`, 202
  *
  * Each target is its own OS process; they run one after another, never side by side. A private
@@ -83,7 +83,7 @@ const clean = () => deletePrefixed(redis, vars.REDIS_PREFIX!);
 
 function start(target: Target, port: number) {
   const env = { ...vars, PORT: String(port) };
-  return startProcess([...NODE_FLAGS, target === 'ingress' ? 'apps/ingress/server.ts' : `bench/ceilings/${target}.ts`], env, target);
+  return startProcess([...NODE_FLAGS, target === 'ingress' ? 'apps/ingress/main.ts' : `bench/ceilings/${target}.ts`], env, target);
 }
 
 async function blast(url: string, seconds: number, signatures: string[], next: { i: number }, wrap: boolean) {
@@ -166,7 +166,7 @@ console.log(
     [
       ['bare Hono, 204', bare.rps.toFixed(0), bare.p50, bare.p99, bare.cpuUs.toFixed(0), bare.non2xx, pct(ours.rps, bare.rps)],
       ['Hono + queue.add, no verification', enqueue.rps.toFixed(0), enqueue.p50, enqueue.p99, enqueue.cpuUs.toFixed(0), enqueue.non2xx, pct(ours.rps, enqueue.rps)],
-      ['callbook ingress (apps/ingress/server.ts)', ours.rps.toFixed(0), ours.p50, ours.p99, ours.cpuUs.toFixed(0), ours.non2xx, '100 %'],
+      ['callbook ingress (apps/ingress/main.ts)', ours.rps.toFixed(0), ours.p50, ours.p99, ours.cpuUs.toFixed(0), ours.non2xx, '100 %'],
     ],
   ),
 );

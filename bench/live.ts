@@ -4,7 +4,7 @@
  * Cal.com simulator answering every request after 50 ms.
  *
  * Three OS processes: the simulator (`sim/calcom/server.ts`, latency 50 ms, rate limit out of
- * the way), the real ingress HTTP server (`apps/ingress/server.ts`, a child process, with
+ * the way), the real ingress HTTP server (`apps/ingress/main.ts`, the web entry point, a child process, with
  * CALCOM_RATE_LIMIT_PER_MINUTE raised out of the way) and this driver, which holds one
  * keep-alive connection per simulated call and measures each request client-side, from
  * sending to the last byte of the answer. Bodies are signed with retell-sdk before the clock
@@ -65,6 +65,8 @@ const EVENT_TYPE = 9100;
 const CEILING_EVENT_TYPE = 9101;
 const NUMBER = '+4930999000';
 const ZONE = 'Europe/Berlin';
+/** /api/metrics answers only with METRICS_TOKEN (apps/ingress/middleware/metrics-token). */
+const METRICS_TOKEN = 'bench-live-metrics-token-0123456789';
 
 async function seedSim(origin: string): Promise<void> {
   const post = (path: string, body: unknown) => simAdmin(origin, path, body);
@@ -173,7 +175,9 @@ async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: 
 
 /** Counters from the ingress's /api/metrics that explain where time goes. */
 async function scrape(base: string): Promise<{ l1: number; l2: number; dbQueries: number; dbSeconds: number }> {
-  const text = await (await fetch(`${base}/api/metrics`)).text();
+  const res = await fetch(`${base}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`/api/metrics: ${res.status}`);
+  const text = await res.text();
   const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   return {
     l1: sum(/^mcp_cache_hits_total\{.*cache="l1"/),
@@ -218,7 +222,7 @@ async function main(): Promise<number> {
     await seedSim(origin);
 
     const port = await freePort();
-    vars = benchVars({ CALCOM_API_URL: simUrl!, CALCOM_RATE_LIMIT_PER_MINUTE: '100000000', PORT: String(port), HOST: '127.0.0.1', ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}) });
+    vars = benchVars({ METRICS_TOKEN, CALCOM_API_URL: simUrl!, CALCOM_RATE_LIMIT_PER_MINUTE: '100000000', PORT: String(port), HOST: '127.0.0.1', ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}) });
     await ensureDatabase(vars.DATABASE_URL!);
     const database = connectDatabase(vars.DATABASE_URL!, 2);
     await runMigrations(database);
@@ -228,8 +232,9 @@ async function main(): Promise<number> {
     await database.close();
 
     // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of the ingress there when it exits.
+    // apps/ingress/main.ts, not server.ts: server.ts only exports main() since the entry points moved.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const ingress = startProcess([...profile, 'apps/ingress/server.ts'], vars, 'ingress');
+    const ingress = startProcess([...profile, 'apps/ingress/main.ts'], vars, 'ingress');
     children.push(ingress);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/healthz`);

@@ -243,6 +243,20 @@ describe('booking worker', () => {
     expect(simBookingsFor(after.idempotencyKey)[0]!.start).toBe('2027-03-29T07:00:00.000Z');
   });
 
+  it('after the commit, the confirmation is queued and the live event published even when clearing the availability cache fails; the retry answers from the database', async () => {
+    const job = await makeJob();
+    const base = bookingDeps(env.ctx);
+    const published: unknown[] = [];
+    const cache = Object.assign(Object.create(env.ctx.cache) as typeof env.ctx.cache, { invalidate: async () => Promise.reject(new Error('cache down')) });
+    await expect(executeBooking({ ...base, cache, publish: async (e) => void published.push(e) }, job)).rejects.toThrow('cache down');
+    const row = await appointmentFor(job.idempotencyKey);
+    expect(row).toMatchObject({ status: 'booked' });
+    expect(await env.ctx.queues.notifications.getJob(jobIds.notification('booking_confirmed', row!.id))).toBeTruthy();
+    expect(published).toEqual([expect.objectContaining({ type: 'booking.booked', appointmentId: row!.id })]);
+    expect((await executeBooking(base, job)).status).toBe('already_booked');
+    expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
+  });
+
   it('an already booked key is answered from the database without calling Cal.com', async () => {
     const job = await makeJob();
     const deps = bookingDeps(env.ctx);

@@ -4,6 +4,7 @@
  * (lib/booking/book.ts), so the next caller never hears of a slot that was just taken.
  */
 import { DateTime } from 'luxon';
+import { luxonZone } from '../datetime/zone';
 import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
 import type { CalcomClient } from '../calcom';
 
@@ -14,7 +15,7 @@ export async function freeSlotsOn(
   q: { eventTypeId: number; date: string; timeZone: string },
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const day = DateTime.fromISO(q.date, { zone: q.timeZone });
+  const day = DateTime.fromISO(q.date, { zone: luxonZone(q.timeZone) });
   if (!day.isValid) throw new Error(`invalid date "${q.date}" (expected YYYY-MM-DD)`);
   return cache.getOrLoad(cacheKeys.availability(q.eventTypeId, q.date), TTL_MS.availability, async () => {
     const slots = await client.getSlots(

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
+import { luxonZone } from '../datetime/zone';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -253,13 +254,19 @@ async function reject(deps: BookingDeps, row: AppointmentRow, rejection: Booking
 
 async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, row: AppointmentRow, booking: CalBooking, log: Logger): Promise<BookingResult> {
   await markBooked(deps.db, row, booking);
-  const day = DateTime.fromISO(booking.start).setZone(ctx.branch.timezone).toISODate()!;
-  await deps.cache.invalidate(cacheKeys.availability(ctx.service.calcomEventTypeId, day));
+  const day = DateTime.fromISO(booking.start).setZone(luxonZone(ctx.branch.timezone)).toISODate()!;
   bookingTotal.inc({ status: 'created' });
   appointmentsCreatedTotal.inc({ source: job.source });
   if (row.callId) callsProcessedTotal.inc({ outcome: 'booked' });
-  await confirmOnce(deps, { ...row, status: 'booked' });
-  await deps.publish?.({ type: 'booking.booked', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, start: booking.start });
+  // The booking is committed; these three depend on it, not on each other, so they go out
+  // together (one wait instead of three). Each is attempted even if another fails; a failure
+  // still fails the attempt, whose retry finds the row booked and confirms again (confirmOnce).
+  const effects = await Promise.allSettled([
+    deps.cache.invalidate(cacheKeys.availability(ctx.service.calcomEventTypeId, day)),
+    confirmOnce(deps, { ...row, status: 'booked' }),
+    deps.publish?.({ type: 'booking.booked', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, start: booking.start }),
+  ]);
+  for (const e of effects) if (e.status === 'rejected') throw e.reason;
   log.info({ appointmentId: row.id, uid: booking.uid, start: booking.start }, 'booked');
   return { status: 'booked', appointmentId: row.id, uid: booking.uid, start: booking.start };
 }

@@ -5,7 +5,7 @@
 import { CalcomClient, CalcomRateLimiter } from '../calcom';
 import type { AppContext } from '../context';
 import { publishEvent } from '../events';
-import { keepAliveFetch } from '../http/keep-alive';
+import { keepAliveRequest } from '../http/keep-alive';
 import { breakerOpenedAlert } from '../notifications/breaker-alert';
 import { serviceBreaker } from '../resilience/service-breakers';
 import type { BookingDeps } from './book';
@@ -32,7 +32,7 @@ export function bookingDeps(ctx: AppContext, extra: Partial<BookingDeps> = {}): 
     clientFor: (apiKey) => {
       let client = clients.get(apiKey);
       if (!client) {
-        client = new CalcomClient({ baseUrl: ctx.config.CALCOM_API_URL, apiKey, limiter, timeoutMs: ctx.config.CALCOM_TIMEOUT_MS, fetch: keepAliveFetch });
+        client = new CalcomClient({ baseUrl: ctx.config.CALCOM_API_URL, apiKey, limiter, timeoutMs: ctx.config.CALCOM_TIMEOUT_MS, transport: keepAliveRequest });
         clients.set(apiKey, client);
       }
       return client;

@@ -16,6 +16,7 @@
  * - No retries here: the worker/queue owns retries and reconciliation of `uncertain` failures.
  */
 import type { z } from 'zod';
+import { fetchTransport, type HttpAnswer, type HttpTransport } from '../http/transport';
 import { apiDuration } from '../metrics';
 import { CalcomError, errorFromResponse, isUnsafeMethod } from './errors';
 import {
@@ -57,6 +58,9 @@ export interface CalcomClientOptions {
   /** Per request, after the limiter admitted it; default 10 000. */
   timeoutMs?: number;
   limiter?: CalcomLimiter;
+  /** How requests go out (lib/http/keep-alive `keepAliveRequest` in the processes); default: over `fetch`. */
+  transport?: HttpTransport;
+  /** A fetch to send through when no `transport` is given (tests); default the global one. */
   fetch?: typeof fetch;
 }
 
@@ -165,7 +169,7 @@ export class CalcomClient {
   private readonly apiKey: string;
   private readonly timeoutMs: number;
   private readonly limiter: CalcomLimiter | undefined;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: HttpTransport;
 
   constructor(opts: CalcomClientOptions) {
     if (!opts.baseUrl) throw new RangeError('CalcomClient: baseUrl is required');
@@ -174,7 +178,7 @@ export class CalcomClient {
     this.apiKey = opts.apiKey;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.limiter = opts.limiter;
-    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.transport = opts.transport ?? fetchTransport(opts.fetch ?? globalThis.fetch);
   }
 
   /** Books `start` for an event type (POST /bookings); the body holds only whitelisted fields. */
@@ -355,21 +359,29 @@ export class CalcomClient {
     }
     const qs = spec.query?.toString();
     const url = `${this.baseUrl}${spec.path}${qs ? `?${qs}` : ''}`;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    // A timer we clear when the answer is in: AbortSignal.timeout cannot be cleared, so every
+    // request left a 10 s timer that fired (and built a DOMException) long after it was answered.
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
+    }, this.timeoutMs);
+    const onCallerAbort = () => ctrl.abort(signal?.reason);
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
     const unsafe = isUnsafeMethod(method);
     const endTimer = apiDuration.startTimer({ service: 'calcom', method: spec.route });
 
     let status: number;
     let text: string;
-    let resHeaders: Headers;
+    let resHeaders: HttpAnswer['headers'];
     try {
-      const res = await this.fetchImpl(url, { method, headers, body, signal: combined, redirect: 'manual' });
+      const res = await this.transport(url, { method, headers, body, signal: ctrl.signal });
       status = res.status;
       resHeaders = res.headers;
-      text = await res.text();
+      text = res.text;
     } catch (err) {
-      if (signal?.aborted && !timeout.aborted) {
+      if (signal?.aborted && !timedOut) {
         throw fail({
           kind: 'network',
           code: 'Aborted',
@@ -380,7 +392,7 @@ export class CalcomClient {
           cause: signal.reason,
         });
       }
-      if (timeout.aborted) {
+      if (timedOut) {
         throw fail({
           kind: 'timeout',
           detail: `no answer within ${this.timeoutMs} ms`,
@@ -399,6 +411,8 @@ export class CalcomClient {
         cause: err,
       });
     } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
       endTimer();
     }
 

@@ -162,7 +162,7 @@ export interface HttpFailure {
   route?: string;
   status: number;
   bodyText: string;
-  headers: Headers;
+  headers: Pick<Headers, 'get'>;
   now?: number;
 }
 

@@ -3,12 +3,20 @@
  * in ./spoken so that what only formats times — confirmations, inbound answers — does not load
  * chrono-node (bench/RESULTS.md, "Lean processes").
  */
-import { DateTime } from 'luxon';
+import { DateTime, type Zone } from 'luxon';
+import { luxonZone } from './zone';
 
 export type Lang = 'de' | 'en';
 
-/** The zone, or a RangeError naming it when it is not an IANA time zone. */
-export function checkZone(timeZone: string): string {
+/**
+ * The zone to hand luxon, or a RangeError naming it: for an IANA name the memoising zone of
+ * ./zone (its offsets come from a memo instead of an Intl round per DateTime — bench/live: the
+ * largest item of a cached check_availability), which also means a zone found valid once is not
+ * checked again. Other names luxon reads ("UTC", "UTC+3") are checked and passed on as they are.
+ */
+export function checkZone(timeZone: string): Zone | string {
+  const z = luxonZone(timeZone);
+  if (typeof z !== 'string') return z;
   if (!DateTime.local({ zone: timeZone }).isValid) throw new RangeError(`Invalid IANA time zone: ${timeZone}`);
   return timeZone;
 }

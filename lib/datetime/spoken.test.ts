@@ -276,5 +276,9 @@ describe('garbage', () => {
 
   it('rejects an unknown time zone loudly (a configuration error, not caller input)', () => {
     expect(() => parseRequestedStart('morgen', { timeZone: 'Mars/Olympus', now: FRI })).toThrow(RangeError);
+    // Valid zones are remembered; an invalid one is refused every time, before and after them.
+    expect(parseRequestedStart('morgen', { timeZone: BERLIN, now: FRI })).not.toBeNull();
+    expect(() => parseRequestedRange('morgen', { timeZone: 'Mars/Olympus', now: FRI })).toThrow(RangeError);
+    expect(() => speakTime(FRI, 'Mars/Olympus', 'de')).toThrow(RangeError);
   });
 });

@@ -12,7 +12,7 @@
 // worker against ~8 MiB for these two; bench/RESULTS.md, "Lean processes").
 import * as chronoDe from 'chrono-node/de';
 import * as chronoEn from 'chrono-node/en';
-import { DateTime } from 'luxon';
+import { DateTime, type Zone } from 'luxon';
 
 import { checkZone, type Lang } from './format';
 
@@ -145,7 +145,7 @@ const ISO_RE =
 const DOTTED_RE = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s*(?:um\s+)?(\d{1,2})[:.](\d{2})(?:\s*uhr)?)?$/i;
 
 /** ISO 8601 (offset = absolute, none = wall time in zone), 'YYYY-MM-DD HH:mm' or 'DD.MM.YYYY[ HH:mm]'; 'invalid' for e.g. month 13. */
-function parseStructured(input: string, zone: string): { dt: DateTime; hasTime: boolean } | 'invalid' | null {
+function parseStructured(input: string, zone: Zone | string): { dt: DateTime; hasTime: boolean } | 'invalid' | null {
   const s = input.trim();
   const iso = ISO_RE.exec(s);
   if (iso) {
@@ -173,7 +173,7 @@ function parseStructured(input: string, zone: string): { dt: DateTime; hasTime: 
 // ---------------------------------------------------------------------------
 // Spoken phrases
 
-function parseSpoken(input: string, zone: string, opts: ParseOptions): Resolved | null {
+function parseSpoken(input: string, zone: Zone | string, opts: ParseOptions): Resolved | null {
   const now = nowIn(zone, opts.now);
   const said = readSpoken(input, now, opts.lang);
   return said ? resolve(said, now, zone) : null;
@@ -354,7 +354,7 @@ function readSpoken(input: string, now: DateTime, lang: Lang | undefined): Said 
 }
 
 /** Turn what was said into concrete local times, future-biased relative to now. */
-function resolve(said: Said, now: DateTime, zone: string): Resolved | null {
+function resolve(said: Said, now: DateTime, zone: Zone | string): Resolved | null {
   const today = now.startOf('day');
 
   // Time of day, with the business-hour heuristic.
@@ -422,12 +422,12 @@ function resolve(said: Said, now: DateTime, zone: string): Resolved | null {
 // ---------------------------------------------------------------------------
 // Helpers
 
-function nowIn(zone: string, now: Date | undefined): DateTime {
+function nowIn(zone: Zone | string, now: Date | undefined): DateTime {
   return DateTime.fromJSDate(now ?? new Date(), { zone });
 }
 
 /** Wall time on a local day; luxon moves times in a spring-forward gap forward. */
-function localTime(day: DateTime, hour: number, minute: number, zone: string): DateTime {
+function localTime(day: DateTime, hour: number, minute: number, zone: Zone | string): DateTime {
   return DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
 }
 

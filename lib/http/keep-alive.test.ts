@@ -1,26 +1,72 @@
-/** The shared pool really reuses connections: many calls to the Cal.com simulator, few sockets. */
+/**
+ * The shared pool really reuses connections, and the undici `request` transport the processes use
+ * behaves as the fetch one did for the Cal.com client: answers, errors with their headers, a
+ * refused connection that never sent anything. Against the Cal.com simulator.
+ */
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { describe, expect, it } from 'vitest';
-import { CalcomClient } from '../calcom';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CalcomClient, CalcomError } from '../calcom';
 import { createCalcomSim } from '../../sim/calcom';
 import { seedTwoCompanies, SALON_KEY } from '../../test/helpers/calcom';
-import { keepAliveFetch } from './keep-alive';
+import { freePort } from '../../test/helpers/ports';
+import { keepAliveFetch, keepAliveRequest } from './keep-alive';
 
-describe('keepAliveFetch', () => {
+let server: Server;
+let base: string;
+let sockets = 0;
+const sim = createCalcomSim();
+
+beforeAll(async () => {
+  seedTwoCompanies(sim);
+  for (const name of ['keepAliveFetch', 'keepAliveRequest']) sim.addAccount({ apiKey: `cal_small_${name}`, username: name, timeZone: 'UTC', rateLimitPerMinute: 1 });
+  server = serve({ fetch: sim.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  await new Promise((r) => server.once('listening', r));
+  server.on('connection', () => sockets++);
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}/v2`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+describe.each([
+  ['keepAliveFetch', { fetch: keepAliveFetch }],
+  ['keepAliveRequest', { transport: keepAliveRequest }],
+] as const)('Cal.com client over %s', (name, how) => {
   it('serves 30 sequential Cal.com calls over a reused connection', async () => {
-    const sim = createCalcomSim();
-    seedTwoCompanies(sim);
-    const server = serve({ fetch: sim.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    await new Promise((r) => server.once('listening', r));
-    let sockets = 0;
-    server.on('connection', () => sockets++);
-    const port = (server.address() as { port: number }).port;
-    const client = new CalcomClient({ baseUrl: `http://127.0.0.1:${port}/v2`, apiKey: SALON_KEY, fetch: keepAliveFetch });
-    for (let i = 0; i < 30; i++) await client.getEventType(1001);
-    expect(sockets).toBeGreaterThan(0);
-    expect(sockets).toBeLessThanOrEqual(2); // not one per call
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    const before = sockets;
+    const client = new CalcomClient({ baseUrl: base, apiKey: SALON_KEY, ...how });
+    for (let i = 0; i < 30; i++) expect((await client.getEventType(1001)).id).toBe(1001);
+    expect(sockets - before).toBeLessThanOrEqual(2); // not one per call
+  });
+
+  it('hands over a refusal with its status, body and headers (429: retry at the reset header)', async () => {
+    const client = new CalcomClient({ baseUrl: base, apiKey: `cal_small_${name}`, ...how });
+    await client.listBookings({});
+    const err = await client.listBookings({}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CalcomError);
+    expect(err).toMatchObject({ kind: 'rate_limited', status: 429, code: 'ThrottlerException' });
+    expect((err as CalcomError).retryAt).toBeGreaterThan(Date.now());
+    const missing = await client.getBooking('no-such-uid').catch((e: unknown) => e);
+    expect(missing).toMatchObject({ status: expect.any(Number) });
+  });
+
+  it('reports a refused connection as a network error that sent nothing', async () => {
+    const client = new CalcomClient({ baseUrl: `http://127.0.0.1:${await freePort()}/v2`, apiKey: SALON_KEY, ...how });
+    const err = await client.createBooking({ start: '2030-01-01T10:00:00Z', eventTypeId: 1001, attendee: { name: 'A', timeZone: 'UTC' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'network', code: 'ECONNREFUSED', retryable: true, uncertain: false });
+  });
+
+  it('times out as a timeout, uncertain for a POST', async () => {
+    sim.setFaults({ latencyMs: 300 });
+    try {
+      const client = new CalcomClient({ baseUrl: base, apiKey: SALON_KEY, timeoutMs: 50, ...how });
+      const err = await client.createBooking({ start: '2030-01-01T10:00:00Z', eventTypeId: 1001, attendee: { name: 'A', timeZone: 'UTC' } }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'timeout', retryable: true, uncertain: true });
+    } finally {
+      sim.clearFaults();
+    }
   });
 });

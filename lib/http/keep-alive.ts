@@ -1,11 +1,58 @@
 /**
- * The `fetch` for calls out (Cal.com, Retell): Node's own. Its global undici Agent keeps
- * connections alive and reuses them (keep-alive.test.ts: 30 Cal.com calls over one or two
- * sockets), closing an idle one after 4 s or when the server's Keep-Alive hint says so; every
- * request carries its own timeout (AbortSignal) in the client that sends it.
+ * How callbook calls out, one keep-alive pool per process and protocol.
  *
- * Why not the `undici` package with a sized Agent, as before: importing it loads a second copy of
- * undici next to Node's built-in one — ~6–10 MiB more per worker process for settings the
- * defaults cover (bench/RESULTS.md, "Lean processes").
+ * - `keepAliveRequest` (the Cal.com client, lib/calcom): node:http / node:https with a keep-alive
+ *   Agent. Measured for 5,000 small JSON GETs (client and server in one process; bench/RESULTS.md,
+ *   "Per-call cost"): fetch ~480 µs of CPU per request at 134–140 MiB RSS, the `undici` package's
+ *   `request` ~200 µs at 96–98 MiB (a second copy of undici beside Node's built-in one, which
+ *   also pushed the workers over 150 MiB), node:http ~240 µs at 70 MiB. Redirects are returned,
+ *   not followed; the body is read as UTF-8 text; the client's own timer aborts a request.
+ * - `keepAliveFetch` (retell-sdk, which takes a fetch): Node's own fetch, whose global Agent keeps
+ *   connections alive for 4 s or the server's Keep-Alive hint. The SDK serves sync, reconcile and
+ *   the CLI: minutes apart, where a pool's idle sockets would have closed anyway.
  */
+import http from 'node:http';
+import https from 'node:https';
+import { headerGetter, type HttpAnswer, type HttpTransport } from './transport';
+
+const AGENT_OPTIONS = {
+  keepAlive: true,
+  // Sockets per host; further requests wait in the agent (the Cal.com limiter paces them anyway).
+  maxSockets: 64,
+  // An idle socket closes after 30 s, or earlier at the server's Keep-Alive hint.
+  timeout: 30_000,
+  // The most recently used socket first: the least likely to have been closed by the server.
+  scheduling: 'lifo',
+} as const;
+
+const agents = { 'http:': new http.Agent(AGENT_OPTIONS), 'https:': new https.Agent(AGENT_OPTIONS) };
+
+export const keepAliveRequest: HttpTransport = (url, init) =>
+  new Promise<HttpAnswer>((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    const agent = agents[target.protocol as keyof typeof agents];
+    if (!agent) {
+      reject(Object.assign(new TypeError(`unsupported protocol ${target.protocol} in ${target.origin}`), { code: 'ERR_INVALID_URL' }));
+      return;
+    }
+    const headers: Record<string, string | number> = { ...init.headers };
+    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+    const send = target.protocol === 'https:' ? https.request : http.request;
+    const req = send(target, { method: init.method, headers, agent, signal: init.signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headerGetter(res.headers), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+
+/** Node's own fetch, for clients that take a fetch implementation (retell-sdk). */
 export const keepAliveFetch: typeof fetch = (input, init) => fetch(input, init);

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { DateTime } from 'luxon';
+import { luxonZone } from '../datetime/zone';
 import { calcomFor, branchCatalogue, pickService, type BranchCatalogue } from './catalogue';
 import { isTransient, nowOf, readRange, readStart, unavailable, whenArg } from './common';
 import type { LiveCall } from './context';
@@ -61,7 +62,7 @@ export const checkAvailability = defineFunction({
         if (start.start.getTime() <= now.getTime()) {
           return { say: say(l, 'Dieser Zeitpunkt liegt in der Vergangenheit.', 'That time is in the past.'), data: { status: 'in_past', service: svc, requested } };
         }
-        const dayEnd = DateTime.fromJSDate(start.start, { zone: tz }).plus({ days: 1 }).startOf('day').toJSDate();
+        const dayEnd = DateTime.fromJSDate(start.start, { zone: luxonZone(tz) }).plus({ days: 1 }).startOf('day').toJSDate();
         const free = await freeSlotsBetween(deps.booking, client, { ...q, from: start.start, to: dayEnd });
         if (free[0] === requested.start) {
           return { say: say(l, `${requested.spoken} ist frei.`, `${requested.spoken} is available.`), data: { status: 'available', service: svc, requested, available: true } };

@@ -4,6 +4,7 @@
  * more than a few at once; the structured data beside them carries the full detail.
  */
 import type { Lang } from '../datetime';
+import { zoneOffset } from '../datetime/zone';
 
 /** A slot or appointment time as data: UTC instant, local time with offset, spoken form. */
 export interface TimeView {
@@ -14,8 +15,8 @@ export interface TimeView {
 
 // Answers name many times (a dozen slots per availability check); luxon costs about 150 µs for
 // one time's local ISO plus spoken form (measured under load), which made formatting the
-// largest item of ours in the ingress's CPU profile. One cached Intl formatter per zone gives
-// the wall-clock fields; the rest is arithmetic, producing exactly what luxon's
+// largest item of ours in the ingress's CPU profile. The zone's offset (memoised) gives the
+// wall-clock fields; the rest is arithmetic, producing exactly what luxon's
 // `toISO()` and lib/datetime `speakTime` produce (test/live-functions.test.ts compares).
 
 const WEEKDAYS = {
@@ -26,8 +27,6 @@ const MONTHS = {
   de: ['Januar', 'Februar', 'März', 'April', 'Mai', 'Juni', 'Juli', 'August', 'September', 'Oktober', 'November', 'Dezember'],
   en: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'],
 } as const;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
 
 interface Wall {
   year: number;
@@ -43,27 +42,25 @@ interface Wall {
   weekday: number;
 }
 
-/** Wall-clock fields of `d` in `timeZone`. */
+/**
+ * Wall-clock fields of `d` in `timeZone`: the zone's offset at that instant (lib/datetime/zone,
+ * memoised, equal to Intl's), then UTC arithmetic on the shifted instant.
+ */
 export function wallTime(d: Date, timeZone: string): Wall {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    formatters.set(timeZone, f);
-  }
-  const n: Record<string, number> = {};
-  for (const p of f.formatToParts(d)) if (p.type !== 'literal') n[p.type] = Number(p.value);
-  const ms = ((d.getTime() % 1000) + 1000) % 1000;
-  const asUtc = Date.UTC(n.year!, n.month! - 1, n.day!, n.hour!, n.minute!, n.second!, ms);
+  const t = d.getTime();
+  const offset = zoneOffset(timeZone, t);
+  if (Number.isNaN(offset)) throw new RangeError(`Invalid time zone specified: ${timeZone}`);
+  const l = new Date(t + offset * 60_000);
   return {
-    year: n.year!,
-    month: n.month!,
-    day: n.day!,
-    hour: n.hour!,
-    minute: n.minute!,
-    second: n.second!,
-    ms,
-    offset: Math.round((asUtc - d.getTime()) / 60_000),
-    weekday: (new Date(Date.UTC(n.year!, n.month! - 1, n.day!)).getUTCDay() + 6) % 7,
+    year: l.getUTCFullYear(),
+    month: l.getUTCMonth() + 1,
+    day: l.getUTCDate(),
+    hour: l.getUTCHours(),
+    minute: l.getUTCMinutes(),
+    second: l.getUTCSeconds(),
+    ms: l.getUTCMilliseconds(),
+    offset: Math.round(offset),
+    weekday: (l.getUTCDay() + 6) % 7,
   };
 }
 

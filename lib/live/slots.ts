@@ -10,6 +10,7 @@
  * in the next 50 ms would send its own request.
  */
 import { DateTime } from 'luxon';
+import { luxonZone } from '../datetime/zone';
 import { freeSlotsOn } from '../booking/availability';
 import { callCalcom, type BookingDeps } from '../booking/book';
 import type { CalcomClient } from '../calcom';
@@ -43,8 +44,8 @@ export function freeSlotsOnDay(
 /** Local days (YYYY-MM-DD) touched by [from, to), at most MAX_RANGE_DAYS. */
 function daysOf(from: Date, to: Date, timeZone: string): string[] {
   const days: string[] = [];
-  const last = DateTime.fromMillis(to.getTime() - 1, { zone: timeZone }).startOf('day');
-  for (let d = DateTime.fromJSDate(from, { zone: timeZone }).startOf('day'); d <= last && days.length < MAX_RANGE_DAYS; d = d.plus({ days: 1 })) {
+  const last = DateTime.fromMillis(to.getTime() - 1, { zone: luxonZone(timeZone) }).startOf('day');
+  for (let d = DateTime.fromJSDate(from, { zone: luxonZone(timeZone) }).startOf('day'); d <= last && days.length < MAX_RANGE_DAYS; d = d.plus({ days: 1 })) {
     days.push(d.toISODate()!);
   }
   return days;
@@ -75,7 +76,7 @@ export async function nearestFree(
   client: SlotsClient,
   q: { eventTypeId: number; timeZone: string; requested: Date; count?: number; now?: Date },
 ): Promise<string[]> {
-  const first = DateTime.fromJSDate(q.requested, { zone: q.timeZone }).startOf('day');
+  const first = DateTime.fromJSDate(q.requested, { zone: luxonZone(q.timeZone) }).startOf('day');
   const slots = await freeSlotsBetween(deps, client, { eventTypeId: q.eventTypeId, timeZone: q.timeZone, from: first.toJSDate(), to: first.plus({ days: 3 }).toJSDate(), now: q.now });
   const wanted = q.requested.getTime();
   return slots

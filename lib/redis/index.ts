@@ -185,9 +185,11 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
 
 const UNAVAILABLE = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 // ioredis's own words for "no connection", Redis's replies while it loads, a cluster heals, or it
-// is full (noeviction); EXECABORT: a MULTI whose queued command hit one of those (a failover).
+// is full (noeviction); EXECABORT: a MULTI whose queued command hit one of those (a failover);
+// "Too many Cluster redirections": ioredis gave up following MOVED / CLUSTERDOWN replies while a
+// master restarts (a single command or script meets it where a MULTI met EXECABORT).
 const UNAVAILABLE_TEXT =
-  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|Cluster isn't ready|None of startup nodes is available|Failed to refresh slots cache|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM|EXECABORT)\b/;
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|Cluster isn't ready|None of startup nodes is available|Failed to refresh slots cache|Too many Cluster redirections|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM|EXECABORT)\b/;
 
 /** Whether `err` means Redis is out of reach for now (down, restarting, loading, a cluster healing) — retry later. */
 export function isRedisUnavailable(err: unknown): boolean {
