@@ -280,14 +280,8 @@ export class RedisBreaker {
    * recording the outcome are logged, never mask fn's own result or error.
    */
   async run<T>(fn: () => Promise<T>, isFailure: (err: unknown) => boolean = () => true): Promise<T> {
-    const o = await this.exec('admit', false);
-    if (!o.allowed) throw new BreakerOpenError(this.service, o.retryAt, o.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN');
-    const adm = { probe: o.probe };
-    // A success reported to a CLOSED breaker with no failures changes nothing (the script's
-    // 'success' op), so a call admitted in that state does not report its success: one Redis
-    // round trip fewer per Cal.com request in the common case. Failures that other calls record
-    // while this one runs are then reset by the next call that was admitted after them.
-    const quietSuccess = o.state === 'CLOSED' && o.failures === 0 && !o.probe;
+    const adm = await this.admit();
+    if (!adm.allowed) throw new BreakerOpenError(this.service, adm.retryAt, adm.state);
     let result: T;
     try {
       result = await fn();
@@ -301,7 +295,7 @@ export class RedisBreaker {
       await this.record(counts ? 'failure' : 'release', adm.probe);
       throw err;
     }
-    if (!quietSuccess) await this.record('success', adm.probe);
+    await this.record('success', adm.probe);
     return result;
   }
 
