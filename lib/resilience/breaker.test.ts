@@ -274,6 +274,19 @@ describe('RedisBreaker', () => {
     expect((await br.a.status()).state).toBe('OPEN');
   });
 
+  it('run(): a success reports itself even when it was admitted with no failures on record (failures recorded meanwhile are reset, not left to add up)', async () => {
+    const br = pair();
+    let finish!: () => void;
+    const slow = br.a.run(() => new Promise<string>((r) => (finish = () => r('ok'))));
+    await sleep(20);
+    await fail(br.b, 4); // other calls fail while the slow one is on its way
+    finish();
+    await expect(slow).resolves.toBe('ok');
+    await fail(br.b, 1);
+    // Five failures, but not consecutive: a success came between them.
+    expect(await br.b.status()).toMatchObject({ state: 'CLOSED', failures: 1 });
+  });
+
   it('run() as the probe: success closes, failure re-opens, a neutral error frees the probe slot', async () => {
     const br = pair({ probeTimeoutMs: 60_000 });
     class Neutral extends Error {}
