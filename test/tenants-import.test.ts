@@ -81,6 +81,25 @@ companies:
     expect(() => parseTenantsFile('{not json', 'x.json')).toThrow(TenantsFileError);
   });
 
+  it('refuses an API key that cannot go in a header (a pasted newline, a space, a non-ASCII character), naming the field', () => {
+    for (const bad of ['cal_live_key_0123\n', 'cal live key 0123', 'cal_live_kéy_0123']) {
+      const file = twoCompanies();
+      file.companies[0]!.calcomApiKey = bad;
+      file.companies[1]!.retellApiKey = bad;
+      const err = (() => {
+        try {
+          parseTenantsFile(JSON.stringify(file));
+        } catch (e) {
+          return e as Error;
+        }
+        return null;
+      })();
+      expect(err, JSON.stringify(bad)).toBeInstanceOf(TenantsFileError);
+      expect(err!.message).toMatch(/companies\[0\]\.calcomApiKey.*printable ASCII/s);
+      expect(err!.message).toMatch(/companies\[1\]\.retellApiKey/);
+    }
+  });
+
   it('reports cross-references that do not resolve', () => {
     const file = { companies: [{ slug: 'a', name: 'A', branches: [{ slug: 'b', name: 'B', timezone: 'Europe/Berlin', defaultService: 'ghost' }], services: [] }] };
     expect(() => parseTenantsFile(JSON.stringify(file), 'f.json')).toThrow(/companies\[0\]\.branches\[0\]\.defaultService: no service "ghost"/);

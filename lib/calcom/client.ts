@@ -133,8 +133,28 @@ const LIST_PAGE_SIZE = 100;
 /** listAllBookings stops with an error beyond this many pages (a runaway query, not a real tenant). */
 const LIST_MAX_PAGES = 100;
 
-/** Errors whose `cause.code` proves the request never left this machine. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_INVALID_URL']);
+/** Errors whose `cause.code` proves the request never left this machine (TLS: refused before a byte of it was sent). */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_INVALID_URL',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * node:http refusing to build the request (a header value with a line break or a non-Latin-1
+ * character — a pasted API key with its newline): nothing was sent, and no retry can succeed.
+ * Reported as 'auth' so that neither the job's retries nor the shared Cal.com breaker count it.
+ */
+const UNSENDABLE_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_ARG_VALUE', 'ERR_UNESCAPED_CHARACTERS']);
 
 interface RequestSpec<S extends z.ZodType> {
   route: CalcomRoute;
@@ -402,6 +422,16 @@ export class CalcomClient {
         });
       }
       const code = causeCode(err);
+      if (code !== undefined && UNSENDABLE_CODES.has(code)) {
+        throw fail({
+          kind: 'auth',
+          code,
+          detail: `the request cannot be sent (${code}): is the company's Cal.com API key pasted with a line break or a non-ASCII character? Fix it in the tenants file`,
+          retryable: false,
+          uncertain: false,
+          cause: err,
+        });
+      }
       throw fail({
         kind: 'network',
         code,

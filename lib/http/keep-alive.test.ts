@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CalcomClient, CalcomError } from '../calcom';
+import { CalcomClient, CalcomError, isServiceFailure } from '../calcom';
 import { createCalcomSim } from '../../sim/calcom';
 import { seedTwoCompanies, SALON_KEY } from '../../test/helpers/calcom';
 import { freePort } from '../../test/helpers/ports';
@@ -57,6 +57,16 @@ describe.each([
     const client = new CalcomClient({ baseUrl: `http://127.0.0.1:${await freePort()}/v2`, apiKey: SALON_KEY, ...how });
     const err = await client.createBooking({ start: '2030-01-01T10:00:00Z', eventTypeId: 1001, attendee: { name: 'A', timeZone: 'UTC' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'network', code: 'ECONNREFUSED', retryable: true, uncertain: false });
+  });
+
+  it('an API key that cannot go in a header (pasted with its newline) is an auth error: nothing sent, not retried, not a service failure', async () => {
+    const client = new CalcomClient({ baseUrl: base, apiKey: `${SALON_KEY}\n`, ...how });
+    const before = sockets;
+    const err = await client.createBooking({ start: '2030-01-01T10:00:00Z', eventTypeId: 1001, attendee: { name: 'A', timeZone: 'UTC' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CalcomError);
+    expect(err).toMatchObject({ retryable: false, uncertain: false });
+    expect(isServiceFailure(err)).toBe(false);
+    expect(sockets).toBe(before);
   });
 
   it('times out as a timeout, uncertain for a POST', async () => {

@@ -40,13 +40,20 @@ export const serviceSchema = z.strictObject({
   aliases: z.array(z.string().min(1).max(100)).default([]),
 });
 
+/** Sent in an Authorization header: printable ASCII, no spaces or line breaks (node:http refuses the rest). */
+const apiKey = z
+  .string()
+  .min(8)
+  .max(500)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces or line breaks (pasted with a trailing newline?)');
+
 export const companySchema = z.strictObject({
   slug,
   name: z.string().min(1).max(200),
   language: language.default('de'),
   /** Overrides RETELL_API_KEY for this company's webhooks and API calls. */
-  retellApiKey: z.string().min(8).optional(),
-  calcomApiKey: z.string().min(8).optional(),
+  retellApiKey: apiKey.optional(),
+  calcomApiKey: apiKey.optional(),
   calcomUsername: z.string().max(100).optional(),
   calcomWebhookSecret: z.string().min(8).optional(),
   retentionDays: z.number().int().positive().max(3650).default(365),
