@@ -1,9 +1,11 @@
 /**
- * The shared pool really reuses connections, and the undici `request` transport the processes use
+ * The shared pool really reuses connections, and the node:http transport the processes use (`keepAliveRequest`)
  * behaves as the fetch one did for the Cal.com client: answers, errors with their headers, a
  * refused connection that never sent anything. Against the Cal.com simulator.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalcomClient, CalcomError, isServiceFailure } from '../calcom';
@@ -77,6 +79,31 @@ describe.each([
       expect(err).toMatchObject({ kind: 'timeout', retryable: true, uncertain: true });
     } finally {
       sim.clearFaults();
+    }
+  });
+});
+
+describe('keepAliveRequest bodies', () => {
+  it('asks for compression and decodes gzip and br answers; drops a UTF-8 byte-order mark', async () => {
+    const json = JSON.stringify({ status: 'success', data: { title: 'Haarschnitt für Jürgen' } });
+    const seen: Array<string | undefined> = [];
+    const srv = createServer((req, res) => {
+      seen.push(req.headers['accept-encoding']);
+      if (req.url === '/gzip') res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(json));
+      else if (req.url === '/br') res.writeHead(200, { 'content-encoding': 'br' }).end(brotliCompressSync(json));
+      else if (req.url === '/bom') res.writeHead(200).end(`\ufeff${json}`);
+      else res.writeHead(200, { 'content-encoding': 'zstd-of-the-future' }).end('x');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = (p: string) => `http://127.0.0.1:${(srv.address() as AddressInfo).port}${p}`;
+    const get = (p: string) => keepAliveRequest(url(p), { method: 'GET', headers: {}, signal: new AbortController().signal });
+    try {
+      for (const p of ['/gzip', '/br', '/bom']) expect(JSON.parse((await get(p)).text), p).toEqual(JSON.parse(json));
+      expect(seen[0]).toMatch(/gzip/);
+      await expect(get('/other')).rejects.toThrow(/unsupported Content-Encoding/);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
     }
   });
 });

@@ -6,13 +6,15 @@
  *   "Per-call cost"): fetch ~480 µs of CPU per request at 134–140 MiB RSS, the `undici` package's
  *   `request` ~200 µs at 96–98 MiB (a second copy of undici beside Node's built-in one, which
  *   also pushed the workers over 150 MiB), node:http ~240 µs at 70 MiB. Redirects are returned,
- *   not followed; the body is read as UTF-8 text; the client's own timer aborts a request.
+ *   not followed; the body is decoded (gzip, deflate, br) and read as UTF-8 text; the client's own timer aborts a request.
  * - `keepAliveFetch` (retell-sdk, which takes a fetch): Node's own fetch, whose global Agent keeps
  *   connections alive for 4 s or the server's Keep-Alive hint. The SDK serves sync, reconcile and
  *   the CLI: minutes apart, where a pool's idle sockets would have closed anyway.
  */
 import http from 'node:http';
 import https from 'node:https';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { headerGetter, type HttpAnswer, type HttpTransport } from './transport';
 
 const AGENT_OPTIONS = {
@@ -26,6 +28,23 @@ const AGENT_OPTIONS = {
 } as const;
 
 const agents = { 'http:': new http.Agent(AGENT_OPTIONS), 'https:': new https.Agent(AGENT_OPTIONS) };
+
+// Answers compressed as fetch would have asked for them (node:http neither asks nor decodes).
+const DECODERS: Record<string, (b: Buffer) => Promise<Buffer>> = {
+  gzip: promisify(zlib.gunzip),
+  'x-gzip': promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
+};
+
+/** The body as text: decoded per Content-Encoding, a UTF-8 byte-order mark dropped (as fetch's text() does). */
+async function bodyText(raw: Buffer, encoding: string | undefined): Promise<string> {
+  const name = encoding?.trim().toLowerCase();
+  const decode = name && name !== 'identity' ? DECODERS[name] : undefined;
+  if (name && name !== 'identity' && !decode) throw Object.assign(new Error(`unsupported Content-Encoding ${name}`), { code: 'ERR_CONTENT_ENCODING' });
+  const text = (decode ? await decode(raw) : raw).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 export const keepAliveRequest: HttpTransport = (url, init) =>
   new Promise<HttpAnswer>((resolve, reject) => {
@@ -41,13 +60,18 @@ export const keepAliveRequest: HttpTransport = (url, init) =>
       reject(Object.assign(new TypeError(`unsupported protocol ${target.protocol} in ${target.origin}`), { code: 'ERR_INVALID_URL' }));
       return;
     }
-    const headers: Record<string, string | number> = { ...init.headers };
+    const headers: Record<string, string | number> = { 'accept-encoding': 'gzip, deflate, br', ...init.headers };
     if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
     const send = target.protocol === 'https:' ? https.request : http.request;
     const req = send(target, { method: init.method, headers, agent, signal: init.signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headerGetter(res.headers), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        bodyText(Buffer.concat(chunks), res.headers['content-encoding']).then(
+          (text) => resolve({ status: res.statusCode ?? 0, headers: headerGetter(res.headers), text }),
+          reject,
+        );
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
