@@ -252,6 +252,8 @@ async function reject(deps: BookingDeps, row: AppointmentRow, rejection: Booking
   throw rejection;
 }
 
+const COMMIT_EFFECTS = ['clear the day\'s cached availability', 'queue the confirmation', 'publish the live event'] as const;
+
 async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, row: AppointmentRow, booking: CalBooking, log: Logger): Promise<BookingResult> {
   await markBooked(deps.db, row, booking);
   const day = DateTime.fromISO(booking.start).setZone(luxonZone(ctx.branch.timezone)).toISODate()!;
@@ -266,7 +268,10 @@ async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, r
     confirmOnce(deps, { ...row, status: 'booked' }),
     deps.publish?.({ type: 'booking.booked', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, start: booking.start }),
   ]);
-  for (const e of effects) if (e.status === 'rejected') throw e.reason;
+  const failed = effects.flatMap((e, i) => (e.status === 'rejected' ? [{ effect: COMMIT_EFFECTS[i]!, err: e.reason as unknown }] : []));
+  // Every failure is logged (the attempt throws only the first).
+  for (const f of failed) log.error({ err: f.err, effect: f.effect, appointmentId: row.id }, 'booked, but a step after the commit failed');
+  if (failed.length) throw failed[0]!.err;
   log.info({ appointmentId: row.id, uid: booking.uid, start: booking.start }, 'booked');
   return { status: 'booked', appointmentId: row.id, uid: booking.uid, start: booking.start };
 }
