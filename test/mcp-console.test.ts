@@ -4,9 +4,7 @@
  * Client over real HTTP against real MariaDB and Redis: what each counts, and that company A's
  * token and a branch token never see (or count) company B's or another branch's calls.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
@@ -23,6 +21,7 @@ import { createRedis } from '../lib/redis';
 import { importTenants } from '../lib/tenants/import';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { twoCompanies } from './helpers/fixtures';
+import { callTool, connectMcp, rpcError } from './helpers/mcp';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const TZ = 'Europe/Berlin';
@@ -36,27 +35,13 @@ const tokens = { salon: '', clinic: '', nord: '' };
 const appts: Record<string, number> = {};
 
 async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'console-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  const client = await connectMcp(url, token, 'console-test');
   clients.push(client);
   return client;
 }
 
-async function call<T = any>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
-  expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
-  return r.structuredContent as T;
-}
-
-async function rpcError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<{ code: number; message: string }> {
-  try {
-    await client.callTool({ name, arguments: args });
-  } catch (err) {
-    if (err instanceof McpError) return { code: err.code, message: err.message.replace(/^MCP error -?\d+: /, '') };
-    throw err;
-  }
-  throw new Error(`expected a JSON-RPC error from ${name}`);
-}
+// The tools' results are checked field by field below: `any` keeps those reads short.
+const call = <T = any>(client: Client, name: string, args: Record<string, unknown> = {}) => callTool<T>(client, name, args);
 
 /** A minute ago (today, in Berlin, unless the suite runs in the first minute after midnight). */
 const recent = (minutes: number) => new Date(Date.now() - minutes * 60_000);

@@ -4,9 +4,8 @@
  * for the admin, and what company and branch tokens may and may not see; the tokens CLI in-process.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Command } from 'commander';
 import { and, eq, like } from 'drizzle-orm';
@@ -31,6 +30,7 @@ import { createRetellSim, DEMO, seedRetellDemo, startRetellSim, type RunningRete
 import { startSeededSim } from './helpers/calcom';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, SALON_NUMBER, twoCompanies } from './helpers/fixtures';
+import { callTool, connectMcp, rpcError } from './helpers/mcp';
 
 const ADMIN = 'admin-token-for-tests-0123456789';
 const CLINIC_RETELL_KEY = 'key_test_retell_clinic';
@@ -56,30 +56,12 @@ const date = day.toISODate()!;
 const at = (h: number, m = 0) => day.set({ hour: h, minute: m }).toUTC().toISO()!;
 
 async function connect(token: string | null): Promise<Client> {
-  const client = new Client({ name: 'callbook-test', version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(url, token === null ? {} : { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
-  await client.connect(transport);
+  const client = await connectMcp(url, token);
   clients.push(client);
   return client;
 }
 
-/** The structured result of a successful call. */
-async function call<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
-  const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
-  expect(r.isError, `${name}: ${JSON.stringify(r.content)}`).toBeFalsy();
-  return r.structuredContent as T;
-}
-
-/** The JSON-RPC error a call ends with. */
-async function rpcError(client: Client, name: string, args: Record<string, unknown> = {}): Promise<{ code: number; message: string; data: unknown }> {
-  try {
-    const r = await client.callTool({ name, arguments: args });
-    throw new Error(`expected a JSON-RPC error from ${name}, got ${JSON.stringify(r)}`);
-  } catch (err) {
-    if (!(err instanceof McpError)) throw err;
-    return { code: err.code, message: err.message.replace(/^MCP error -?\d+: /, ''), data: err.data };
-  }
-}
+const call = callTool;
 
 async function seedCall(companyId: number, branchId: number, caller: string, to: string, o: { id: string; summary: string; transcript: string; startedAt: number }) {
   const db = ctx.database.db;
