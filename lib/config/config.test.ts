@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses an SMTP_URL nodemailer could not read, naming the part and never the password', () => {
+    expect(() => loadConfig({ ...good, SMTP_URL: 'smtp://mailer:50%off@mail.example.com:587' })).toThrow(/SMTP_URL is invalid: the password is not valid URL encoding/);
+    expect(() => loadConfig({ ...good, SMTP_URL: 'smtp://mailer:50%off@mail.example.com:587' })).not.toThrow(/50%off/);
+    expect(loadConfig({ ...good, SMTP_URL: 'smtp://mailer:50%25off@mail.example.com:587' }).SMTP_URL).toBe('smtp://mailer:50%25off@mail.example.com:587');
+  });
+
   it('treats an empty variable as unset', () => {
     const c = loadConfig({ ...good, SMTP_URL: '', PUBLIC_URL: '', PORT: '' });
     expect(c.SMTP_URL).toBeUndefined();

@@ -3,6 +3,7 @@
  * the variable's name and what was expected, so an operator knows exactly what to change.
  */
 import { z } from 'zod';
+import { smtpUrlProblem } from './smtp-url';
 
 const csv = z
   .string()
@@ -96,7 +97,14 @@ export const envSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Where confirmations and alerts go: log (default), smtp (SMTP_URL), http (NOTIFY_HTTP_URL). */
   NOTIFY_TRANSPORT: z.enum(['log', 'smtp', 'http']).default('log'),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .superRefine((url, ctx) => {
+      const problem = smtpUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   SMTP_FROM: z.string().default('callbook <noreply@localhost>'),
   NOTIFY_HTTP_URL: z.string().url().optional(),
   NOTIFY_HTTP_TOKEN: z.string().optional(),

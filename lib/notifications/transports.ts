@@ -13,6 +13,7 @@ import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { smtpUrlProblem } from '../config/smtp-url';
 import { maskAddresses } from '../errors/redact';
 import { maskRecipient } from './messages';
 
@@ -106,29 +107,6 @@ function smtpMaybeDelivered(err: unknown): boolean {
   return true;
 }
 
-/**
- * SMTP_URL as nodemailer reads it: an smtp:// or smtps:// URL whose user and password decode
- * (a raw `%` in a password makes nodemailer throw "URI malformed"). The message names the part
- * at fault, never the password.
- */
-export function checkSmtpUrl(url: string): void {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error('SMTP_URL is not a URL (expected smtp://user:pass@mail.example.com:587)');
-  }
-  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error(`SMTP_URL must start with smtp:// or smtps://, not ${u.protocol}//`);
-  if (!u.hostname) throw new Error('SMTP_URL names no host (expected smtp://user:pass@mail.example.com:587)');
-  for (const [part, value] of [['user name', u.username], ['password', u.password]] as const) {
-    try {
-      decodeURIComponent(value);
-    } catch {
-      throw new Error(`SMTP_URL: the ${part} is not valid URL encoding (write a literal % as %25)`);
-    }
-  }
-}
-
 /** E-mail through any SMTP server (SMTP_URL, e.g. smtp://user:pass@mail.example.com:587). */
 export class SmtpTransport implements Transport {
   readonly name = 'smtp';
@@ -141,7 +119,8 @@ export class SmtpTransport implements Transport {
     private readonly logger?: Logger,
   ) {
     // What nodemailer would refuse at its first message is refused here, when the worker starts.
-    checkSmtpUrl(url);
+    const problem = smtpUrlProblem(url);
+    if (problem) throw new Error(`SMTP_URL is invalid: ${problem}`);
   }
 
   private mailerOnce(): Promise<Transporter<SMTPTransport.SentMessageInfo>> {
