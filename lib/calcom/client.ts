@@ -16,7 +16,7 @@
  * - No retries here: the worker/queue owns retries and reconciliation of `uncertain` failures.
  */
 import type { z } from 'zod';
-import { fetchTransport, type HttpAnswer, type HttpTransport } from '../http/transport';
+import { fetchTransport, NOT_SENT_CODES, type HttpAnswer, type HttpTransport } from '../http/transport';
 import { apiDuration } from '../metrics';
 import { CalcomError, errorFromResponse, isUnsafeMethod } from './errors';
 import {
@@ -132,22 +132,6 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const LIST_PAGE_SIZE = 100;
 /** listAllBookings stops with an error beyond this many pages (a runaway query, not a real tenant). */
 const LIST_MAX_PAGES = 100;
-
-/** Errors whose `cause.code` proves the request never left this machine (TLS: refused before a byte of it was sent). */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ERR_INVALID_URL',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 /**
  * node:http refusing to build the request (a header value with a line break or a non-Latin-1

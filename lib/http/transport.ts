@@ -37,3 +37,24 @@ export function headerGetter(raw: Record<string, string | string[] | undefined>)
     },
   };
 }
+
+/**
+ * Error codes (Node's, undici's, TLS's) that prove a request never left this machine: no
+ * connection, no address, or a certificate refused before a byte of the request was sent. What
+ * failed with one of these cannot have reached the other side, so it is safe to send again.
+ */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_INVALID_URL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);

@@ -14,6 +14,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { smtpUrlProblem } from '../config/smtp-url';
+import { NOT_SENT_CODES } from '../http/transport';
 import { maskAddresses } from '../errors/redact';
 import { maskRecipient } from './messages';
 
@@ -164,9 +165,6 @@ export class SmtpTransport implements Transport {
 
 // ---------------------------------------------------------------------------
 
-/** Network errors raised before the request left: nothing can have been delivered. */
-const HTTP_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID']);
-
 /**
  * A provider hook (SMS gateway, chat webhook, your own service): POST JSON
  * `{channel, to, recipients, subject, text, kind, ref}` to NOTIFY_HTTP_URL, with
@@ -200,7 +198,7 @@ export class HttpTransport implements Transport {
         throw new TransportError(`http: no answer from ${this.url} within ${this.timeoutMs} ms`, true, undefined, { cause: err });
       }
       const code = e?.cause?.code;
-      const before = code !== undefined && HTTP_CONNECT_CODES.has(code);
+      const before = code !== undefined && NOT_SENT_CODES.has(code);
       throw new TransportError(`http: ${code ?? (err as Error).message} posting to ${this.url}`, !before, undefined, { cause: err });
     }
     const body = await res.text().catch(() => '');
