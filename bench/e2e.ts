@@ -24,7 +24,6 @@
  *   BENCH_CALLS=2000 BENCH_MODES=single BENCH_SYSTEMS=callbook npm run bench:e2e
  *   BENCH_CALLS=3000 BENCH_SYSTEMS=callbook BENCH_CALCOM_LATENCY_MS=200 npm run bench:e2e   # I/O-bound: scale-out
  */
-import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -39,6 +38,7 @@ import { bullPrefix, DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type QueueName } from '..
 import { signRetellBody } from '../lib/retell/signature';
 import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
+import { readProcfile } from '../test/helpers/procfile';
 import {
   benchVars,
   dropBenchState,
@@ -107,17 +107,12 @@ interface ProcSpec {
 
 /** The Procfile's lines (`node dist/…`), run with this driver's node; the pid is the process itself. */
 function procfile(): ProcSpec[] {
-  return readFileSync('Procfile', 'utf8')
-    .split('\n')
-    .filter((l) => /^[a-z]+:/.test(l))
-    .map((l) => {
-      const name = l.slice(0, l.indexOf(':'));
-      const parts = l.slice(l.indexOf(':') + 1).trim().split(/\s+/);
-      if (parts[0] !== 'node') throw new Error(`Procfile line "${l}" does not start with node`);
-      const args = parts.slice(1);
-      const script = args.findIndex((a) => !a.startsWith('-'));
-      return { name, args, queues: args[script] === WORKER_SCRIPT ? (args.slice(script + 1) as QueueName[]) : [] };
-    });
+  return [...readProcfile()].map(([name, words]) => {
+    if (words[0] !== 'node') throw new Error(`Procfile line "${name}: ${words.join(' ')}" does not start with node`);
+    const args = words.slice(1);
+    const script = args.findIndex((a) => !a.startsWith('-'));
+    return { name, args, queues: args[script] === WORKER_SCRIPT ? (args.slice(script + 1) as QueueName[]) : [] };
+  });
 }
 
 function layout(mode: Mode, system: System): ProcSpec[] {

@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envSchema } from '../lib/config';
 import { JOB_TIMEOUT_MS, QUEUE_NAMES } from '../lib/queues';
+import { readProcfile } from './helpers/procfile';
 
 const example = new Map(
   readFileSync('.env.example', 'utf8')
@@ -68,12 +69,7 @@ it('.dockerignore keeps secrets, exports, sandbox state, node_modules and dist o
 const flagsOf = (...parts: string[][]) => Object.fromEntries(parts.flat().filter((a) => a.startsWith('--')).map((a) => a.split('=') as [string, string]));
 
 it('the image and compose run each process type with the Procfile\'s heap caps', () => {
-  const procfile = new Map(
-    readFileSync('Procfile', 'utf8')
-      .split('\n')
-      .filter((l) => /^[a-z]+:/.test(l))
-      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim().split(/\s+/)] as const),
-  );
+  const procfile = readProcfile();
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const nodeOptions = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)![1]!.split(' ');
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
