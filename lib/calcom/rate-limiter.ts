@@ -20,6 +20,7 @@
  * Redis errors propagate from `acquire` (fail closed): the caller's job fails and is retried.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { withCommand } from '../redis/command';
 import { redisKeys } from '../redis/keys';
 import type { Redis } from 'ioredis';
 
@@ -97,11 +98,7 @@ export class CalcomRateLimiter {
     this.limit = positiveInt('limitPerMinute', opts.limitPerMinute ?? 120);
     this.windowMs = positiveInt('windowMs', opts.windowMs ?? 60_000);
     this.jitterMs = Math.max(0, opts.jitterMs ?? 25);
-    const redis = opts.redis as Redis & Partial<RateLimitCommands>;
-    if (typeof redis[COMMAND] !== 'function') {
-      redis.defineCommand(COMMAND, { lua: RATE_LIMIT_LUA, numberOfKeys: 1 });
-    }
-    this.redis = redis as Redis & RateLimitCommands;
+    this.redis = withCommand<RateLimitCommands>(opts.redis, COMMAND, RATE_LIMIT_LUA);
   }
 
   /** The Redis key of an API key's window (hashed; never the key in clear). */

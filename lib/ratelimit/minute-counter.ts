@@ -11,6 +11,7 @@
  *   const { over, retryAfter } = await budget.hit(companyId);
  */
 import type { Redis } from 'ioredis';
+import { withCommand } from '../redis/command';
 
 const WINDOW_MS = 60_000;
 const COMMAND = 'callbookMinuteCount';
@@ -40,9 +41,7 @@ export class MinuteCounter {
     private readonly family: string,
     readonly limitPerMinute: number,
   ) {
-    const r = redis as Redis & Partial<CountCommands>;
-    if (typeof r[COMMAND] !== 'function') r.defineCommand(COMMAND, { lua: COUNT_LUA, numberOfKeys: 1 });
-    this.redis = r as Redis & CountCommands;
+    this.redis = withCommand<CountCommands>(redis, COMMAND, COUNT_LUA);
   }
 
   private keyOf(key: string | number, now: number): string {

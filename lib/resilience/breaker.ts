@@ -16,6 +16,7 @@
  *   probeUntil  server ms after which an outstanding probe counts as lost (stored HALF_OPEN only)
  */
 import type { Redis } from 'ioredis';
+import { withCommand } from '../redis/command';
 import { redisKeys } from '../redis/keys';
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
@@ -240,11 +241,7 @@ export class RedisBreaker {
     this.logger = opts.logger;
     this.onStateChange = opts.onStateChange;
 
-    const redis = opts.redis as Redis & Partial<BreakerCommands>;
-    if (typeof redis[COMMAND] !== 'function') {
-      redis.defineCommand(COMMAND, { lua: BREAKER_LUA, numberOfKeys: 1 });
-    }
-    this.redis = redis as Redis & BreakerCommands;
+    this.redis = withCommand<BreakerCommands>(opts.redis, COMMAND, BREAKER_LUA);
   }
 
   /** Ask before calling the service. `probe: true` means this call is the single HALF_OPEN probe and must report back. */
