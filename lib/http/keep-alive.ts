@@ -27,7 +27,10 @@ const AGENT_OPTIONS = {
   scheduling: 'lifo',
 } as const;
 
-const agents = { 'http:': new http.Agent(AGENT_OPTIONS), 'https:': new https.Agent(AGENT_OPTIONS) };
+const clients = {
+  'http:': { agent: new http.Agent(AGENT_OPTIONS), request: http.request },
+  'https:': { agent: new https.Agent(AGENT_OPTIONS), request: https.request },
+};
 
 // Answers compressed as fetch would have asked for them (node:http neither asks nor decodes).
 const DECODERS: Record<string, (b: Buffer) => Promise<Buffer>> = {
@@ -55,15 +58,14 @@ export const keepAliveRequest: HttpTransport = (url, init) =>
       reject(err);
       return;
     }
-    const agent = agents[target.protocol as keyof typeof agents];
-    if (!agent) {
+    const client = clients[target.protocol as keyof typeof clients];
+    if (!client) {
       reject(Object.assign(new TypeError(`unsupported protocol ${target.protocol} in ${target.origin}`), { code: 'ERR_INVALID_URL' }));
       return;
     }
     const headers: Record<string, string | number> = { 'accept-encoding': 'gzip, deflate, br', ...init.headers };
     if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-    const send = target.protocol === 'https:' ? https.request : http.request;
-    const req = send(target, { method: init.method, headers, agent, signal: init.signal }, (res) => {
+    const req = client.request(target, { method: init.method, headers, agent: client.agent, signal: init.signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

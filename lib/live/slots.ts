@@ -44,8 +44,9 @@ export function freeSlotsOnDay(
 /** Local days (YYYY-MM-DD) touched by [from, to), at most MAX_RANGE_DAYS. */
 function daysOf(from: Date, to: Date, timeZone: string): string[] {
   const days: string[] = [];
-  const last = DateTime.fromMillis(to.getTime() - 1, { zone: luxonZone(timeZone) }).startOf('day');
-  for (let d = DateTime.fromJSDate(from, { zone: luxonZone(timeZone) }).startOf('day'); d <= last && days.length < MAX_RANGE_DAYS; d = d.plus({ days: 1 })) {
+  const zone = luxonZone(timeZone);
+  const last = DateTime.fromMillis(to.getTime() - 1, { zone }).startOf('day');
+  for (let d = DateTime.fromJSDate(from, { zone }).startOf('day'); d <= last && days.length < MAX_RANGE_DAYS; d = d.plus({ days: 1 })) {
     days.push(d.toISODate()!);
   }
   return days;
