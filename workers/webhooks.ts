@@ -2,7 +2,7 @@
 import type { Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
-import { finishEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
+import { recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { publishEvent } from '../lib/events';
 import { webhookJobSchema } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
@@ -31,9 +31,14 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       // Keep the reason beside the event once retries are spent; the job keeps it too.
       const attempts = job.opts.attempts ?? 1;
       if (job.attemptsMade + 1 >= attempts) {
-        await finishEvent(ctx.database.db, { provider: 'retell', dedupeKey: retellDedupeKey(data.callId, data.event, data.signerCompanyId) }, 'failed', {
-          error: describeError(err),
-        }).catch((e: unknown) => ctx.logger.error({ err: e }, 'could not record webhook failure'));
+        // A final row (a duplicate finished meanwhile) is left as it is.
+        await recordEvent(
+          ctx.database.db,
+          { provider: 'retell', dedupeKey: retellDedupeKey(data.callId, data.event, data.signerCompanyId) },
+          { eventType: data.event, externalId: data.callId, receivedAt: new Date(data.receivedAt) },
+          'failed',
+          { error: describeError(err) },
+        ).catch((e: unknown) => ctx.logger.error({ err: e }, 'could not record webhook failure'));
       }
       throw err;
     }

@@ -1,7 +1,8 @@
 /**
- * One Retell call webhook, from sealed job payload to database: dedupe in the inbox, resolve the
- * dialled number, find or create the customer in that company, merge the call, decide on a
- * booking. Every step is idempotent, so a retried or duplicated job converges on one result.
+ * One Retell call webhook, from sealed job payload to database: resolve the dialled number, find
+ * or create the customer in that company (the same statement checks the inbox: an event already
+ * handled is a duplicate), merge the call, decide on a booking, record the event in the inbox.
+ * Every step is idempotent, so a retried or duplicated job converges on one result.
  */
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -16,7 +17,7 @@ import { extractIntent } from './booking-intent';
 import { decideBooking, type Decision } from './decide-booking';
 import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
-import { claimEvent, finishEvent, retellDedupeKey, type InboxKey } from './webhook-inbox';
+import { eventDone, recordEvent, retellDedupeKey, type InboxKey, type InboxStatus } from './webhook-inbox';
 
 export interface WebhookDeps {
   db: Db;
@@ -57,11 +58,13 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   const { event, call } = openWebhook(deps.cipher, job);
   const key: InboxKey = { provider: 'retell', dedupeKey: retellDedupeKey(call.call_id, event, job.signerCompanyId) };
   const log = logger.child({ callId: call.call_id, event });
-
-  if (!(await claimEvent(db, key, { eventType: event, externalId: call.call_id, receivedAt: new Date(job.receivedAt) }))) {
+  const meta = { eventType: event, externalId: call.call_id, receivedAt: new Date(job.receivedAt) };
+  const duplicate = (): WebhookOutcome => {
     log.info('duplicate delivery, already processed');
     return { status: 'duplicate' };
-  }
+  };
+  /** Record the event's end in the inbox; false when an earlier delivery had already recorded one. */
+  const record = (status: Exclude<InboxStatus, 'processing'>, extra: { companyId?: number; error?: string } = {}) => recordEvent(db, key, meta, status, extra);
 
   // The business's number is the dialled one inbound, the calling one outbound.
   const outbound = call.direction === 'outbound';
@@ -69,20 +72,20 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   const customerNumber = outbound ? call.to_number : call.from_number;
   if (!businessNumber) {
     const reason = `call has no ${outbound ? 'from_number' : 'to_number'} (web call?): cannot tell which company it belongs to`;
-    await finishEvent(db, key, 'rejected', { error: reason });
+    if (!(await record('rejected', { error: reason }))) return duplicate();
     log.warn({ reason }, 'webhook rejected');
     return { status: 'rejected', reason };
   }
   const where = await resolvePhone(db, deps.cache, businessNumber);
   if (!where) {
     const reason = `unknown number ${businessNumber}: no phone_numbers row maps it to a company (import it with callbook tenants import)`;
-    await finishEvent(db, key, 'rejected', { error: reason });
+    if (!(await record('rejected', { error: reason }))) return duplicate();
     log.warn({ reason }, 'webhook rejected');
     return { status: 'rejected', reason };
   }
 
   const reject = async (reason: string, status: 'rejected' | 'ignored' = 'rejected'): Promise<WebhookOutcome> => {
-    await finishEvent(db, key, status, { companyId: where.companyId, error: reason });
+    if (!(await record(status, { companyId: where.companyId, error: reason }))) return duplicate();
     log.warn({ reason, companyId: where.companyId }, 'webhook rejected');
     return { status: 'rejected', reason };
   };
@@ -97,11 +100,13 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   // No transaction (as in lib/live/book-appointment.ts): both upserts are idempotent, a retry
   // converges on the same rows, and a customer row without its call is harmless. Neither writes
   // anything when the call id is another company's or the call was purged (retention, GDPR
-  // erasure: a late webhook would bring the caller's number, name and words back); only then is
-  // the call row read, to say which.
+  // erasure: a late webhook would bring the caller's number, name and words back), and the
+  // customer upsert nothing when the event was already handled; only then are the inbox and the
+  // call row read, to say which.
   let customerId: number | null = null;
   let callRowId: number | null = null;
-  if (customerNumber) customerId = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, call.call_id);
+  if (customerNumber) customerId = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, { callId: call.call_id, inbox: key });
+  else if (await eventDone(db, key)) return duplicate(); // no customer upsert to ask (number withheld)
   if (customerId !== null || !customerNumber) {
     try {
       callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
@@ -110,6 +115,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     }
   }
   if (callRowId === null) {
+    if (customerNumber && (await eventDone(db, key))) return duplicate();
     const owner = await callOwner(db, call.call_id);
     if (owner && owner.companyId !== where.companyId) {
       return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);
@@ -138,7 +144,8 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
       ...(call.start_timestamp !== undefined ? { spokenAt: new Date(call.start_timestamp) } : {}),
     });
   }
-  await finishEvent(db, key, 'processed', { companyId: where.companyId });
+  // False when a duplicate running alongside recorded first: both did the same idempotent work.
+  await record('processed', { companyId: where.companyId });
   await deps.publish?.({
     type: 'call.updated',
     companyId: where.companyId,

@@ -9,28 +9,36 @@ import { prepared } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
+import { unlessEventDone, type InboxKey } from './webhook-inbox';
 
 type Exec = Db | Tx;
+
+/** The Retell call event a webhook-path write belongs to: its call id and its inbox key. */
+export interface CallEvent {
+  callId: string;
+  inbox: InboxKey;
+}
 
 /**
  * Find or create the customer of `phone` inside one company; returns its id. The row is found by
  * its blind index (lib/pii), never by the phone column, which may hold a ciphertext.
  *
  * With `forCall` (the webhook path) the same statement refuses — writes nothing, returns null —
- * when that Retell call id is held by another company's row or was purged: a late webhook must
- * not re-create an erased caller, and a forged call id must not create customers. The check used
- * to be a read of the call row before this upsert.
+ * when that Retell call id is held by another company's row or was purged (a late webhook must
+ * not re-create an erased caller, and a forged call id must not create customers), or when the
+ * event was already handled (lib/calls/webhook-inbox: this is the inbox's duplicate check).
+ * Those checks used to be a read of the call row and an inbox claim before this upsert.
  */
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number>;
-export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: string): Promise<number | null>;
-export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string, forCall?: string): Promise<number | null> {
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: CallEvent): Promise<number | null>;
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string, forCall?: CallEvent): Promise<number | null> {
   const seal = await piiSealer(db, companyId);
   const index = phoneIndex(companyId, phone);
   if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
   const unlessRefused =
     forCall === undefined
       ? sql``
-      : sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${forCall} AND (${calls.companyId} <> ${companyId} OR ${calls.purgedAt} IS NOT NULL))`;
+      : sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${forCall.callId} AND (${calls.companyId} <> ${companyId} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone(forCall.inbox)}`;
   // LAST_INSERT_ID(id) makes insertId the existing row's id on the update path.
   const [res] = (await db.execute(sql`
     INSERT INTO ${customers} (company_id, phone, phone_index, name, email)

@@ -1,6 +1,15 @@
 /**
  * webhook_events as an inbox: one row per (provider, dedupe key). It outlives the BullMQ job
  * (completed jobs are trimmed), so a re-delivery days later is still recognised.
+ *
+ * Two ways to use it:
+ * - Cal.com deliveries claim first (`claimEvent`: a 'processing' row) and finish after
+ *   (`finishEvent`).
+ * - Retell call events write their row once, when they are done (`recordEvent`): the check
+ *   whether an event was already handled rides inside the first write of its processing (the
+ *   customer upsert, lib/calls/record-call, through `unlessEventDone`), so a booked call's two
+ *   webhooks spend no statement on a claim. Every step of a Retell event is idempotent; a crash
+ *   before the record leaves no row, and the retried job runs the steps again.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
@@ -10,6 +19,7 @@ import { redactText } from '../errors/redact';
 
 export type InboxStatus = 'processing' | 'processed' | 'ignored' | 'rejected' | 'failed';
 const FINAL: InboxStatus[] = ['processed', 'ignored', 'rejected'];
+const FINAL_LIST = FINAL.map((s) => `'${s}'`).join(',');
 
 export interface InboxKey {
   provider: 'retell' | 'calcom';
@@ -34,7 +44,7 @@ export function retellDedupeKey(callId: string, event: string, signerCompanyId?:
  */
 export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: string; externalId?: string; receivedAt: Date }): Promise<boolean> {
   const q = prepared(db, 'webhook_events.claim', (d) => {
-    const final = sql.raw(`${webhookEvents.status.name} IN (${FINAL.map((s) => `'${s}'`).join(',')})`);
+    const final = sql.raw(`${webhookEvents.status.name} IN (${FINAL_LIST})`);
     const p = (name: string) => sql.placeholder(name);
     return d
       .insert(webhookEvents)
@@ -49,6 +59,51 @@ export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: strin
       .prepare();
   });
   const [res] = await q.execute({ ...key, eventType: meta.eventType, externalId: meta.externalId ?? null, receivedAt: meta.receivedAt });
+  return Number(res.insertId) !== 0;
+}
+
+/** The SQL condition "this event was not handled to a final status", for another statement's WHERE. */
+export function unlessEventDone(key: InboxKey) {
+  return sql`NOT EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.provider} = ${key.provider} AND ${webhookEvents.dedupeKey} = ${key.dedupeKey} AND ${webhookEvents.status} IN (${sql.raw(FINAL_LIST)}))`;
+}
+
+/** Whether the event was handled to a final status: read only where no other statement asked. */
+export async function eventDone(db: Db, key: InboxKey): Promise<boolean> {
+  const q = prepared(db, 'webhook_events.done', (d) =>
+    d
+      .select({ status: webhookEvents.status })
+      .from(webhookEvents)
+      .where(and(eq(webhookEvents.provider, sql.placeholder('provider')), eq(webhookEvents.dedupeKey, sql.placeholder('dedupeKey'))))
+      .prepare(),
+  );
+  const [row] = await q.execute({ ...key });
+  return row !== undefined && (FINAL as string[]).includes(row.status);
+}
+
+/**
+ * Record how the event ended, in one statement that creates the row or updates it: false when the
+ * row was already final, which it then keeps exactly as it was (a duplicate that ran alongside
+ * finished first). `extra.error` is stored redacted (lib/errors/redact).
+ */
+export async function recordEvent(
+  db: Db,
+  key: InboxKey,
+  meta: { eventType: string; externalId?: string; receivedAt: Date },
+  status: Exclude<InboxStatus, 'processing'>,
+  extra: { companyId?: number; error?: string } = {},
+): Promise<boolean> {
+  // Written out rather than through drizzle's builder, which orders the assignments by the
+  // table's columns: MySQL runs them in the order written, each reading the row as the ones
+  // before it left it, so the finality test must come before status changes.
+  const final = sql.raw(`status IN (${FINAL_LIST})`);
+  const keep = (col: string) => sql.raw(`${col} = IF(status IN (${FINAL_LIST}), ${col}, VALUES(${col}))`);
+  const now = new Date();
+  const error = extra.error === undefined ? null : redactText(extra.error);
+  const [res] = (await db.execute(sql`
+    INSERT INTO ${webhookEvents} (provider, dedupe_key, event_type, external_id, status, company_id, error, received_at, processed_at, updated_at)
+    VALUES (${key.provider}, ${key.dedupeKey}, ${meta.eventType}, ${meta.externalId ?? null}, ${status}, ${extra.companyId ?? null}, ${error}, ${meta.receivedAt}, ${now}, ${now})
+    ON DUPLICATE KEY UPDATE id = IF(${final}, id, LAST_INSERT_ID(id)), attempts = attempts + IF(${final}, 0, 1),
+      ${keep('company_id')}, ${keep('error')}, ${keep('processed_at')}, ${keep('updated_at')}, ${keep('status')}`)) as unknown as [{ insertId: number }];
   return Number(res.insertId) !== 0;
 }
 
