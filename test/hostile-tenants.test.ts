@@ -340,6 +340,38 @@ describe('limits that fit Retell: one source address, many companies', () => {
     expect(await send(B)).toBe(202);
   });
 
+  it('a leased budget (400 a minute: 4 per round trip) holds across two ingress processes under a concurrent flood: 429 past it, never more than 400 accepted', async () => {
+    // Two apps, two guards: two processes' leases over one Redis count.
+    const apps = [0, 1].map(() => createApp({ ...ingressDeps(s.env.ctx), guards: guardsWith({ RATE_LIMIT_COMPANY_PER_MINUTE: 400 }), keyPrefix: s.env.ctx.ns }));
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+    const prefix = `${s.env.ctx.ns}ratelimit:company:`;
+    for (const key of await s.env.ctx.redis.keys(`${prefix}*`)) await s.env.ctx.redis.del(key);
+    const bodies = await Promise.all(
+      Array.from({ length: 500 }, async () => {
+        const body = JSON.stringify(retellEvent('call_started', { callId: callId(), to: A }));
+        return { body, headers: await signed(body) };
+      }),
+    );
+    let next = 0;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, lane) => {
+        while (next < bodies.length) {
+          const { body, headers } = bodies[next++]!;
+          statuses.push((await apps[lane % 2]!.request('/webhooks/retell', { method: 'POST', body, headers })).status);
+        }
+      }),
+    );
+    const accepted = statuses.filter((x) => x === 202).length;
+    expect(statuses.filter((x) => x !== 202 && x !== 429)).toEqual([]);
+    expect(accepted).toBeLessThanOrEqual(400);
+    expect(accepted).toBeGreaterThanOrEqual(400 - 3); // the other process's unused units: at most lease − 1
+    // Once spent, hits are refused from memory: the count stops at the limit plus the blocks in flight.
+    const [key] = await s.env.ctx.redis.keys(`${prefix}*`);
+    expect(Number(await s.env.ctx.redis.get(key!))).toBeLessThanOrEqual(400 + 2 * 4);
+  }, 60_000);
+
   it("/mcp, /events and /admin spend a budget of their own: a company over it gets 429, another company does not, and the company's calls are untouched", async () => {
     const budgetCtx = { ...s.env.ctx, config: { ...s.env.ctx.config, RATE_LIMIT_COMPANY_PER_MINUTE: 2 } };
     const gate = authGate(budgetCtx);

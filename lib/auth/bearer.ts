@@ -31,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AppContext } from '../context';
 import { safeEqual } from '../crypto';
-import { MinuteCounter } from '../ratelimit/minute-counter';
+import { leaseFor, MinuteCounter } from '../ratelimit/minute-counter';
 import { authenticate, type AuthDeps, type Principal } from './tokens';
 
 /** The part of a request (Hono's `c.req`) a credential is read from. */
@@ -161,7 +161,7 @@ export function authGate(ctx: AppContext): AuthGate {
   if (!gate) {
     // Its own family: operator traffic (a leaked branch token included) must never spend the
     // budget the company's calls need on the Retell and Cal.com routes.
-    const budget = new MinuteCounter(ctx.redis, ctx.ns, 'operator', ctx.config.RATE_LIMIT_COMPANY_PER_MINUTE);
+    const budget = new MinuteCounter(ctx.redis, ctx.ns, 'operator', ctx.config.RATE_LIMIT_COMPANY_PER_MINUTE, leaseFor(ctx.config.RATE_LIMIT_COMPANY_PER_MINUTE));
     gate = AuthGate.forTokens({ db: ctx.database.db, cache: ctx.cache, adminToken: ctx.config.ADMIN_TOKEN }, undefined, budget);
     gates.set(ctx, gate);
   }

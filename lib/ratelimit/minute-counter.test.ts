@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deletePrefixed } from '../redis';
-import { MinuteCounter } from './minute-counter';
+import { leaseFor, MinuteCounter } from './minute-counter';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test:minute:${randomUUID()}:`;
@@ -44,5 +44,37 @@ describe('MinuteCounter', () => {
     await counter.hit('203.0.113.9', now);
     expect(await a.pttl(key)).toBeGreaterThan(0);
     expect(await a.pttl(key)).toBeLessThanOrEqual(ttl);
+  });
+
+  it('leased: serves a block from memory per round trip, never past the limit across processes, and starts again each minute', async () => {
+    const now = Date.UTC(2030, 0, 1, 11, 0, 5);
+    const key = `${prefix}ratelimit:company:9:${Math.floor(now / 60_000)}`;
+    const one = new MinuteCounter(a, prefix, 'company', 10, 4);
+    const two = new MinuteCounter(b, prefix, 'company', 10, 4);
+    expect((await one.hit(9, now)).count).toBe(1);
+    expect(await a.get(key)).toBe('4'); // one round trip reserved four
+    expect([(await one.hit(9, now)).count, (await one.hit(9, now)).count, (await one.hit(9, now)).count]).toEqual([2, 3, 4]);
+    expect(await a.get(key)).toBe('4'); // served from memory
+    expect((await two.hit(9, now)).count).toBe(5); // the other process takes 5–8
+    expect((await one.hit(9, now)).count).toBe(9); // the next block straddles the limit: 9, 10 are within it
+    expect((await one.hit(9, now)).over).toBe(false);
+    const refused = await one.hit(9, now);
+    expect(refused.over).toBe(true);
+    // Two's reserved 6–8 are still its to serve; then it is over too.
+    expect([(await two.hit(9, now)).over, (await two.hit(9, now)).over, (await two.hit(9, now)).over, (await two.hit(9, now)).over]).toEqual([false, false, false, true]);
+    expect((await one.hit(9, now + 60_000)).count).toBe(1); // a new minute, a new lease
+  });
+
+  it('leased, under concurrent hits from three processes: never more than the limit served, at most (processes − 1) × (lease − 1) refused early', async () => {
+    const now = Date.UTC(2030, 0, 1, 12, 0, 5);
+    const counters = [new MinuteCounter(a, prefix, 'company', 40, 5), new MinuteCounter(b, prefix, 'company', 40, 5), new MinuteCounter(a, prefix, 'company', 40, 5)];
+    const hits = await Promise.all(Array.from({ length: 120 }, (_, i) => counters[i % 3]!.hit(10, now)));
+    const served = hits.filter((h) => !h.over).length;
+    expect(served).toBeLessThanOrEqual(40);
+    expect(served).toBeGreaterThanOrEqual(40 - 2 * 4);
+  });
+
+  it('leases 1 % of a budget, at most 64, and nothing below 200 a minute', () => {
+    expect([leaseFor(5), leaseFor(199), leaseFor(200), leaseFor(3_000), leaseFor(30_000), leaseFor(1_000_000)]).toEqual([1, 1, 2, 30, 64, 64]);
   });
 });

@@ -6,6 +6,16 @@
  * and the per-company budgets (Retell and Cal.com routes, and /admin, /mcp, /events through the
  * token gate) are built on it.
  *
+ * A budget with a large limit can take its count in leases (`lease`: units per round trip): one
+ * INCRBY reserves a block, and the process serves the block's hits from memory. A round trip to
+ * Redis costs the ingress 0.1–0.2 ms of CPU when Redis is idle (bench/live, 44 requests/s), more
+ * than the rest of the budget's work; a lease of 64 takes it once per 64 requests. The limit
+ * still holds across processes — a unit is served only when the count that reserved it is within
+ * the limit — but units a process reserved and did not use this minute count as spent, so a
+ * company may be refused up to (processes − 1) × (lease − 1) requests before its limit. Budgets
+ * are brakes on floods (30,000 a minute by default), so `leaseFor` leases 1 % of the limit, at
+ * most 64 and nothing below 200 a minute; the failed-authentication limit is never leased.
+ *
  * @example
  *   const budget = new MinuteCounter(redis, ns, 'company', 30_000);
  *   const { over, retryAfter } = await budget.hit(companyId);
@@ -15,14 +25,30 @@ import { withCommand } from '../redis/command';
 
 const WINDOW_MS = 60_000;
 const COMMAND = 'callbookMinuteCount';
-/** KEYS[1] the minute's key; ARGV[1] its expiry in ms. Returns the count after this hit. */
+/** KEYS[1] the minute's key; ARGV[1] its expiry in ms; ARGV[2] the units to count. Returns the count after them. */
 const COUNT_LUA = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `;
 
-type CountCommands = { [COMMAND](key: string, ttlMs: number): Promise<number> };
+type CountCommands = { [COMMAND](key: string, ttlMs: number, units: number): Promise<number> };
+
+/** Units per lease for a budget of `limitPerMinute` (see above): 1 % of it, at most 64; 1 (no lease) below 200. */
+export function leaseFor(limitPerMinute: number): number {
+  return Math.max(1, Math.min(64, Math.floor(limitPerMinute / 100)));
+}
+
+/** Units of one key's count reserved by this process and not yet served. */
+interface Lease {
+  redisKey: string;
+  /** The count the next local hit takes. */
+  next: number;
+  /** The last count of the block that is within the limit. */
+  last: number;
+  /** The block reached the limit: every further hit this minute is over. */
+  spent: boolean;
+}
 
 export interface MinuteHit {
   count: number;
@@ -40,6 +66,8 @@ export class MinuteCounter {
     /** The key family: `<prefix>ratelimit:<family>:<key>:<minute>`. */
     private readonly family: string,
     readonly limitPerMinute: number,
+    /** Units reserved per round trip (1: every hit goes to Redis). */
+    private readonly lease = 1,
   ) {
     this.redis = withCommand<CountCommands>(redis, COMMAND, COUNT_LUA);
   }
@@ -53,11 +81,44 @@ export class MinuteCounter {
     return Number((await this.redis.get(this.keyOf(key, now))) ?? 0);
   }
 
+  private readonly leases = new Map<string | number, Lease>();
+  /** Per key, the lease being reserved: concurrent hits wait for it instead of each reserving a block. */
+  private readonly reserving = new Map<string | number, Promise<void>>();
+
   async hit(key: string | number, now = Date.now()): Promise<MinuteHit> {
     const redisKey = this.keyOf(key, now);
+    const retryAfter = Math.max(1, Math.ceil((WINDOW_MS - (now % WINDOW_MS)) / 1000));
+    if (this.lease === 1) return this.count(redisKey, retryAfter);
+    for (;;) {
+      const held = this.leases.get(key);
+      if (held && held.redisKey === redisKey) {
+        if (held.next <= held.last) return { count: held.next++, over: false, retryAfter };
+        // Counts only grow within a minute: once past the limit, the rest of it is refused here.
+        if (held.spent) return { count: this.limitPerMinute + 1, over: true, retryAfter };
+      }
+      const inFlight = this.reserving.get(key);
+      if (!inFlight) break;
+      await inFlight;
+    }
+    let settle!: () => void;
+    this.reserving.set(key, new Promise<void>((r) => (settle = r)));
+    try {
+      const hit = await this.count(redisKey, retryAfter);
+      // Another minute's lease is replaced here: the map holds one per key in use.
+      this.leases.set(key, { redisKey, next: hit.count + 1, last: Math.min(hit.count + this.lease - 1, this.limitPerMinute), spent: hit.count + this.lease - 1 >= this.limitPerMinute });
+      return hit;
+    } finally {
+      this.reserving.delete(key);
+      settle();
+    }
+  }
+
+  /** One round trip: counts `this.lease` units and reports the first of them. */
+  private async count(redisKey: string, retryAfter: number): Promise<MinuteHit> {
     // The expiry is set by the hit that creates the key (a key never outlives its minute by more
     // than a second); the script is atomic, so no hit can find the key without its expiry.
-    const count = Number(await this.redis[COMMAND](redisKey, WINDOW_MS + 1_000));
-    return { count, over: count > this.limitPerMinute, retryAfter: Math.max(1, Math.ceil((WINDOW_MS - (now % WINDOW_MS)) / 1000)) };
+    const end = Number(await this.redis[COMMAND](redisKey, WINDOW_MS + 1_000, this.lease));
+    const count = end - this.lease + 1;
+    return { count, over: count > this.limitPerMinute, retryAfter };
   }
 }
