@@ -49,6 +49,7 @@ let salonCall: { id: number; retellId: string };
 let clinicCall: { id: number; retellId: string };
 let upcoming: { appointmentId: number; uid: string };
 let pastAppointment: number;
+let clinicAppointment: number;
 
 beforeAll(async () => {
   ({ sim, env } = await startSimTestEnv({ CALCOM_TIMEOUT_MS: '1500', GDPR_EXPORT_DIR: exportDir }));
@@ -85,6 +86,7 @@ beforeAll(async () => {
   // The clinic customer has an appointment and notification too: the salon's erase must not touch them.
   const clinicAppt = await insertAppointment(clinic, clinicCustomer, { start: new Date(Date.now() + 5 * 86_400_000), status: 'failed', failureReason: 'clinic reason' });
   await db().insert(notifications).values({ companyId: clinic.companyId, kind: 'booking_failed', ref: String(clinicAppt), channel: 'sms', recipient: '+49*******5678', status: 'sent' });
+  clinicAppointment = clinicAppt;
 });
 
 afterAll(async () => {
@@ -243,10 +245,17 @@ describe('eraseCustomer', () => {
     const clinicJob = jobIds.retellWebhook(clinicCall.retellId, 'call_analyzed');
     await env.ctx.queues.webhooks.add('retell', { sealed: 'x' }, { jobId: salonJob });
     await env.ctx.queues.webhooks.add('retell', { sealed: 'x' }, { jobId: clinicJob });
+    // The booking's confirmation, queued by the bookings worker with the customer sealed in it;
+    // and a clinic appointment's notification jobs, which stay.
+    const confirmation = jobIds.notification('booking_confirmed', upcoming.appointmentId);
+    expect((await env.ctx.queues.notifications.getJob(confirmation))!.data).toMatchObject({ sealedSnapshot: expect.any(String) });
+    const clinicNotes = [jobIds.notification('booking_confirmed', clinicAppointment), jobIds.notification('booking_failed', clinicAppointment)];
+    for (const jobId of clinicNotes) await env.ctx.queues.notifications.add('n', { kind: 'booking_failed', companyId: clinic.companyId, appointmentId: clinicAppointment }, { jobId });
     expect(await rowsMentioning(salon.companyId, CALLER)).toBeGreaterThan(0);
 
     const result = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId: salonCustomer, cancelBookings: true, actor: 'cli:test' });
-    expect(result).toMatchObject({ erasedLocally: true, complete: true, alreadyErased: false, calls: 1, appointments: 3, notifications: 1, webhookJobsRemoved: 1 });
+    expect(result).toMatchObject({ erasedLocally: true, complete: true, alreadyErased: false, calls: 1, appointments: 3, notifications: 1, webhookJobsRemoved: 1, notificationJobsRemoved: 1 });
+    expect(result.message).toMatch(/1 webhook and 1 notification jobs removed from Redis/);
     expect(result.bookings.cancelled).toEqual([expect.objectContaining({ appointmentId: upcoming.appointmentId, uid: upcoming.uid })]);
     expect(result.bookings.failed).toEqual([]);
 
@@ -276,9 +285,11 @@ describe('eraseCustomer', () => {
     expect(await rowsMentioning(clinic.companyId, 'clinic reason')).toBe(1);
     expect(await rowsMentioning(clinic.companyId, '5678')).toBeGreaterThan(0);
 
-    // Redis: the salon call's webhook job is gone, the clinic's stays.
+    // Redis: the salon call's webhook job and the confirmation are gone, the clinic's jobs stay.
     expect(await env.ctx.queues.webhooks.getJob(salonJob)).toBeUndefined();
     expect(await env.ctx.queues.webhooks.getJob(clinicJob)).toBeDefined();
+    expect(await env.ctx.queues.notifications.getJob(confirmation)).toBeUndefined();
+    for (const jobId of clinicNotes) expect(await env.ctx.queues.notifications.getJob(jobId), jobId).toBeDefined();
 
     const [row] = await audits('gdpr.erase', salon.companyId);
     expect(row).toMatchObject({ actor: 'cli:test', target: `customer:${salonCustomer}`, details: { calls: 1, cancelBookings: true, cancelled: [upcoming.appointmentId] } });
@@ -291,7 +302,7 @@ describe('eraseCustomer', () => {
   it('is idempotent: erasing again finds nothing left and changes nothing', async () => {
     const before = await customerRow(salonCustomer);
     const again = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId: salonCustomer, cancelBookings: true, actor: 'cli:test' });
-    expect(again).toMatchObject({ complete: true, alreadyErased: true, bookings: { cancelled: [], failed: [] } });
+    expect(again).toMatchObject({ complete: true, alreadyErased: true, bookings: { cancelled: [], failed: [] }, webhookJobsRemoved: 0, notificationJobsRemoved: 0 });
     const after = await customerRow(salonCustomer);
     expect(after).toMatchObject({ phone: before.phone, erasedAt: before.erasedAt, name: null });
     expect(await audits('gdpr.erase', salon.companyId)).toHaveLength(2);
@@ -305,13 +316,52 @@ describe('eraseCustomer', () => {
     const booked = await executeBooking(bookingDeps(env.ctx), await bookingJob(salon, customerId, 'haircut', undefined, nextSlot(2)));
     const uid = (booked as { uid: string }).uid;
     const result = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId, cancelBookings: false, actor: 'cli:test' });
-    expect(result.complete).toBe(true);
+    expect(result).toMatchObject({ complete: true, notificationJobsRemoved: 1 });
+    expect(await env.ctx.queues.notifications.getJob(jobIds.notification('booking_confirmed', booked.appointmentId))).toBeUndefined();
     expect(result.bookings).toMatchObject({ mode: 'keep', cancelled: [], failed: [], kept: [expect.objectContaining({ uid })] });
     expect(result.message).toMatch(/kept as asked/);
     expect(simBooking(uid).status).toBe('accepted');
     expect(await apptRow(booked.appointmentId)).toMatchObject({ status: 'booked', calcomBookingUid: uid });
     expect(await customerRow(customerId)).toMatchObject({ name: null, phone: `erased-${customerId}` });
     expect(await rowsMentioning(salon.companyId, phone)).toBe(0);
+  });
+
+  it('a confirmation job running during the erase is left with a warning; erasing again once it finished removes it', async () => {
+    const phone = '+4917099990004';
+    const customerId = await upsertCustomer(db(), salon.companyId, phone, 'Rita Running', 'rita@example.org');
+    const booked = await executeBooking(bookingDeps(env.ctx), await bookingJob(salon, customerId, 'haircut', undefined, nextSlot(3)));
+    const jobId = jobIds.notification('booking_confirmed', booked.appointmentId);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let taken!: () => void;
+    const active = new Promise<void>((r) => (taken = r));
+    const connection = createRedis(env.config.REDIS_URL, 'worker');
+    const worker = new Worker(
+      'notifications',
+      async (job) => {
+        if (job.id !== jobId) return {};
+        taken();
+        await gate;
+        return { status: 'skipped' };
+      },
+      { connection, prefix: bullPrefix(env.config.REDIS_PREFIX) },
+    );
+    try {
+      await active;
+      const first = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId, cancelBookings: false, actor: 'cli:test' });
+      expect(first.notificationJobsRemoved).toBe(0);
+      expect(first.warnings).toContain(`notification job ${jobId} is running and was left in Redis; erase again once it has finished`);
+      release();
+      const end = Date.now() + 10_000;
+      while ((await (await env.ctx.queues.notifications.getJob(jobId))!.getState()) !== 'completed' && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+      const again = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId, cancelBookings: false, actor: 'cli:test' });
+      expect(again).toMatchObject({ notificationJobsRemoved: 1, warnings: [] });
+      expect(await env.ctx.queues.notifications.getJob(jobId)).toBeUndefined();
+    } finally {
+      release();
+      await worker.close();
+      connection.disconnect();
+    }
   });
 
   it('a booking Cal.com will not cancel is reported, and the local erase still completes', async () => {

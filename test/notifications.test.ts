@@ -66,7 +66,7 @@ class RecordingTransport implements Transport {
 }
 
 function deps(transport: Transport, config: Partial<NotificationDeps['config']> = {}): NotificationDeps {
-  return { db: db(), logger: env.ctx.logger, transport, config: { OPERATOR_ALERT_EMAILS: undefined, PUBLIC_URL: 'https://callbook.example.com/', ...config } };
+  return { db: db(), logger: env.ctx.logger, transport, cipher: env.ctx.cipher, config: { OPERATOR_ALERT_EMAILS: undefined, PUBLIC_URL: 'https://callbook.example.com/', ...config } };
 }
 
 async function tenant(slug: 'salon-anna' | 'clinic-nord') {

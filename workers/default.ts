@@ -48,6 +48,7 @@ export function defaultHandler(ctx: AppContext): JobHandler {
             cancelled: result.bookings.cancelled.length,
             kept: result.bookings.kept.length,
             webhookJobsRemoved: result.webhookJobsRemoved,
+            notificationJobsRemoved: result.notificationJobsRemoved,
             warnings: result.warnings,
           };
         }

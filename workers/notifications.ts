@@ -1,8 +1,9 @@
 /**
  * The `notifications` queue: lib/notifications/processNotification with BullMQ semantics.
  * - sent / duplicate / skipped / uncertain → completed (the result lists each delivery);
- * - a payload that can never work (bad shape, appointment not in that company) →
- *   UnrecoverableError, failed at once;
+ * - a payload that can never work (bad shape, a sealed snapshot that cannot be opened, does not
+ *   parse or is about someone else, appointment not in that company) → UnrecoverableError
+ *   (InvalidPayloadError naming the field, or the rejection), failed at once;
  * - a transport error known not to have delivered → thrown: BullMQ retries (5 attempts,
  *   exponential from 2 s), and the retry re-claims only what was not sent.
  * The transport is built once, when the worker starts, so a bad NOTIFY_TRANSPORT setup stops the

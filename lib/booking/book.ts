@@ -22,7 +22,8 @@ import type { Cipher } from '../crypto';
 import type { Db } from '../db';
 import type { LiveEvent } from '../events';
 import { appointmentsCreatedTotal, bookingTotal, callsProcessedTotal } from '../metrics';
-import { jobIds, type BookingJob, type NotificationJob } from '../queues';
+import { confirmationSnapshotSchema, sealConfirmation, type ConfirmationSnapshot } from '../notifications/snapshot';
+import { ID_PAYLOAD_MAX_BYTES, jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
 import { findByKey, findCustomerAndAppointment, insertPending, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
@@ -265,7 +266,7 @@ async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, r
   // still fails the attempt, whose retry finds the row booked and confirms again (confirmOnce).
   const effects = await Promise.allSettled([
     deps.cache.invalidate(cacheKeys.availability(ctx.service.calcomEventTypeId, day)),
-    confirmOnce(deps, { ...row, status: 'booked' }),
+    confirmOnce(deps, { ...row, status: 'booked' }, snapshotOf(row, ctx, booking)),
     deps.publish?.({ type: 'booking.booked', companyId: row.companyId, branchId: row.branchId, appointmentId: row.id, start: booking.start }),
   ]);
   const failed = effects.flatMap((e, i) => (e.status === 'rejected' ? [{ effect: COMMIT_EFFECTS[i]!, err: e.reason as unknown }] : []));
@@ -282,11 +283,64 @@ async function commit(deps: BookingDeps, job: BookingJob, ctx: BookingContext, r
  * left a booking without its confirmation, and every retry returned early — the chaos test
  * found 4 of 705 bookings unconfirmed. Sending stays at most once: the job id is fixed, and the
  * notifications table's claim on (kind, appointment) skips one already handled.
+ *
+ * With `snapshot` (the commit path: this attempt holds customer and booking) the job carries
+ * them sealed, so the notifications worker reads no rows (lib/notifications/snapshot). The
+ * already-booked paths queue ids only: the worker reads the rows, as it does for any job
+ * without a snapshot.
  */
-async function confirmOnce(deps: Pick<BookingDeps, 'notificationsQueue'>, row: Pick<AppointmentRow, 'id' | 'companyId' | 'status'>): Promise<void> {
+async function confirmOnce(
+  deps: Pick<BookingDeps, 'notificationsQueue' | 'cipher' | 'logger'>,
+  row: Pick<AppointmentRow, 'id' | 'companyId' | 'status'>,
+  snapshot?: ConfirmationSnapshot,
+): Promise<void> {
   if (!deps.notificationsQueue || row.status !== 'booked') return;
   const note: NotificationJob = { kind: 'booking_confirmed', companyId: row.companyId, appointmentId: row.id };
-  await deps.notificationsQueue.add('booking_confirmed', note, { jobId: jobIds.notification('booking_confirmed', row.id) });
+  const sealed = snapshot === undefined ? undefined : sealedSnapshot(deps, note, snapshot);
+  await deps.notificationsQueue.add('booking_confirmed', sealed ? { ...note, sealedSnapshot: sealed } : note, {
+    jobId: jobIds.notification('booking_confirmed', row.id),
+  });
+}
+
+/** Customer and appointment as this attempt booked them, for the confirmation (lib/notifications/snapshot). */
+function snapshotOf(row: AppointmentRow, ctx: BookingContext, booking: CalBooking): ConfirmationSnapshot {
+  return {
+    companyId: row.companyId,
+    appointmentId: row.id,
+    customerId: ctx.customer.id,
+    phone: ctx.customer.phone,
+    name: ctx.customer.name,
+    email: ctx.customer.email,
+    // As markBooked stored them (an unreadable time fails the schema: no snapshot).
+    start: utcIso(booking.start),
+    end: utcIso(booking.end),
+    serviceId: ctx.service.id,
+    branchId: ctx.branch.id,
+  };
+}
+
+const utcIso = (t: string) => {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : d.toISOString();
+};
+
+/**
+ * The snapshot sealed, or undefined — then the job goes with ids only and the worker reads the
+ * rows — when it is not one the worker would accept or would push the job past the queue's size
+ * limit (a long name in a multi-byte script): a confirmation is never lost to its snapshot.
+ */
+function sealedSnapshot(deps: Pick<BookingDeps, 'cipher' | 'logger'>, note: NotificationJob, snapshot: ConfirmationSnapshot): string | undefined {
+  const parsed = confirmationSnapshotSchema.safeParse(snapshot);
+  if (!parsed.success) {
+    deps.logger.warn({ appointmentId: note.appointmentId, fields: parsed.error.issues.map((i) => i.path.join('.')) }, 'confirmation queued without its snapshot: it does not fit the schema');
+    return undefined;
+  }
+  const sealed = sealConfirmation(deps.cipher, parsed.data);
+  if (Buffer.byteLength(JSON.stringify({ ...note, sealedSnapshot: sealed })) > ID_PAYLOAD_MAX_BYTES) {
+    deps.logger.warn({ appointmentId: note.appointmentId }, 'confirmation queued without its snapshot: it would exceed the job size limit');
+    return undefined;
+  }
+  return sealed;
 }
 
 /** Mark the appointment failed after the queue gave up on retryable errors. */

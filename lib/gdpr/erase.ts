@@ -15,14 +15,19 @@
  *    row with counts and ids only.
  * 3. Redis: callbook's caches hold nothing per customer (phone resolution is keyed by the
  *    business number; event types and slots are per company/event type; the booking uid cache
- *    holds uids only). What does hold the customer's data is the `webhooks` queue: completed and
- *    failed jobs keep the sealed (encrypted) Retell body — caller number, transcript — for up to
- *    14 days. Those jobs are removed for every call of the customer. Slots freed by a
- *    cancellation are dropped from the availability cache.
+ *    holds uids only). What does hold the customer's data are the jobs of two queues (waiting
+ *    ones, and completed or failed ones kept for up to 24 hours / 14 days): `webhooks` (the
+ *    sealed Retell body — caller number, transcript) and `notifications` (a confirmation's sealed
+ *    snapshot — number, name, e-mail — and its result, the masked recipient). The webhook jobs
+ *    of every call of the customer and the booking_confirmed jobs of every appointment are
+ *    removed; booking_failed jobs carry ids only and go to operators, so they stay. A running
+ *    job cannot be removed: it is named in the warnings (erase again once it has finished).
+ *    Slots freed by a cancellation are dropped from the availability cache.
  *
  * Every step is idempotent: erasing twice finds nothing left to cancel and nothing left to blank.
  */
 import { open } from '../pii';
+import type { Queue } from 'bullmq';
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { audit } from '../audit';
@@ -76,6 +81,8 @@ export interface EraseResult {
   };
   /** webhooks-queue jobs (sealed Retell bodies of the customer's calls) removed from Redis. */
   webhookJobsRemoved: number;
+  /** notifications-queue booking_confirmed jobs of the customer's appointments (sealed snapshot, masked recipient) removed from Redis. */
+  notificationJobsRemoved: number;
   /** Things an operator should look at; never contains personal data. */
   warnings: string[];
   /** false when some upcoming booking could not be cancelled. */
@@ -121,7 +128,9 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   const outcome = (a: (typeof upcoming)[number]): BookingOutcome => ({ appointmentId: a.id, uid: a.uid, start: a.startAt.toISOString() });
 
   for (const a of upcoming.filter((x) => x.status === 'pending')) {
-    warnings.push(`appointment ${a.id} (${a.startAt.toISOString()}) is still being booked (pending); check the bookings queue and Cal.com once it settles`);
+    warnings.push(
+      `appointment ${a.id} (${a.startAt.toISOString()}) is still being booked (pending); check the bookings queue and Cal.com once it settles, then erase again (its confirmation job may carry the customer's sealed contact details)`,
+    );
   }
   const booked = upcoming.filter((x) => x.status === 'booked');
   if (!req.cancelBookings) {
@@ -166,6 +175,7 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     .select({ id: calls.id, retellCallId: calls.retellCallId })
     .from(calls)
     .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
+  let apptIds: string[] = [];
   const counts = await db.transaction(async (tx) => {
     await tx
       .update(customers)
@@ -202,7 +212,7 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
       })
       .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
     const [ap] = await tx.update(appointments).set({ failureReason: null, alternatives: null }).where(ofCustomer);
-    const apptIds = (await tx.select({ id: appointments.id }).from(appointments).where(ofCustomer)).map((r) => String(r.id));
+    apptIds = (await tx.select({ id: appointments.id }).from(appointments).where(ofCustomer)).map((r) => String(r.id));
     let notes = 0;
     if (apptIds.length) {
       const [n] = await tx
@@ -229,24 +239,21 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     return result;
   });
 
-  // Redis: the webhooks queue keeps each call's sealed Retell body (caller number, transcript).
-  let webhookJobsRemoved = 0;
-  for (const call of callRows) {
-    // Both forms of the id: signed with the platform key, or with the company's own.
-    for (const jobId of HANDLED_EVENTS.flatMap((e) => [jobIds.retellWebhook(call.retellCallId, e), jobIds.retellWebhook(call.retellCallId, e, companyId)])) {
-      try {
-        // remove() answers 1 for a job that is not there: look first, to count honestly.
-        if (!(await ctx.queues.webhooks.getJob(jobId))) continue;
-        if ((await ctx.queues.webhooks.remove(jobId)) === 1) webhookJobsRemoved++;
-        else warnings.push(`webhook job ${jobId} is running and was left in Redis; erase again once it has finished`);
-      } catch (err) {
-        warnings.push(`webhook job ${jobId} could not be removed from Redis (${(err as Error).message}); erase again`);
-      }
-    }
-  }
+  // Redis: the webhooks queue keeps each call's sealed Retell body (caller number, transcript);
+  // both forms of the id: signed with the platform key, or with the company's own.
+  const webhookJobIds = callRows.flatMap((call) =>
+    HANDLED_EVENTS.flatMap((e) => [jobIds.retellWebhook(call.retellCallId, e), jobIds.retellWebhook(call.retellCallId, e, companyId)]),
+  );
+  const webhookJobsRemoved = await removeJobs(ctx.queues.webhooks, 'webhook', webhookJobIds, warnings);
+  // ... and the notifications queue each confirmation's sealed snapshot and masked recipient.
+  const notificationJobIds = apptIds.map((id) => jobIds.notification('booking_confirmed', id));
+  const notificationJobsRemoved = await removeJobs(ctx.queues.notifications, 'notification', notificationJobIds, warnings);
 
   const complete = bookings.failed.length === 0;
-  const parts = [`customer ${customerId} of ${company.slug} erased locally (${counts.calls} calls, ${counts.appointments} appointments, ${counts.notifications} notifications)`];
+  const parts = [
+    `customer ${customerId} of ${company.slug} erased locally (${counts.calls} calls, ${counts.appointments} appointments, ${counts.notifications} notifications; ` +
+      `${webhookJobsRemoved} webhook and ${notificationJobsRemoved} notification jobs removed from Redis)`,
+  ];
   if (bookings.mode === 'cancel') {
     parts.push(`${bookings.cancelled.length} upcoming Cal.com booking(s) cancelled`);
     if (bookings.failed.length) {
@@ -266,10 +273,33 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     ...counts,
     bookings,
     webhookJobsRemoved,
+    notificationJobsRemoved,
     warnings,
     complete,
     message: parts.join('; '),
   };
-  log.info({ calls: counts.calls, cancelled: bookings.cancelled.length, cancelFailed: bookings.failed.length, kept: bookings.kept.length, webhookJobsRemoved }, 'customer erased');
+  log.info(
+    { calls: counts.calls, cancelled: bookings.cancelled.length, cancelFailed: bookings.failed.length, kept: bookings.kept.length, webhookJobsRemoved, notificationJobsRemoved },
+    'customer erased',
+  );
   return result;
+}
+
+/**
+ * Removes those of the jobs that exist and counts them. remove() answers 1 for a job that is not
+ * there, so each is looked up first; a running (locked) job is not removed and is named in the
+ * warnings, as is one Redis would not remove.
+ */
+async function removeJobs(queue: Pick<Queue, 'getJob' | 'remove'>, what: string, ids: string[], warnings: string[]): Promise<number> {
+  let removed = 0;
+  for (const jobId of ids) {
+    try {
+      if (!(await queue.getJob(jobId))) continue;
+      if ((await queue.remove(jobId)) === 1) removed++;
+      else warnings.push(`${what} job ${jobId} is running and was left in Redis; erase again once it has finished`);
+    } catch (err) {
+      warnings.push(`${what} job ${jobId} could not be removed from Redis (${(err as Error).message}); erase again`);
+    }
+  }
+  return removed;
 }

@@ -6,6 +6,10 @@
  *
  * The file goes to disk with mode 0600 (only the service user can read it); a queue job returns
  * its path, never the data, since job return values sit in Redis in clear text.
+ *
+ * The database is the whole story: what queue jobs in Redis hold about the customer (a webhook's
+ * sealed body, a confirmation's sealed snapshot) are copies of what the calls and the customer
+ * row already say, and are gone within days (lib/queues keeps jobs 24 hours / failed 14 days).
  */
 import { open, openJson } from '../pii';
 import { mkdir, writeFile, chmod } from 'node:fs/promises';

@@ -21,17 +21,31 @@
  * and event; several operators share one message); breaker_opened uses `<service>-<minute>`, or
  * `<service>-<minute>-c<company>` when it goes to each company's own operators (one message per
  * company, so no company sees another's addresses). Recipients are stored masked.
+ *
+ * A booking_confirmed job from the bookings worker carries a sealed snapshot (./snapshot) of
+ * customer and appointment as booked. Then nothing is read: the claim is one INSERT … SELECT
+ * that inserts the 'sending' row only while the appointment is still the company's, booked, at
+ * the snapshot's times, service and branch, and its customer is the snapshot's, not erased, with
+ * the snapshot's number — two statements per confirmation (claim, record) instead of three. When
+ * that guard inserts nothing, the job falls back to the read path above, which skips or rejects
+ * with its reason (cancelled, erased, another company) or sends what the rows say now (moved to
+ * another time); a duplicate key is handled as above ('failed' is re-claimed through the read
+ * path, so the rows are checked again before a second attempt). A snapshot whose customer is not the
+ * appointment's, or whose number is not the customer's, is refused: nothing is sent. The e-mail
+ * and name are the snapshot's (the read path would take them from the row as it is then);
+ * trusting them is trusting ENCRYPTION_KEY, as the webhook body does.
  */
-import { and, asc, eq } from 'drizzle-orm';
-import { open } from '../pii';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { open, phoneIndexCandidates } from '../pii';
 import type { Logger } from 'pino';
 import { appointments, branches, companies, customers, notifications } from '../../drizzle/schema';
 import { companyCatalogue } from '../tenants/catalogue';
 import type { Config } from '../config';
 import type { AppContext } from '../context';
+import type { Cipher } from '../crypto';
 import { isDuplicateKey, type Db } from '../db';
 import { describeError, redactText } from '../errors/redact';
-import { jobIds, type NotificationJob } from '../queues';
+import { InvalidPayloadError, jobIds, type NotificationJob } from '../queues';
 import { breakerAlertRef } from './breaker-alert';
 import {
   maskPhone,
@@ -42,12 +56,15 @@ import {
   renderBreakerOpened,
   type Rendered,
 } from './messages';
+import { openConfirmation, type ConfirmationSnapshot } from './snapshot';
 import { createTransport, TransportError, UnsupportedChannelError, type Channel, type Transport } from './transports';
 
 export interface NotificationDeps {
   db: Db;
   logger: Logger;
   transport: Transport;
+  /** Opens a confirmation's sealed snapshot. */
+  cipher: Cipher;
   config: Pick<Config, 'OPERATOR_ALERT_EMAILS' | 'PUBLIC_URL'>;
 }
 
@@ -56,6 +73,7 @@ export function notificationDeps(ctx: AppContext, extra: Partial<NotificationDep
   return {
     db: ctx.database.db,
     logger,
+    cipher: ctx.cipher,
     config: ctx.config,
     ...extra,
     transport: extra.transport ?? createTransport(ctx.config, logger),
@@ -96,32 +114,81 @@ interface Plan {
 
 export async function processNotification(deps: NotificationDeps, job: NotificationJob, signal?: AbortSignal): Promise<NotificationResult> {
   const log = deps.logger.child({ kind: job.kind, companyId: job.companyId, appointmentId: job.appointmentId });
-  const plans = await plan(deps, job, log);
-
-  const results: DeliveryResult[] = [];
-  let firstError: unknown;
-  for (const p of plans) {
-    const r = await deliver(deps, job.kind, p, log, signal);
-    results.push(r.result);
-    if (r.error !== undefined && firstError === undefined) firstError = r.error;
+  if (job.kind === 'booking_confirmed' && job.sealedSnapshot !== undefined) {
+    const snapshot = openConfirmation(deps.cipher, { ...job, sealedSnapshot: job.sealedSnapshot });
+    return confirmFromSnapshot(deps, job, snapshot, log, signal);
   }
-  // Rethrow so BullMQ retries: deliveries already 'sent' are duplicates next time, 'failed' ones are re-claimed.
-  if (firstError !== undefined) throw firstError;
+  return deliverAll(deps, job.kind, await plan(deps, job, log), log, signal);
+}
 
+async function deliverAll(deps: NotificationDeps, kind: NotificationJob['kind'], plans: Plan[], log: Logger, signal?: AbortSignal): Promise<NotificationResult> {
+  const delivered: Delivered[] = [];
+  for (const p of plans) delivered.push(await deliver(deps, kind, p, log, signal));
+  return settle(delivered);
+}
+
+type Delivered = { result: DeliveryResult; error?: unknown };
+
+function settle(delivered: Delivered[]): NotificationResult {
+  // Rethrow so BullMQ retries: deliveries already 'sent' are duplicates next time, 'failed' ones are re-claimed.
+  const failed = delivered.find((r) => r.error !== undefined);
+  if (failed) throw failed.error;
+  const results = delivered.map((r) => r.result);
   const order = ['sent', 'uncertain', 'skipped', 'duplicate'] as const;
   const status = order.find((s) => results.some((r) => r.status === s)) ?? 'duplicate';
   return { status, deliveries: results };
 }
 
+/**
+ * A confirmation from its snapshot: message from the snapshot and the tenant catalogue, claim
+ * guarded by the rows (claimIfUnchanged). Whatever the guard refuses, and a 'failed' row to
+ * re-claim, goes the read path with the snapshot checked against the rows it reads.
+ */
+async function confirmFromSnapshot(
+  deps: NotificationDeps,
+  job: NotificationJob,
+  snapshot: ConfirmationSnapshot,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<NotificationResult> {
+  // undefined: the catalogue no longer has the snapshot's service or branch; the read path says why.
+  const p = await snapshotPlan(deps.db, snapshot);
+  if (p) {
+    const claimed = await claimIfUnchanged(deps.db, snapshot, p, maskedRecipients(p));
+    if (claimed === 'claimed' || claimed === 'duplicate') return settle([await deliver(deps, 'booking_confirmed', p, log, signal, claimed === 'claimed')]);
+    log.info({ claim: claimed }, 'confirmation snapshot: the rows changed, or a failed send is to be retried; reading them');
+  }
+  return deliverAll(deps, 'booking_confirmed', await plan(deps, job, log, snapshot), log, signal);
+}
+
+/** The snapshot's message; undefined when the catalogue lacks its company, service or branch. */
+async function snapshotPlan(db: Db, s: ConfirmationSnapshot): Promise<Plan | undefined> {
+  const cat = await companyCatalogue(db, s.companyId);
+  const service = cat?.services.find((x) => x.id === s.serviceId);
+  const branch = cat?.branches.get(s.branchId);
+  if (!cat || !service || !branch) return undefined;
+  // As the read path picks: e-mail when known, else an SMS to the number.
+  const channel: Channel = s.email ? 'email' : 'sms';
+  const message = renderBookingConfirmed(pickLang(branch.language, cat.company.language), {
+    customerName: s.name,
+    serviceName: service.name,
+    branchName: branch.name,
+    start: new Date(s.start),
+    timeZone: branch.timezone,
+  });
+  return { companyId: s.companyId, ref: String(s.appointmentId), channel, to: [s.email || s.phone], message };
+}
+
 // ---------------------------------------------------------------------------
 // What to send, to whom
 
-async function plan(deps: NotificationDeps, job: NotificationJob, log: Logger): Promise<Plan[]> {
+async function plan(deps: NotificationDeps, job: NotificationJob, log: Logger, snapshot?: ConfirmationSnapshot): Promise<Plan[]> {
   if (job.kind === 'breaker_opened') return planBreaker(deps, job, log);
 
   if (!job.companyId || !job.appointmentId) throw new NotificationRejected(`${job.kind} needs companyId and appointmentId`);
   const row = await loadAppointment(deps.db, job.companyId, job.appointmentId);
   if (!row) throw new NotificationRejected(`appointment ${job.appointmentId} not found in company ${job.companyId}`);
+  if (snapshot) checkSnapshot(snapshot, row);
   const lang = pickLang(row.branch.language, row.company.language);
   const ref = String(row.appointment.id);
   const companyId = job.companyId;
@@ -166,6 +233,22 @@ async function plan(deps: NotificationDeps, job: NotificationJob, log: Logger): 
     boardUrl: `${deps.config.PUBLIC_URL?.replace(/\/+$/, '') ?? ''}/admin/queues`,
   });
   return [{ companyId, ref, channel: 'email', to: operators, message }];
+}
+
+/**
+ * A snapshot about someone else than the appointment's customer was never made by the bookings
+ * worker (an appointment's customer and a customer's number do not change; erasure blanks the
+ * number, so it is not compared then): refused, nothing sent. What may change legitimately
+ * (status, times, e-mail, name) is the rows' to decide.
+ */
+function checkSnapshot(s: ConfirmationSnapshot, row: { appointment: { customerId: number }; customer: { phone: string; erasedAt: Date | null } }): void {
+  const issues = [
+    ...(row.appointment.customerId !== s.customerId ? [{ path: 'sealedSnapshot.customerId', message: "is not the appointment's customer" }] : []),
+    ...(row.appointment.customerId === s.customerId && !row.customer.erasedAt && row.customer.phone !== s.phone
+      ? [{ path: 'sealedSnapshot.phone', message: "is not the number of the appointment's customer" }]
+      : []),
+  ];
+  if (issues.length) throw new InvalidPayloadError('notifications', issues);
 }
 
 /**
@@ -250,6 +333,39 @@ function uniqueEmails(list: readonly string[]): string[] {
 // Claim, send, record
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const maskedRecipients = (p: Plan) => (p.to.length ? clip(p.to.map(maskRecipient).join(', '), 200) : null);
+
+type GuardedClaim = 'claimed' | 'refused' | 'duplicate' | 'failed';
+
+/**
+ * The claim of a confirmation from its snapshot, in one statement: the 'sending' row is inserted
+ * only while appointment and customer still say what the snapshot says ('refused' otherwise).
+ * A duplicate key is read as in claim(): 'failed' is left to the caller to re-claim.
+ */
+async function claimIfUnchanged(db: Db, s: ConfirmationSnapshot, p: Plan, recipient: string | null): Promise<GuardedClaim> {
+  const phoneIndexes = sql.join(
+    phoneIndexCandidates(s.companyId, s.phone).map((v) => sql`${v}`),
+    sql`, `,
+  );
+  try {
+    const [res] = await db.execute(sql`
+      INSERT INTO ${notifications} (company_id, kind, ref, channel, recipient, status)
+      SELECT a.company_id, 'booking_confirmed', ${p.ref}, ${p.channel}, ${recipient}, 'sending'
+      FROM ${appointments} a JOIN ${customers} c ON c.id = a.customer_id AND c.company_id = a.company_id
+      WHERE a.id = ${s.appointmentId} AND a.company_id = ${s.companyId} AND a.status = 'booked'
+        AND a.start_at = ${new Date(s.start)} AND a.end_at = ${new Date(s.end)}
+        AND a.service_id = ${s.serviceId} AND a.branch_id = ${s.branchId}
+        AND c.id = ${s.customerId} AND c.erased_at IS NULL AND c.phone_index IN (${phoneIndexes})`);
+    return res.affectedRows === 1 ? 'claimed' : 'refused';
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  const [row] = await db
+    .select({ status: notifications.status })
+    .from(notifications)
+    .where(and(eq(notifications.kind, 'booking_confirmed'), eq(notifications.ref, p.ref)));
+  return row?.status === 'failed' ? 'failed' : 'duplicate';
+}
 
 /** True when this attempt owns the (kind, ref) row and may send. */
 async function claim(db: Db, kind: string, p: Plan, recipient: string | null): Promise<boolean> {
@@ -279,18 +395,20 @@ async function record(db: Db, kind: string, ref: string, set: { status: 'sent' |
     .where(and(eq(notifications.kind, kind), eq(notifications.ref, ref), eq(notifications.status, 'sending')));
 }
 
+/** `owned`: the caller has already claimed (true) or found the row handled (false). */
 async function deliver(
   deps: NotificationDeps,
   kind: NotificationJob['kind'],
   p: Plan,
   log: Logger,
   signal?: AbortSignal,
-): Promise<{ result: DeliveryResult; error?: unknown }> {
-  const recipient = p.to.length ? clip(p.to.map(maskRecipient).join(', '), 200) : null;
+  owned?: boolean,
+): Promise<Delivered> {
+  const recipient = maskedRecipients(p);
   const base = { ref: p.ref, channel: p.channel, recipient };
   const l = log.child({ ref: p.ref, channel: p.channel, to: recipient });
 
-  if (!(await claim(deps.db, kind, p, recipient))) {
+  if (!(owned ?? (await claim(deps.db, kind, p, recipient)))) {
     l.info('notification already handled: not sending again');
     return { result: { ...base, status: 'duplicate' } };
   }

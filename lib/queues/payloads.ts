@@ -1,7 +1,7 @@
 /**
  * Typed job payloads. Payloads carry ids, not personal data: Redis keeps them in clear text,
  * so the one payload that must carry a whole webhook (to be durable before we answer 2xx)
- * carries it sealed with ENCRYPTION_KEY.
+ * carries it sealed with ENCRYPTION_KEY, and so does a confirmation's snapshot of the customer.
  */
 import { z } from 'zod';
 
@@ -31,14 +31,21 @@ export const bookingJobSchema = z.object({
 });
 export type BookingJob = z.infer<typeof bookingJobSchema>;
 
-export const notificationJobSchema = z.object({
-  kind: z.enum(['booking_confirmed', 'booking_failed', 'breaker_opened']),
-  companyId: z.number().int().positive().optional(),
-  appointmentId: z.number().int().positive().optional(),
-  /** breaker_opened: which service. */
-  service: z.string().max(64).optional(),
-  at: z.number().optional(),
-});
+export const notificationJobSchema = z
+  .object({
+    kind: z.enum(['booking_confirmed', 'booking_failed', 'breaker_opened']),
+    companyId: z.number().int().positive().optional(),
+    appointmentId: z.number().int().positive().optional(),
+    /** breaker_opened: which service. */
+    service: z.string().max(64).optional(),
+    at: z.number().optional(),
+    /**
+     * booking_confirmed from the bookings worker: customer and appointment as booked, AES-256-GCM
+     * (lib/crypto) of the JSON lib/notifications/snapshot describes. Absent: the worker reads them.
+     */
+    sealedSnapshot: z.string().optional(),
+  })
+  .refine((j) => j.sealedSnapshot === undefined || j.kind === 'booking_confirmed', { path: ['sealedSnapshot'], message: 'only booking_confirmed jobs carry one' });
 export type NotificationJob = z.infer<typeof notificationJobSchema>;
 
 export const syncJobSchema = z.object({

@@ -42,7 +42,7 @@ export function registerGdpr(program: Command, run: Run): void {
       run(async (ctx, json) => {
         const who = await find(ctx, o.company, o.phone);
         const result = await eraseCustomer(ctx, { companyId: who.companyId, customerId: who.customerId, cancelBookings: !o.keepBookings, actor: actor() });
-        print(json, result, () => result.message);
+        print(json, result, () => [result.message, ...result.warnings.map((w) => `warning: ${w}`)].join('\n'));
         if (!result.complete) process.exitCode = 1;
       }),
     );
