@@ -82,7 +82,12 @@ export class MinuteCounter {
   }
 
   private readonly leases = new Map<string | number, Lease>();
-  /** Per key, the lease being reserved: concurrent hits wait for it instead of each reserving a block. */
+  /**
+   * Per key, the lease being reserved: concurrent hits wait for it instead of each reserving a
+   * block. It rejects when the round trip failed, and its waiters fail with it: each retrying in
+   * turn would line them up behind one another, every one waiting out its own failed round trip
+   * (a Redis outage then held the n-th request n times as long, well past Retell's 10 s).
+   */
   private readonly reserving = new Map<string | number, Promise<void>>();
 
   async hit(key: string | number, now = Date.now()): Promise<MinuteHit> {
@@ -98,19 +103,29 @@ export class MinuteCounter {
       }
       const inFlight = this.reserving.get(key);
       if (!inFlight) break;
-      await inFlight;
+      await inFlight; // throws what the reservation threw
     }
-    let settle!: () => void;
-    this.reserving.set(key, new Promise<void>((r) => (settle = r)));
-    try {
-      const hit = await this.count(redisKey, retryAfter);
-      // Another minute's lease is replaced here: the map holds one per key in use.
-      this.leases.set(key, { redisKey, next: hit.count + 1, last: Math.min(hit.count + this.lease - 1, this.limitPerMinute), spent: hit.count + this.lease - 1 >= this.limitPerMinute });
-      return hit;
-    } finally {
-      this.reserving.delete(key);
-      settle();
-    }
+    // The map entry is dropped before anyone awaiting it resumes, so a waiter never finds the
+    // reservation it waited for still in flight.
+    const done = () => {
+      if (this.reserving.get(key) === waiters) this.reserving.delete(key);
+    };
+    const reservation = this.count(redisKey, retryAfter).then(
+      (hit) => {
+        // Another minute's lease is replaced here: the map holds one per key in use.
+        this.leases.set(key, { redisKey, next: hit.count + 1, last: Math.min(hit.count + this.lease - 1, this.limitPerMinute), spent: hit.count + this.lease - 1 >= this.limitPerMinute });
+        done();
+        return hit;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+    const waiters: Promise<void> = reservation.then(() => undefined);
+    waiters.catch(() => undefined); // no waiter: nobody else needs to hear of the failure
+    this.reserving.set(key, waiters);
+    return reservation;
   }
 
   /** One round trip: counts `this.lease` units and reports the first of them. */
