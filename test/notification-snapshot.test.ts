@@ -394,3 +394,41 @@ describe('fallbacks that keep the confirmation', () => {
     expect(t.sent[0]!.text).toMatch(/^Guten Tag, Ihr Termin ist bestätigt/);
   });
 });
+
+describe('erasure racing the booking: the confirmation queued after the erase', () => {
+  it('a booking committed before the erase and queued after it (the erase could not remove the job yet): the job sends nothing and keeps no copy of the customer', async () => {
+    const where = (await lookupPhone(db(), SALON_NUMBER))!;
+    const phone = newPhone();
+    const customerId = await upsertCustomer(db(), where.companyId, phone, 'Eva Eraced', 'eva.eraced@example.org');
+    const job = await bookingJobFor(db(), where, { customerId, service: 'haircut', callId: undefined, callRef: callId(), start: nextSlot().toUTC().toISO()! });
+    const queue = env().ctx.queues.notifications;
+    let erased: Awaited<ReturnType<typeof eraseCustomer>> | undefined;
+    // The erase lands between markBooked and the confirmation's queue.add.
+    const racing = {
+      add: async (...args: Parameters<typeof queue.add>) => {
+        erased = await eraseCustomer(env().ctx, { companyId: where.companyId, customerId, cancelBookings: false, actor: 'test' });
+        return queue.add(...args);
+      },
+    } as unknown as typeof queue;
+    const booked = await executeBooking({ ...bookingDeps(env().ctx), notificationsQueue: racing }, job);
+    expect(booked.status).toBe('booked');
+    expect(erased).toMatchObject({ notificationJobsRemoved: 0, warnings: [] });
+    const jobId = jobIds.notification('booking_confirmed', booked.appointmentId);
+    expect((await queue.getJob(jobId))!.data).toHaveProperty('sealedSnapshot');
+
+    const workers = startWorkers(env().ctx, ['notifications']);
+    try {
+      const end = Date.now() + 15_000;
+      while ((await (await queue.getJob(jobId))!.getState()) !== 'completed' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await workers.close();
+    }
+    const done = (await queue.getJob(jobId))!;
+    expect(done.returnvalue).toMatchObject({ status: 'skipped', deliveries: [{ reason: 'customer data was erased' }] });
+    // Nothing in Redis opens to the erased customer's contact details.
+    expect(done.data).toEqual({ kind: 'booking_confirmed', companyId: where.companyId, appointmentId: booked.appointmentId });
+    const hash = await env().ctx.redis.hgetall(`${bullPrefix(env().config.REDIS_PREFIX)}:notifications:${jobId}`);
+    expect(JSON.stringify(hash)).not.toContain('sealedSnapshot');
+  });
+});
+
