@@ -1,5 +1,5 @@
 /** The `webhooks` queue: Retell call webhooks → lib/calls/process-retell-webhook. */
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
@@ -28,9 +28,11 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       );
     } catch (err) {
       if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back
-      // Keep the reason beside the event once retries are spent; the job keeps it too.
+      // Keep the reason beside the event once retries are spent — or will never come: BullMQ fails
+      // an UnrecoverableError (a sealed body that cannot be opened) after this one attempt. The
+      // job keeps the reason too, but only for as long as failed jobs are kept.
       const attempts = job.opts.attempts ?? 1;
-      if (job.attemptsMade + 1 >= attempts) {
+      if (job.attemptsMade + 1 >= attempts || err instanceof UnrecoverableError) {
         // A final row (a duplicate finished meanwhile) is left as it is.
         await recordEvent(
           ctx.database.db,
