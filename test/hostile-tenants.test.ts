@@ -16,6 +16,7 @@ import { calls, customers, webhookEvents } from '../drizzle/schema';
 import { authGate } from '../lib/auth/bearer';
 import { createToken } from '../lib/auth/tokens';
 import { lookupPhone } from '../lib/calls/resolve-phone';
+import { createRedis } from '../lib/redis';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { berlinWeekday } from './helpers/bookings';
 import { startSimTestEnv, stopSimTestEnv, type SimTestEnv } from './helpers/calcom';
@@ -370,6 +371,28 @@ describe('limits that fit Retell: one source address, many companies', () => {
     // Once spent, hits are refused from memory: the count stops at the limit plus the blocks in flight.
     const [key] = await s.env.ctx.redis.keys(`${prefix}*`);
     expect(Number(await s.env.ctx.redis.get(key!))).toBeLessThanOrEqual(400 + 2 * 4);
+  }, 60_000);
+
+  it('a leased budget while its Redis is away: every concurrent webhook gets its 503 at once, none waits behind the others', async () => {
+    // The budget's counter on a Redis that refuses connections (the ingress's 'client' role:
+    // offline queue, 2 retries a command). The hits waiting for the block in flight used to
+    // retry one after another: the tenth of ten answered after ~39 s, past Retell's 10 s.
+    const dead = createRedis('redis://127.0.0.1:1', 'client');
+    try {
+      const app = createApp({ ...ingressDeps(s.env.ctx), guards: ingressGuards({ ...s.env.ctx, redis: dead }), keyPrefix: s.env.ctx.ns });
+      const t0 = Date.now();
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          const body = JSON.stringify(retellEvent('call_started', { callId: callId(), to: A }));
+          const res = await app.request('/webhooks/retell', { method: 'POST', body, headers: await signed(body) });
+          return { status: res.status, ms: Date.now() - t0 };
+        }),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(503));
+      expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(5_000);
+    } finally {
+      dead.disconnect();
+    }
   }, 60_000);
 
   it("/mcp, /events and /admin spend a budget of their own: a company over it gets 429, another company does not, and the company's calls are untouched", async () => {
