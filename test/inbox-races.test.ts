@@ -101,3 +101,22 @@ describe('a failure, recorded beside the event with its reason', () => {
   });
 });
 
+describe('a late webhook for a purged call', () => {
+  it('is ignored, and its completed job keeps no sealed body (number, words) in Redis', async () => {
+    const id = callId();
+    await deliver(retellEvent('call_ended', { callId: id, from: '+4917099990077' }));
+    await db().update(calls).set({ purgedAt: new Date(), transcript: null }).where(eq(calls.retellCallId, id));
+    const late = retellEvent('call_analyzed', { callId: id, from: '+4917099990077', transcript: 'User: meine Worte, schon gelöscht' });
+    const sealedBody = env.ctx.cipher.encrypt(JSON.stringify(late));
+    const job = await env.ctx.queues.webhooks.add('call_analyzed', { provider: 'retell', event: 'call_analyzed', callId: id, receivedAt: Date.now(), sealedBody }, { jobId: `purged-late-${id}` });
+    const outcome = await webhooksHandler(env.ctx)(job, new AbortController().signal);
+    expect(outcome).toMatchObject({ status: 'rejected', purged: true, reason: expect.stringContaining('purged') });
+    const stored = await env.ctx.queues.webhooks.getJob(job.id!);
+    expect(stored!.data).toEqual({ provider: 'retell', event: 'call_analyzed', callId: id, receivedAt: job.data.receivedAt });
+    const raw = await env.ctx.redis.hget(`${env.ctx.queues.webhooks.keys['']}${job.id}`, 'data');
+    expect(raw).toBeTruthy();
+    expect(raw).not.toContain('sealedBody');
+    const [ev] = await db().select().from(webhookEvents).where(eq(webhookEvents.dedupeKey, retellDedupeKey(id, 'call_analyzed')));
+    expect(ev).toMatchObject({ status: 'ignored' });
+  });
+});

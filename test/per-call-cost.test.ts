@@ -69,6 +69,9 @@ describe('inbox claim in one statement', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(await claimEvent(db(), key, meta)).toBe(false);
     expect(await row()).toEqual(finished);
+    // A slower duplicate that fails afterwards does not turn the finished row into 'failed'.
+    await finishEvent(db(), key, 'failed', { error: 'late duplicate failed' });
+    expect(await row()).toEqual(finished);
   });
 });
 

@@ -4,7 +4,7 @@ import type { AppContext } from '../lib/context';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { publishEvent } from '../lib/events';
-import { webhookJobSchema } from '../lib/queues';
+import { webhookJobSchema, type WebhookJob } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
 import { describeError } from '../lib/errors/redact';
 import { parsePayload } from './payload';
@@ -14,7 +14,7 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
   return async (job: Job, signal: AbortSignal) => {
     const data = parsePayload('webhooks', webhookJobSchema, job);
     try {
-      return await processRetellWebhook(
+      const outcome = await processRetellWebhook(
         {
           db: ctx.database.db,
           cache: ctx.cache,
@@ -26,6 +26,8 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
         data,
         signal,
       );
+      if (outcome.status === 'rejected' && outcome.purged) await forgetBody(ctx, job, data);
+      return outcome;
     } catch (err) {
       if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back
       // Keep the reason beside the event once retries are spent — or will never come: BullMQ fails
@@ -45,4 +47,16 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       throw err;
     }
   };
+}
+
+/**
+ * A late webhook for a purged call (retention, GDPR erasure) is ignored, and its completed job —
+ * kept 24 h — must not keep the caller's number and words either: the erasure removed the jobs
+ * that existed when it ran, not one that arrived after. The job goes on with its ids only (a
+ * retry of it then fails as a malformed payload, naming sealedBody; its inbox row stays final).
+ * Best effort: the outcome stands if Redis refuses the update.
+ */
+async function forgetBody(ctx: AppContext, job: Job, data: WebhookJob): Promise<void> {
+  const { sealedBody: _dropped, ...ids } = data;
+  await job.updateData(ids).catch((err: unknown) => ctx.logger.warn({ err, jobId: job.id }, 'could not drop the sealed body of a webhook for a purged call'));
 }

@@ -79,7 +79,9 @@ export async function handleCalcomWebhook(
     deps.logger.info({ companyId, trigger: webhook.triggerEvent, uid: webhook.payload.uid, outcome: result.outcome, appointmentId: result.appointmentId }, 'cal.com webhook processed');
     return result;
   } catch (err) {
-    await finishEvent(deps.db, key, 'failed', { companyId, error: describeError(err) }).catch(() => undefined);
+    await finishEvent(deps.db, key, 'failed', { companyId, error: describeError(err) }).catch((e: unknown) =>
+      deps.logger.error({ err: e, dedupeKey: key.dedupeKey }, 'could not record the cal.com webhook failure'),
+    );
     throw err;
   }
 }

@@ -31,7 +31,7 @@ export interface WebhookDeps {
 
 export type WebhookOutcome =
   | { status: 'duplicate' }
-  | { status: 'rejected'; reason: string }
+  | { status: 'rejected'; reason: string; /** The call was purged: the webhook brought back what was removed. */ purged?: true }
   | { status: 'processed'; callRowId: number; companyId: number; decision: Decision };
 
 const SENTIMENT_SCORE: Record<string, number> = { Positive: 1, Neutral: 0.5, Negative: 0 };
@@ -87,7 +87,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   const reject = async (reason: string, status: 'rejected' | 'ignored' = 'rejected'): Promise<WebhookOutcome> => {
     if (!(await record(status, { companyId: where.companyId, error: reason }))) return duplicate();
     log.warn({ reason, companyId: where.companyId }, 'webhook rejected');
-    return { status: 'rejected', reason };
+    return status === 'ignored' ? { status: 'rejected', reason, purged: true } : { status: 'rejected', reason };
   };
   // Signed with a company's own key: that company's number, and nobody else's. The ingress chose
   // the key by this very number, so a difference means the number moved company in between.

@@ -107,14 +107,18 @@ export async function recordEvent(
   return Number(res.insertId) !== 0;
 }
 
-/** `extra.error` is stored redacted (lib/errors/redact): no bound values of a failed query. */
+/**
+ * Finish a claimed event. A row already final is left as it is: a slower duplicate that fails
+ * must not turn another delivery's `processed` into `failed`. `extra.error` is stored redacted
+ * (lib/errors/redact): no bound values of a failed query.
+ */
 export async function finishEvent(db: Db, key: InboxKey, status: InboxStatus, extra: { companyId?: number; error?: string } = {}): Promise<void> {
   const q = prepared(db, 'webhook_events.finish', (d) => {
     const p = (name: string) => sql.placeholder(name);
     return d
       .update(webhookEvents)
       .set({ status: p('status') as never, companyId: p('companyId') as never, error: p('error') as never, processedAt: p('processedAt') as never, updatedAt: p('processedAt') as never })
-      .where(and(eq(webhookEvents.provider, p('provider')), eq(webhookEvents.dedupeKey, p('dedupeKey'))))
+      .where(and(eq(webhookEvents.provider, p('provider')), eq(webhookEvents.dedupeKey, p('dedupeKey')), sql`${webhookEvents.status} NOT IN (${sql.raw(FINAL_LIST)})`))
       .prepare();
   });
   await q.execute({ ...key, status, companyId: extra.companyId ?? null, error: extra.error === undefined ? null : redactText(extra.error), processedAt: new Date() });
