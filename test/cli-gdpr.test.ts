@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { calls, customers } from '../drizzle/schema';
-import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { importTenants } from '../lib/tenants/import';
 import { runCli } from './helpers/cli';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { CALLER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
+import { webhookDeliverer } from './helpers/webhooks';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -20,9 +20,7 @@ afterAll(() => env.cleanup());
 
 const cli = (...args: string[]) => runCli({ ...env.vars }, ...args);
 
-const deps = () => ({ db: env.ctx.database.db, cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger });
-const deliver = (payload: Record<string, unknown>) =>
-  processRetellWebhook(deps(), { provider: 'retell', event: String(payload.event), callId: (payload.call as { call_id: string }).call_id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(JSON.stringify(payload)) });
+const deliver = webhookDeliverer(() => env.ctx);
 
 it('exports a caller to a private file, erases them, and a late webhook does not bring their words back', async () => {
   const id = callId();

@@ -8,12 +8,12 @@ import type { Job } from 'bullmq';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls, webhookEvents } from '../drizzle/schema';
-import { processRetellWebhook, type WebhookOutcome } from '../lib/calls/process-retell-webhook';
 import { retellDedupeKey } from '../lib/calls/webhook-inbox';
 import type { AppContext } from '../lib/context';
 import { webhooksHandler } from '../workers/webhooks';
 import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
 import { callId, retellEvent } from './helpers/fixtures';
+import { webhookDeliverer } from './helpers/webhooks';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -25,16 +25,7 @@ afterAll(async () => {
 });
 
 const db = () => env.ctx.database.db;
-const deps = () => ({ db: db(), cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger });
-const deliver = (payload: Record<string, unknown>, signerCompanyId?: number): Promise<WebhookOutcome> =>
-  processRetellWebhook(deps(), {
-    provider: 'retell',
-    event: String(payload.event),
-    callId: (payload.call as { call_id: string }).call_id,
-    receivedAt: Date.now(),
-    sealedBody: env.ctx.cipher.encrypt(JSON.stringify(payload)),
-    ...(signerCompanyId !== undefined ? { signerCompanyId } : {}),
-  });
+const deliver = webhookDeliverer(() => env.ctx);
 const future = () => `${new Date(Date.now() + 9 * 24 * 3600_000).toISOString().slice(0, 10)}T11:00:00`;
 
 describe('duplicates and out-of-order events side by side', () => {

@@ -13,7 +13,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls, customers, webhookEvents } from '../drizzle/schema';
-import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from '../lib/calls/record-call';
 import { claimEvent, finishEvent, recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { dbQueryDuration } from '../lib/metrics';
@@ -21,6 +20,7 @@ import { companyCatalogue, forgetCatalogues } from '../lib/tenants/catalogue';
 import { importTenants } from '../lib/tenants/import';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { CALLER, CLINIC_NUMBER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
+import { webhookDeliverer } from './helpers/webhooks';
 
 let env: TestEnv;
 let salonId: number;
@@ -38,15 +38,7 @@ afterAll(async () => {
 });
 
 const db = () => env.ctx.database.db;
-const deps = () => ({ db: db(), cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger });
-const deliver = (payload: Record<string, unknown>) =>
-  processRetellWebhook(deps(), {
-    provider: 'retell',
-    event: String(payload.event),
-    callId: (payload.call as { call_id: string }).call_id,
-    receivedAt: Date.now(),
-    sealedBody: env.ctx.cipher.encrypt(JSON.stringify(payload)),
-  });
+const deliver = webhookDeliverer(() => env.ctx);
 
 /** Statements run by this process so far (the metric bench/e2e counts). */
 async function statements(): Promise<number> {

@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls, companies, customers } from '../drizzle/schema';
-import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { upsertCustomer } from '../lib/calls/record-call';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
@@ -22,6 +21,7 @@ import { importTenants } from '../lib/tenants/import';
 import { createLogger } from '../lib/logger';
 import { createTestEnv, MYSQL_ROOT, type TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, callId, retellEvent, SALON_NUMBER, twoCompanies } from './helpers/fixtures';
+import { webhookDeliverer } from './helpers/webhooks';
 
 const run = promisify(execFile);
 const KEY_A = randomBytes(32).toString('base64');
@@ -48,11 +48,7 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-const deliver = (payload: Record<string, unknown>) =>
-  processRetellWebhook(
-    { db: ctx.database.db, cache: ctx.cache, cipher: ctx.cipher, bookingsQueue: ctx.queues.bookings, logger: ctx.logger },
-    { provider: 'retell', event: String(payload.event), callId: (payload.call as { call_id: string }).call_id, receivedAt: Date.now(), sealedBody: ctx.cipher.encrypt(JSON.stringify(payload)) },
-  );
+const deliver = webhookDeliverer(() => ctx);
 
 let phoneSeq = 0;
 const newCaller = () => `+49171${String(1_000_000 + phoneSeq++).padStart(7, '0')}`;

@@ -11,7 +11,7 @@ import type { Cipher } from '../crypto';
 import type { Db } from '../db';
 import type { LiveEvent } from '../events';
 import { satisfactionScore } from '../metrics';
-import { InvalidPayloadError, payloadIssues, type WebhookJob } from '../queues';
+import { openSealedPayload, type WebhookJob } from '../queues';
 import { webhookSchema } from '../retell/webhook';
 import { extractIntent } from './booking-intent';
 import { decideBooking, type Decision } from './decide-booking';
@@ -36,26 +36,9 @@ export type WebhookOutcome =
 
 const SENTIMENT_SCORE: Record<string, number> = { Positive: 1, Neutral: 0.5, Negative: 0 };
 
-/**
- * The sealed body inside the job, opened and checked against the webhook schema. A body that
- * cannot be opened or read, or no longer matches, fails the same way on every attempt: an
- * InvalidPayloadError (unrecoverable) naming the field, as for any malformed payload.
- */
-function openWebhook(cipher: Cipher, job: WebhookJob) {
-  let body: unknown;
-  try {
-    body = JSON.parse(cipher.decrypt(job.sealedBody));
-  } catch {
-    throw new InvalidPayloadError('webhooks', [{ path: 'sealedBody', message: 'cannot be opened with ENCRYPTION_KEY / ENCRYPTION_KEYS_PREVIOUS, or is not JSON' }]);
-  }
-  const parsed = webhookSchema.safeParse(body);
-  if (!parsed.success) throw new InvalidPayloadError('webhooks', payloadIssues(parsed.error, 'sealedBody.'));
-  return parsed.data;
-}
-
 export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, signal?: AbortSignal): Promise<WebhookOutcome> {
   const { db, logger } = deps;
-  const { event, call } = openWebhook(deps.cipher, job);
+  const { event, call } = openSealedPayload(deps.cipher, 'webhooks', 'sealedBody', job.sealedBody, webhookSchema);
   const key: InboxKey = { provider: 'retell', dedupeKey: retellDedupeKey(call.call_id, event, job.signerCompanyId) };
   const log = logger.child({ callId: call.call_id, event });
   const meta = { eventType: event, externalId: call.call_id, receivedAt: new Date(job.receivedAt) };

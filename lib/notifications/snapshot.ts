@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import type { Cipher } from '../crypto';
-import { InvalidPayloadError, payloadIssues } from '../queues/invalid-payload';
+import { InvalidPayloadError, openSealedPayload } from '../queues/invalid-payload';
 
 export const confirmationSnapshotSchema = z.object({
   companyId: z.number().int().positive(),
@@ -38,15 +38,7 @@ export function sealConfirmation(cipher: Cipher, snapshot: ConfirmationSnapshot)
 
 /** The job's snapshot, opened, checked against the schema and against the job's own ids. */
 export function openConfirmation(cipher: Cipher, job: { sealedSnapshot: string; companyId?: number; appointmentId?: number }): ConfirmationSnapshot {
-  let body: unknown;
-  try {
-    body = JSON.parse(cipher.decrypt(job.sealedSnapshot));
-  } catch {
-    throw new InvalidPayloadError('notifications', [{ path: 'sealedSnapshot', message: 'cannot be opened with ENCRYPTION_KEY / ENCRYPTION_KEYS_PREVIOUS, or is not JSON' }]);
-  }
-  const parsed = confirmationSnapshotSchema.safeParse(body);
-  if (!parsed.success) throw new InvalidPayloadError('notifications', payloadIssues(parsed.error, 'sealedSnapshot.'));
-  const s = parsed.data;
+  const s = openSealedPayload(cipher, 'notifications', 'sealedSnapshot', job.sealedSnapshot, confirmationSnapshotSchema);
   const issues = [
     ...(s.companyId !== job.companyId ? [{ path: 'sealedSnapshot.companyId', message: "is not the job's companyId" }] : []),
     ...(s.appointmentId !== job.appointmentId ? [{ path: 'sealedSnapshot.appointmentId', message: "is not the job's appointmentId" }] : []),

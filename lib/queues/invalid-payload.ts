@@ -7,6 +7,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
+import type { Cipher } from '../crypto';
 import type { QueueName } from './names';
 
 /** At most this many issues are named; the reason says how many more there were. */
@@ -31,4 +32,22 @@ export class InvalidPayloadError extends UnrecoverableError {
 /** Zod's issues as `path: message`, paths under `prefix` (e.g. `sealedBody.` for the body inside a job). */
 export function payloadIssues(error: z.ZodError, prefix = ''): PayloadIssue[] {
   return error.issues.map((i) => ({ path: i.path.length ? `${prefix}${i.path.map(String).join('.')}` : prefix.replace(/\.$/, '') || '(payload)', message: i.message }));
+}
+
+/**
+ * A sealed (AES-GCM, lib/crypto) JSON value inside a job — the webhook body, a confirmation's
+ * snapshot — opened and checked against its schema. One that cannot be opened or read, or does
+ * not match, fails the same way on every attempt: an InvalidPayloadError naming `field` or the
+ * field inside it.
+ */
+export function openSealedPayload<S extends z.ZodType>(cipher: Cipher, queue: QueueName, field: string, sealed: string, schema: S): z.infer<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(cipher.decrypt(sealed));
+  } catch {
+    throw new InvalidPayloadError(queue, [{ path: field, message: 'cannot be opened with ENCRYPTION_KEY / ENCRYPTION_KEYS_PREVIOUS, or is not JSON' }]);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InvalidPayloadError(queue, payloadIssues(parsed.error, `${field}.`));
+  return parsed.data;
 }
