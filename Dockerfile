@@ -11,9 +11,9 @@ RUN npm run build
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# The Procfile's V8 heap caps (bench/RESULTS.md, "Lean processes"): the workers' here; the web
-# process's command line raises the young generation back to 8 MiB (command-line flags win).
-ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=4"
+# The Procfile's V8 heap caps (bench/RESULTS.md, "Lean processes"), for every process; the web
+# command repeats its young generation (command-line flags win, so a changed NODE_OPTIONS keeps it).
+ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=8"
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
