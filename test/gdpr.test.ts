@@ -15,6 +15,7 @@ import { appointments, auditLog, calls, customers, notifications } from '../driz
 import { executeBooking } from '../lib/booking/book';
 import { bookingDeps } from '../lib/booking/deps';
 import { servicesForBranch } from '../lib/calls/match-service';
+import { rememberReplayJob } from '../lib/calls/enqueue-webhook';
 import { upsertCall, upsertCustomer } from '../lib/calls/record-call';
 import { lookupPhone } from '../lib/calls/resolve-phone';
 import { eraseCustomer, CANCELLATION_REASON } from '../lib/gdpr/erase';
@@ -245,6 +246,15 @@ describe('eraseCustomer', () => {
     const clinicJob = jobIds.retellWebhook(clinicCall.retellId, 'call_analyzed');
     await env.ctx.queues.webhooks.add('retell', { sealed: 'x' }, { jobId: salonJob });
     await env.ctx.queues.webhooks.add('retell', { sealed: 'x' }, { jobId: clinicJob });
+    // `calls replay` jobs, whose ids the erase cannot derive: remembered when queued, as replay does.
+    const salonReplays = [`${salonJob}-replay-1`, `${salonJob}-replay-2`];
+    const clinicReplay = `${clinicJob}-replay-1`;
+    for (const jobId of salonReplays) {
+      await rememberReplayJob(env.ctx, salonCall.retellId, jobId);
+      await env.ctx.queues.webhooks.add('retell', { sealed: 'x' }, { jobId });
+    }
+    await rememberReplayJob(env.ctx, clinicCall.retellId, clinicReplay);
+    await env.ctx.queues.webhooks.add('retell', { sealed: 'x' }, { jobId: clinicReplay });
     // The booking's confirmation, queued by the bookings worker with the customer sealed in it;
     // and a clinic appointment's notification jobs, which stay.
     const confirmation = jobIds.notification('booking_confirmed', upcoming.appointmentId);
@@ -254,8 +264,8 @@ describe('eraseCustomer', () => {
     expect(await rowsMentioning(salon.companyId, CALLER)).toBeGreaterThan(0);
 
     const result = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId: salonCustomer, cancelBookings: true, actor: 'cli:test' });
-    expect(result).toMatchObject({ erasedLocally: true, complete: true, alreadyErased: false, calls: 1, appointments: 3, notifications: 1, webhookJobsRemoved: 1, notificationJobsRemoved: 1 });
-    expect(result.message).toMatch(/1 webhook and 1 notification jobs removed from Redis/);
+    expect(result).toMatchObject({ erasedLocally: true, complete: true, alreadyErased: false, calls: 1, appointments: 3, notifications: 1, webhookJobsRemoved: 3, notificationJobsRemoved: 1 });
+    expect(result.message).toMatch(/3 webhook and 1 notification jobs removed from Redis/);
     expect(result.bookings.cancelled).toEqual([expect.objectContaining({ appointmentId: upcoming.appointmentId, uid: upcoming.uid })]);
     expect(result.bookings.failed).toEqual([]);
 
@@ -288,6 +298,8 @@ describe('eraseCustomer', () => {
     // Redis: the salon call's webhook job and the confirmation are gone, the clinic's jobs stay.
     expect(await env.ctx.queues.webhooks.getJob(salonJob)).toBeUndefined();
     expect(await env.ctx.queues.webhooks.getJob(clinicJob)).toBeDefined();
+    for (const jobId of salonReplays) expect(await env.ctx.queues.webhooks.getJob(jobId), jobId).toBeUndefined();
+    expect(await env.ctx.queues.webhooks.getJob(clinicReplay)).toBeDefined();
     expect(await env.ctx.queues.notifications.getJob(confirmation)).toBeUndefined();
     for (const jobId of clinicNotes) expect(await env.ctx.queues.notifications.getJob(jobId), jobId).toBeDefined();
 

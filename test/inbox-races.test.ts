@@ -111,3 +111,57 @@ describe('a late webhook for a purged call', () => {
     expect(ev).toMatchObject({ status: 'ignored' });
   });
 });
+
+describe('a duplicate of a purged call\'s event', () => {
+  const bodyOf = async (jobId: string) => env.ctx.redis.hget(`${env.ctx.queues.webhooks.keys['']}${jobId}`, 'data');
+  const run = async (payload: Record<string, unknown>, jobId: string) => {
+    const sealedBody = env.ctx.cipher.encrypt(JSON.stringify(payload));
+    const callIdOf = (payload.call as { call_id: string }).call_id;
+    const job = await env.ctx.queues.webhooks.add(String(payload.event), { provider: 'retell', event: String(payload.event), callId: callIdOf, receivedAt: Date.now(), sealedBody }, { jobId });
+    return { job, outcome: await webhooksHandler(env.ctx)(job, new AbortController().signal) };
+  };
+
+  it('re-delivered after the erase removed the first job (its event already processed): a duplicate that drops its body', async () => {
+    const id = callId();
+    const ended = retellEvent('call_ended', { callId: id, from: '+4917099990078', transcript: 'User: mein Name ist Erika' });
+    expect(await deliver(ended)).toMatchObject({ status: 'processed' });
+    await db().update(calls).set({ purgedAt: new Date(), transcript: null }).where(eq(calls.retellCallId, id));
+    const { job, outcome } = await run(ended, `purged-dup-${id}`);
+    expect(outcome).toEqual({ status: 'duplicate', purged: true });
+    expect(await bodyOf(job.id!)).not.toContain('sealedBody');
+    const [ev] = await db().select().from(webhookEvents).where(eq(webhookEvents.dedupeKey, retellDedupeKey(id, 'call_ended')));
+    expect(ev).toMatchObject({ status: 'processed' });
+  });
+
+  it('the job that recorded `ignored` and died before dropping its body, run again: it drops it now', async () => {
+    const id = callId();
+    await deliver(retellEvent('call_ended', { callId: id, from: '+4917099990079' }));
+    await db().update(calls).set({ purgedAt: new Date(), transcript: null }).where(eq(calls.retellCallId, id));
+    const late = retellEvent('call_analyzed', { callId: id, from: '+4917099990079', transcript: 'User: meine Worte' });
+    // The first run: processing recorded `ignored`, the process died before the body was dropped.
+    expect(await deliver(late)).toMatchObject({ status: 'rejected', purged: true });
+    const { job, outcome } = await run(late, `purged-rerun-${id}`);
+    expect(outcome).toEqual({ status: 'duplicate', purged: true });
+    expect(await bodyOf(job.id!)).not.toContain('sealedBody');
+  });
+
+  it('a withheld number: the same, through the inbox read that comes first', async () => {
+    const id = callId();
+    const ended = retellEvent('call_ended', { callId: id, transcript: 'User: anonym, aber meine Worte' });
+    (ended.call as Record<string, unknown>).from_number = undefined;
+    expect(await deliver(ended)).toMatchObject({ status: 'processed' });
+    await db().update(calls).set({ purgedAt: new Date(), transcript: null }).where(eq(calls.retellCallId, id));
+    const { job, outcome } = await run(ended, `purged-withheld-${id}`);
+    expect(outcome).toEqual({ status: 'duplicate', purged: true });
+    expect(await bodyOf(job.id!)).not.toContain('sealedBody');
+  });
+
+  it('a duplicate of a call not purged keeps its body and says nothing of purging', async () => {
+    const id = callId();
+    const ended = retellEvent('call_ended', { callId: id, from: '+4917099990080' });
+    expect(await deliver(ended)).toMatchObject({ status: 'processed' });
+    const { job, outcome } = await run(ended, `dup-kept-${id}`);
+    expect(outcome).toEqual({ status: 'duplicate' });
+    expect(await bodyOf(job.id!)).toContain('sealedBody');
+  });
+});

@@ -12,6 +12,7 @@ import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { runReconcile, type ReconcileReport } from '../lib/calls/reconcile';
 import { replayCall } from '../lib/calls/replay';
+import { replayJobsKey } from '../lib/calls/enqueue-webhook';
 import { registry } from '../lib/metrics';
 import { createRetellSim, startRetellSim, type RetellSim, type RunningRetellSim } from '../sim/retell';
 import { RECONCILE_SCHEDULER_ID, scheduleReconcile } from '../workers/sync';
@@ -230,6 +231,8 @@ describe('calls replay', () => {
     await importTestTenants(started.env, tenants);
     const r = await replayCall(started.env.ctx, c.id);
     expect(r).toMatchObject({ callId: c.id, account: 'global', event: 'call_analyzed' });
+    // Its job id is remembered for the GDPR erase, which cannot derive it from the call id.
+    expect(await started.env.ctx.redis.smembers(replayJobsKey(started.env.ctx.ns, c.id))).toEqual([r.jobId]);
     const { rows } = await settled([c.id]);
     const key = rows[0]!.bookingRequest!.idempotencyKey;
     expect(simBookingsOf([key])).toHaveLength(1);

@@ -26,7 +26,9 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
         data,
         signal,
       );
-      if (outcome.status === 'rejected' && outcome.purged) await forgetBody(ctx, job, data);
+      // Also a duplicate of a purged call's event: a re-delivery after the erase removed the first
+      // job, or this job run again after it recorded `ignored` and died before dropping the body.
+      if (outcome.status !== 'processed' && outcome.purged) await forgetBody(ctx, job, data);
       return outcome;
     } catch (err) {
       if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back

@@ -7,8 +7,9 @@
  * booking idempotency key.
  */
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Cipher } from '../crypto';
-import { jobIds, type WebhookJob } from '../queues';
+import { DEFAULT_JOB_OPTIONS, jobIds, type WebhookJob } from '../queues';
 
 export interface EnqueueWebhookDeps {
   webhooksQueue: Queue;
@@ -73,4 +74,20 @@ export async function enqueueRetellWebhook(
   }
   await deps.webhooksQueue.add(body.event, data, { jobId });
   return { jobId, outcome: 'added' };
+}
+
+/**
+ * The ids of a call's `calls replay` jobs (`…-replay-<time>`), which the GDPR erase cannot derive
+ * from the call id as it does the ingress's: remembered here, one set per call, for as long as the
+ * webhooks queue keeps a failed job (the longest a replay job, and its sealed body, stays).
+ */
+export const replayJobsKey = (ns: string, callId: string) => `${ns}webhooks:replays:${callId}`;
+const REPLAY_JOBS_KEEP_S = (DEFAULT_JOB_OPTIONS.webhooks.removeOnFail as { age: number }).age;
+
+/** Remember a replay job's id before it is added (a crash in between leaves an id that names nothing). */
+export async function rememberReplayJob(deps: { redis: Redis; ns: string }, callId: string, jobId: string): Promise<void> {
+  const key = replayJobsKey(deps.ns, callId);
+  const res = await deps.redis.multi().sadd(key, jobId).expire(key, REPLAY_JOBS_KEEP_S).exec();
+  const failed = res?.find(([err]) => err);
+  if (!res || failed) throw failed?.[0] ?? new Error('replay job id not remembered (transaction discarded)');
 }

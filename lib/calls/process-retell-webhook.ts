@@ -17,7 +17,7 @@ import { extractIntent } from './booking-intent';
 import { decideBooking, type Decision } from './decide-booking';
 import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
-import { eventDone, recordEvent, retellDedupeKey, type InboxKey, type InboxStatus } from './webhook-inbox';
+import { eventDoneOfCall, recordEvent, retellDedupeKey, type InboxKey, type InboxStatus } from './webhook-inbox';
 
 export interface WebhookDeps {
   db: Db;
@@ -30,7 +30,8 @@ export interface WebhookDeps {
 }
 
 export type WebhookOutcome =
-  | { status: 'duplicate' }
+  /** `purged`: the call was purged too, so the job must not keep the body (workers/webhooks). */
+  | { status: 'duplicate'; purged?: true }
   | { status: 'rejected'; reason: string; /** The call was purged: the webhook brought back what was removed. */ purged?: true }
   | { status: 'processed'; callRowId: number; companyId: number; decision: Decision };
 
@@ -42,9 +43,9 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   const key: InboxKey = { provider: 'retell', dedupeKey: retellDedupeKey(call.call_id, event, job.signerCompanyId) };
   const log = logger.child({ callId: call.call_id, event });
   const meta = { eventType: event, externalId: call.call_id, receivedAt: new Date(job.receivedAt) };
-  const duplicate = (): WebhookOutcome => {
-    log.info('duplicate delivery, already processed');
-    return { status: 'duplicate' };
+  const duplicate = (purged = false): WebhookOutcome => {
+    log.info({ purged }, 'duplicate delivery, already processed');
+    return purged ? { status: 'duplicate', purged: true } : { status: 'duplicate' };
   };
   /** Record the event's end in the inbox; false when an earlier delivery had already recorded one. */
   const record = (status: Exclude<InboxStatus, 'processing'>, extra: { companyId?: number; error?: string } = {}) => recordEvent(db, key, meta, status, extra);
@@ -68,7 +69,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   }
 
   const reject = async (reason: string, status: 'rejected' | 'ignored' = 'rejected'): Promise<WebhookOutcome> => {
-    if (!(await record(status, { companyId: where.companyId, error: reason }))) return duplicate();
+    if (!(await record(status, { companyId: where.companyId, error: reason }))) return duplicate(status === 'ignored');
     log.warn({ reason, companyId: where.companyId }, 'webhook rejected');
     return status === 'ignored' ? { status: 'rejected', reason, purged: true } : { status: 'rejected', reason };
   };
@@ -88,8 +89,16 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   // call row read, to say which.
   let customerId: number | null = null;
   let callRowId: number | null = null;
+  // A duplicate of a purged call's event says so: its job drops the body like the first one did.
+  const doneAlready = async () => {
+    const { done, purged } = await eventDoneOfCall(db, key, call.call_id);
+    return done ? duplicate(purged) : null;
+  };
   if (customerNumber) customerId = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, { callId: call.call_id, inbox: key });
-  else if (await eventDone(db, key)) return duplicate(); // no customer upsert to ask (number withheld)
+  else {
+    const dup = await doneAlready(); // no customer upsert to ask (number withheld)
+    if (dup) return dup;
+  }
   if (customerId !== null || !customerNumber) {
     try {
       callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
@@ -98,7 +107,8 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     }
   }
   if (callRowId === null) {
-    if (customerNumber && (await eventDone(db, key))) return duplicate();
+    const dup = customerNumber ? await doneAlready() : null;
+    if (dup) return dup;
     const owner = await callOwner(db, call.call_id);
     if (owner && owner.companyId !== where.companyId) {
       return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);

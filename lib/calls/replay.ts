@@ -11,6 +11,7 @@ import { calls, webhookEvents } from '../../drizzle/schema';
 import type { AppContext } from '../context';
 import { jobIds } from '../queues';
 import { describeRetellError, isRetellNotFound, openRetellSession, retellKeysByAccount, type RetellSession } from '../retell/client';
+import { rememberReplayJob } from './enqueue-webhook';
 import { feedCall } from './reconcile';
 import { retellDedupeKey } from './webhook-inbox';
 
@@ -63,6 +64,8 @@ export async function replayCall(ctx: AppContext, callId: string, opts: { compan
     );
   const jobId = `${jobIds.retellWebhook(callId, event, session.account.companyId ?? undefined)}-replay-${opts.now ?? Date.now()}`;
   try {
+    // The GDPR erase finds the job (and its sealed body) by this, not by the id.
+    await rememberReplayJob(ctx, callId, jobId);
     await feedCall(ctx, session, callId, event, { jobId });
   } catch (err) {
     throw new ReplayError(`call ${callId} could not be queued: ${describeRetellError(err)}`);

@@ -14,7 +14,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { prepared } from '../db/prepared';
-import { webhookEvents } from '../../drizzle/schema';
+import { calls, webhookEvents } from '../../drizzle/schema';
 import { redactText } from '../errors/redact';
 
 export type InboxStatus = 'processing' | 'processed' | 'ignored' | 'rejected' | 'failed';
@@ -67,17 +67,24 @@ export function unlessEventDone(key: InboxKey) {
   return sql`NOT EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.provider} = ${key.provider} AND ${webhookEvents.dedupeKey} = ${key.dedupeKey} AND ${webhookEvents.status} IN (${sql.raw(FINAL_LIST)}))`;
 }
 
-/** Whether the event was handled to a final status: read only where no other statement asked. */
-export async function eventDone(db: Db, key: InboxKey): Promise<boolean> {
-  const q = prepared(db, 'webhook_events.done', (d) =>
+/**
+ * Whether the event was handled to a final status (read only where no other statement asked), and
+ * whether its call was purged (retention, GDPR erasure), in one read: a duplicate of a purged call's event must drop its sealed body too
+ * (workers/webhooks) — a re-delivery after the erase removed the first job, or a job that recorded
+ * `ignored` and died before it could drop its own.
+ */
+export async function eventDoneOfCall(db: Db, key: InboxKey, retellCallId: string): Promise<{ done: boolean; purged: boolean }> {
+  const q = prepared(db, 'webhook_events.done_of_call', (d) =>
     d
-      .select({ status: webhookEvents.status })
-      .from(webhookEvents)
-      .where(and(eq(webhookEvents.provider, sql.placeholder('provider')), eq(webhookEvents.dedupeKey, sql.placeholder('dedupeKey'))))
+      .select({
+        done: sql<number>`EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.provider} = ${sql.placeholder('provider')} AND ${webhookEvents.dedupeKey} = ${sql.placeholder('dedupeKey')} AND ${webhookEvents.status} IN (${sql.raw(FINAL_LIST)}))`,
+        purged: sql<number>`EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${sql.placeholder('callId')} AND ${calls.purgedAt} IS NOT NULL)`,
+      })
+      .from(sql`DUAL`)
       .prepare(),
   );
-  const [row] = await q.execute({ ...key });
-  return row !== undefined && (FINAL as string[]).includes(row.status);
+  const [row] = await q.execute({ ...key, callId: retellCallId });
+  return { done: Number(row?.done) === 1, purged: Number(row?.purged) === 1 };
 }
 
 /**

@@ -38,6 +38,7 @@ import { isServiceFailure } from '../calcom';
 import type { AppContext } from '../context';
 import { HANDLED_EVENTS } from '../retell/webhook';
 import { jobIds } from '../queues';
+import { replayJobsKey } from '../calls/enqueue-webhook';
 import { appointments, branches, calls, companies, customers, notifications, services } from '../../drizzle/schema';
 import { APPOINTMENT_NOTIFICATION_KINDS, GdprNotFoundError } from './export';
 
@@ -91,7 +92,7 @@ export interface EraseResult {
   message: string;
 }
 
-type EraseCtx = Pick<AppContext, 'database' | 'queues' | 'cache' | 'cipher' | 'logger'>;
+type EraseCtx = Pick<AppContext, 'database' | 'queues' | 'cache' | 'cipher' | 'logger' | 'redis' | 'ns'>;
 
 export async function eraseCustomer(ctx: AppContext, req: EraseRequest, depsOverride?: BookingDeps): Promise<EraseResult> {
   return eraseCustomerWith(ctx, req, () => depsOverride ?? bookingDeps(ctx));
@@ -244,7 +245,17 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   const webhookJobIds = callRows.flatMap((call) =>
     HANDLED_EVENTS.flatMap((e) => [jobIds.retellWebhook(call.retellCallId, e), jobIds.retellWebhook(call.retellCallId, e, companyId)]),
   );
-  const webhookJobsRemoved = await removeJobs(ctx.queues.webhooks, 'webhook', webhookJobIds, warnings);
+  // `calls replay` jobs have ids of their own (…-replay-<time>), remembered per call when queued.
+  const replaySets = callRows.map((call) => replayJobsKey(ctx.ns, call.retellCallId));
+  const replayJobIds: string[] = [];
+  for (const key of replaySets) {
+    try {
+      replayJobIds.push(...(await ctx.redis.smembers(key)));
+    } catch (err) {
+      warnings.push(`the replay jobs of a call could not be looked up in Redis (${(err as Error).message}); erase again`);
+    }
+  }
+  const webhookJobsRemoved = await removeJobs(ctx.queues.webhooks, 'webhook', [...webhookJobIds, ...replayJobIds], warnings);
   // ... and the notifications queue each confirmation's sealed snapshot and masked recipient.
   const notificationJobIds = apptIds.map((id) => jobIds.notification('booking_confirmed', id));
   const notificationJobsRemoved = await removeJobs(ctx.queues.notifications, 'notification', notificationJobIds, warnings);
