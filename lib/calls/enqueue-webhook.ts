@@ -9,6 +9,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Cipher } from '../crypto';
+import { redisKeys } from '../redis/keys';
 import { DEFAULT_JOB_OPTIONS, jobIds, type WebhookJob } from '../queues';
 
 export interface EnqueueWebhookDeps {
@@ -81,7 +82,7 @@ export async function enqueueRetellWebhook(
  * from the call id as it does the ingress's: remembered here, one set per call, for as long as the
  * webhooks queue keeps a failed job (the longest a replay job, and its sealed body, stays).
  */
-export const replayJobsKey = (ns: string, callId: string) => `${ns}webhooks:replays:${callId}`;
+export const replayJobsKey = (ns: string, callId: string) => `${ns}${redisKeys.replayJobs(callId)}`;
 const REPLAY_JOBS_KEEP_S = (DEFAULT_JOB_OPTIONS.webhooks.removeOnFail as { age: number }).age;
 
 /** Remember a replay job's id before it is added (a crash in between leaves an id that names nothing). */

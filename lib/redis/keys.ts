@@ -34,6 +34,8 @@ export const redisKeys = {
   /** A worker process's published metrics (lib/metrics/publish); `metricsProcessPattern` finds them all. */
   metricsProcess: (host: string, pid: number) => `metrics:proc:${host}:${pid}`,
   metricsProcessPattern: () => 'metrics:proc:*',
+  /** The ids of a call's `calls replay` jobs, which the GDPR erase cannot derive from the call id (lib/calls/enqueue-webhook). */
+  replayJobs: (retellCallId: string) => `replay:jobs:${retellCallId}`,
   /** Pub/sub channel of a company's live events (lib/events). */
   eventsChannel: (companyId: number) => `events:company:${companyId}`,
 };
