@@ -20,6 +20,15 @@ import { redactText } from '../errors/redact';
 export type InboxStatus = 'processing' | 'processed' | 'ignored' | 'rejected' | 'failed';
 const FINAL: InboxStatus[] = ['processed', 'ignored', 'rejected'];
 const FINAL_LIST = FINAL.map((s) => `'${s}'`).join(',');
+/** "The row's status is final", on the webhook_events row an upsert or update is looking at. */
+const IS_FINAL = `status IN (${FINAL_LIST})`;
+
+/**
+ * The event's row when it is final, as a subquery; `provider` and `dedupeKey` are values or
+ * placeholders of a prepared statement.
+ */
+const finalRowOf = (provider: unknown, dedupeKey: unknown) =>
+  sql`SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.provider} = ${provider} AND ${webhookEvents.dedupeKey} = ${dedupeKey} AND ${webhookEvents.status} IN (${sql.raw(FINAL_LIST)})`;
 
 export interface InboxKey {
   provider: 'retell' | 'calcom';
@@ -44,7 +53,7 @@ export function retellDedupeKey(callId: string, event: string, signerCompanyId?:
  */
 export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: string; externalId?: string; receivedAt: Date }): Promise<boolean> {
   const q = prepared(db, 'webhook_events.claim', (d) => {
-    const final = sql.raw(`${webhookEvents.status.name} IN (${FINAL_LIST})`);
+    const final = sql.raw(IS_FINAL);
     const p = (name: string) => sql.placeholder(name);
     return d
       .insert(webhookEvents)
@@ -64,7 +73,7 @@ export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: strin
 
 /** The SQL condition "this event was not handled to a final status", for another statement's WHERE. */
 export function unlessEventDone(key: InboxKey) {
-  return sql`NOT EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.provider} = ${key.provider} AND ${webhookEvents.dedupeKey} = ${key.dedupeKey} AND ${webhookEvents.status} IN (${sql.raw(FINAL_LIST)}))`;
+  return sql`NOT EXISTS (${finalRowOf(key.provider, key.dedupeKey)})`;
 }
 
 /**
@@ -77,7 +86,7 @@ export async function eventDoneOfCall(db: Db, key: InboxKey, retellCallId: strin
   const q = prepared(db, 'webhook_events.done_of_call', (d) =>
     d
       .select({
-        done: sql<number>`EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.provider} = ${sql.placeholder('provider')} AND ${webhookEvents.dedupeKey} = ${sql.placeholder('dedupeKey')} AND ${webhookEvents.status} IN (${sql.raw(FINAL_LIST)}))`,
+        done: sql<number>`EXISTS (${finalRowOf(sql.placeholder('provider'), sql.placeholder('dedupeKey'))})`,
         purged: sql<number>`EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${sql.placeholder('callId')} AND ${calls.purgedAt} IS NOT NULL)`,
       })
       .from(sql`DUAL`)
@@ -102,8 +111,8 @@ export async function recordEvent(
   // Written out rather than through drizzle's builder, which orders the assignments by the
   // table's columns: MySQL runs them in the order written, each reading the row as the ones
   // before it left it, so the finality test must come before status changes.
-  const final = sql.raw(`status IN (${FINAL_LIST})`);
-  const keep = (col: string) => sql.raw(`${col} = IF(status IN (${FINAL_LIST}), ${col}, VALUES(${col}))`);
+  const final = sql.raw(IS_FINAL);
+  const keep = (col: string) => sql.raw(`${col} = IF(${IS_FINAL}, ${col}, VALUES(${col}))`);
   const now = new Date();
   const error = extra.error === undefined ? null : redactText(extra.error);
   const [res] = (await db.execute(sql`
@@ -125,7 +134,7 @@ export async function finishEvent(db: Db, key: InboxKey, status: InboxStatus, ex
     return d
       .update(webhookEvents)
       .set({ status: p('status') as never, companyId: p('companyId') as never, error: p('error') as never, processedAt: p('processedAt') as never, updatedAt: p('processedAt') as never })
-      .where(and(eq(webhookEvents.provider, p('provider')), eq(webhookEvents.dedupeKey, p('dedupeKey')), sql`${webhookEvents.status} NOT IN (${sql.raw(FINAL_LIST)})`))
+      .where(and(eq(webhookEvents.provider, p('provider')), eq(webhookEvents.dedupeKey, p('dedupeKey')), sql.raw(`NOT (${IS_FINAL})`)))
       .prepare();
   });
   await q.execute({ ...key, status, companyId: extra.companyId ?? null, error: extra.error === undefined ? null : redactText(extra.error), processedAt: new Date() });
