@@ -360,11 +360,16 @@ async function claimIfUnchanged(db: Db, s: ConfirmationSnapshot, p: Plan, recipi
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
+  return (await claimedStatus(db, 'booking_confirmed', p.ref)) === 'failed' ? 'failed' : 'duplicate';
+}
+
+/** The status of the (kind, ref) row a claim ran into (its insert hit the unique key). */
+async function claimedStatus(db: Db, kind: string, ref: string): Promise<string | undefined> {
   const [row] = await db
     .select({ status: notifications.status })
     .from(notifications)
-    .where(and(eq(notifications.kind, 'booking_confirmed'), eq(notifications.ref, p.ref)));
-  return row?.status === 'failed' ? 'failed' : 'duplicate';
+    .where(and(eq(notifications.kind, kind), eq(notifications.ref, ref)));
+  return row?.status;
 }
 
 /** True when this attempt owns the (kind, ref) row and may send. */
@@ -375,11 +380,7 @@ async function claim(db: Db, kind: string, p: Plan, recipient: string | null): P
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  const [row] = await db
-    .select({ status: notifications.status })
-    .from(notifications)
-    .where(and(eq(notifications.kind, kind), eq(notifications.ref, p.ref)));
-  if (row?.status !== 'failed') return false;
+  if ((await claimedStatus(db, kind, p.ref)) !== 'failed') return false;
   // Known not delivered: try again. Of several concurrent attempts, only one changes the row.
   const [res] = await db
     .update(notifications)
