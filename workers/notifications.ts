@@ -12,8 +12,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { AppContext } from '../lib/context';
 import { NotificationRejected, notificationDeps, processNotification, type NotificationDeps } from '../lib/notifications/send';
-import { notificationJobSchema, type NotificationJob } from '../lib/queues';
-import { parsePayload } from './payload';
+import { notificationJobSchema } from '../lib/queues';
+import { dropSealed, parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export function notificationsHandlerWith(deps: NotificationDeps): JobHandler {
@@ -23,7 +23,12 @@ export function notificationsHandlerWith(deps: NotificationDeps): JobHandler {
     const data = payload.kind === 'breaker_opened' && payload.at === undefined ? { ...payload, at: job.timestamp } : payload;
     try {
       const result = await processNotification(deps, data, signal);
-      if (payload.sealedSnapshot !== undefined && (result.status === 'skipped' || result.status === 'duplicate')) await forgetSnapshot(deps, job, payload);
+      // A confirmation that sent nothing keeps no copy of the customer. The one that matters is a
+      // confirmation queued after its customer's erasure — the erase came between the booking's
+      // commit and the queue.add, so it found no job to remove; the rows then skip it here.
+      if (payload.sealedSnapshot !== undefined && (result.status === 'skipped' || result.status === 'duplicate')) {
+        await dropSealed(job, payload, 'sealedSnapshot', deps.logger, 'a confirmation that sent nothing');
+      }
       return result;
     } catch (err) {
       if (err instanceof NotificationRejected) throw new UnrecoverableError(err.message);
@@ -32,17 +37,6 @@ export function notificationsHandlerWith(deps: NotificationDeps): JobHandler {
   };
 }
 
-/**
- * A confirmation that sent nothing keeps no copy of the customer: its job (kept 24 h once
- * completed) goes on with ids only. The one that matters is a confirmation queued after its
- * customer's erasure — the erase came between the booking's commit and the queue.add, so it found
- * no job to remove and named none in its warnings; the rows (erased, cancelled) then skip it here.
- * Best effort: the outcome stands if Redis refuses the update.
- */
-async function forgetSnapshot(deps: NotificationDeps, job: Job, payload: NotificationJob): Promise<void> {
-  const { sealedSnapshot: _dropped, ...ids } = payload;
-  await job.updateData(ids).catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'could not drop the sealed snapshot of a confirmation that sent nothing'));
-}
 
 export function notificationsHandler(ctx: AppContext): JobHandler {
   return notificationsHandlerWith(notificationDeps(ctx));

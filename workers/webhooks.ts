@@ -4,10 +4,10 @@ import type { AppContext } from '../lib/context';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { publishEvent } from '../lib/events';
-import { webhookJobSchema, type WebhookJob } from '../lib/queues';
+import { webhookJobSchema } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
 import { describeError } from '../lib/errors/redact';
-import { parsePayload } from './payload';
+import { dropSealed, parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export function webhooksHandler(ctx: AppContext): JobHandler {
@@ -28,7 +28,11 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       );
       // Also a duplicate of a purged call's event: a re-delivery after the erase removed the first
       // job, or this job run again after it recorded `ignored` and died before dropping the body.
-      if (outcome.status !== 'processed' && outcome.purged) await forgetBody(ctx, job, data);
+      // A webhook for a purged call (retention, GDPR erasure), late or a duplicate, is ignored, and
+      // its job must not keep the caller's number and words either: the erasure removed the jobs
+      // that existed when it ran. A retry of it then fails as a malformed payload, naming
+      // sealedBody; its inbox row stays final.
+      if (outcome.status !== 'processed' && outcome.purged) await dropSealed(job, data, 'sealedBody', ctx.logger, 'a webhook for a purged call');
       return outcome;
     } catch (err) {
       if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back
@@ -49,16 +53,4 @@ export function webhooksHandler(ctx: AppContext): JobHandler {
       throw err;
     }
   };
-}
-
-/**
- * A late webhook for a purged call (retention, GDPR erasure) is ignored, and its completed job —
- * kept 24 h — must not keep the caller's number and words either: the erasure removed the jobs
- * that existed when it ran, not one that arrived after. The job goes on with its ids only (a
- * retry of it then fails as a malformed payload, naming sealedBody; its inbox row stays final).
- * Best effort: the outcome stands if Redis refuses the update.
- */
-async function forgetBody(ctx: AppContext, job: Job, data: WebhookJob): Promise<void> {
-  const { sealedBody: _dropped, ...ids } = data;
-  await job.updateData(ids).catch((err: unknown) => ctx.logger.warn({ err, jobId: job.id }, 'could not drop the sealed body of a webhook for a purged call'));
 }
