@@ -9,7 +9,7 @@ import { redisKeys } from '../lib/redis/keys';
 
 const ROOTS = ['lib', 'apps', 'workers'];
 const REGISTRY = join('lib', 'redis', 'keys.ts');
-const HEADS = /[`'"](?:mcp|ratelimit|auth|metrics|events):[a-z_]/;
+const HEADS = /[`'"](?:mcp|ratelimit|auth|metrics|events|replay):[a-z_]/;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -35,5 +35,6 @@ describe('Redis key registry', () => {
     expect(HEADS.test(code(readFileSync(REGISTRY, 'utf8')))).toBe(true);
     expect(redisKeys.bookingLock('k')).toBe('mcp:calcom:booking-lock:k');
     expect(redisKeys.retellAgents(null)).toBe('mcp:retell:agents:global');
+    expect(redisKeys.rateLimit('company', 7, 29_000_000)).toBe('ratelimit:company:7:29000000');
   });
 });

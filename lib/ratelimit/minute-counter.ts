@@ -22,6 +22,7 @@
  */
 import type { Redis } from 'ioredis';
 import { withCommand } from '../redis/command';
+import { redisKeys } from '../redis/keys';
 
 const WINDOW_MS = 60_000;
 const COMMAND = 'callbookMinuteCount';
@@ -44,10 +45,8 @@ interface Lease {
   redisKey: string;
   /** The count the next local hit takes. */
   next: number;
-  /** The last count of the block that is within the limit. */
+  /** The last count of the block that is within the limit; the limit itself when the block reached it. */
   last: number;
-  /** The block reached the limit: every further hit this minute is over. */
-  spent: boolean;
 }
 
 export interface MinuteHit {
@@ -73,7 +72,7 @@ export class MinuteCounter {
   }
 
   private keyOf(key: string | number, now: number): string {
-    return `${this.keyPrefix}ratelimit:${this.family}:${key}:${Math.floor(now / WINDOW_MS)}`;
+    return `${this.keyPrefix}${redisKeys.rateLimit(this.family, key, Math.floor(now / WINDOW_MS))}`;
   }
 
   /** The count so far this minute, without counting. */
@@ -98,8 +97,8 @@ export class MinuteCounter {
       const held = this.leases.get(key);
       if (held && held.redisKey === redisKey) {
         if (held.next <= held.last) return { count: held.next++, over: false, retryAfter };
-        // Counts only grow within a minute: once past the limit, the rest of it is refused here.
-        if (held.spent) return { count: this.limitPerMinute + 1, over: true, retryAfter };
+        // Counts only grow within a minute: once a block reached the limit, the rest of it is refused here.
+        if (held.last >= this.limitPerMinute) return { count: this.limitPerMinute + 1, over: true, retryAfter };
       }
       const inFlight = this.reserving.get(key);
       if (!inFlight) break;
@@ -113,7 +112,7 @@ export class MinuteCounter {
     const reservation = this.count(redisKey, retryAfter).then(
       (hit) => {
         // Another minute's lease is replaced here: the map holds one per key in use.
-        this.leases.set(key, { redisKey, next: hit.count + 1, last: Math.min(hit.count + this.lease - 1, this.limitPerMinute), spent: hit.count + this.lease - 1 >= this.limitPerMinute });
+        this.leases.set(key, { redisKey, next: hit.count + 1, last: Math.min(hit.count + this.lease - 1, this.limitPerMinute) });
         done();
         return hit;
       },

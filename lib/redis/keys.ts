@@ -28,9 +28,11 @@ export const redisKeys = {
   breaker: (service: string) => `mcp:breaker:${service}`,
   /** Cal.com sliding window per API key, by the key's hash (lib/calcom/rate-limiter). */
   calcomRateLimit: (apiKeyHash: string) => `mcp:calcom:ratelimit:${apiKeyHash}`,
-  /** Ingress budgets per minute window (apps/ingress/middleware/rate-limit). */
-  rateLimitCompany: (companyId: number | string, window: number) => `ratelimit:company:${companyId}:${window}`,
-  rateLimitAuthFailures: (ip: string, window: number) => `ratelimit:authfail:${ip}:${window}`,
+  /**
+   * Counts per minute window (lib/ratelimit/minute-counter): families `company` and `operator`
+   * (budgets per company) and `authfail` (failed authentications per address).
+   */
+  rateLimit: (family: string, key: number | string, window: number) => `ratelimit:${family}:${key}:${window}`,
   /** A worker process's published metrics (lib/metrics/publish); `metricsProcessPattern` finds them all. */
   metricsProcess: (host: string, pid: number) => `metrics:proc:${host}:${pid}`,
   metricsProcessPattern: () => 'metrics:proc:*',
