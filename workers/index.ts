@@ -17,9 +17,11 @@ import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
 import { withTimeout } from './run-job';
+import { superviseWorker } from './supervise';
 
 export interface RunningWorkers {
-  workers: Worker[];
+  /** The workers serving now (a wedged one is replaced: workers/supervise). */
+  readonly workers: Worker[];
   /** Resolves once every queue's handler module is loaded (they load on demand: ./handlers). */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -39,36 +41,48 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
   const missing = names.filter((n) => !HANDLERS[n]);
   if (missing.length) throw new Error(`no worker for queue(s) ${missing.join(', ')} in this version; available: ${availableQueues().join(', ')}`);
   const connection = createRedis(redisTarget(ctx.config), 'worker');
+  // A replacement worker gets its own connection: the wedge may be in the shared one.
+  const fresh: Array<typeof connection> = [];
   const loading: Array<Promise<unknown>> = [];
-  const workers = names.map((name) => {
+  const supervised = names.map((name) => {
     const loaded = HANDLERS[name]!().then((factory) => factory(ctx));
     loading.push(loaded);
-    const handler = withTimeout(name, async (job: Job, signal: AbortSignal) => (await loaded)(job, signal));
-    const worker = new Worker(name, handler, {
-      connection,
-      prefix: bullPrefix(ctx.config.REDIS_PREFIX),
-      concurrency: concurrencyOf(ctx.config, name),
-      // A killed worker's jobs return to the queue after the lock lapses and the next stalled check.
-      lockDuration: ctx.config.WORKER_LOCK_MS,
-      stalledInterval: ctx.config.WORKER_LOCK_MS,
-      // Continues the trace of whoever added the job (lib/tracing); undefined when tracing is off.
-      telemetry: queueTelemetry(),
-    });
     const log = ctx.logger.child({ queue: name });
-    worker.on('failed', (job, err) =>
-      log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'),
-    );
-    worker.on('error', (err) => log.error({ err }, 'worker error'));
-    return worker;
+    return superviseWorker({
+      queue: ctx.queues[name],
+      concurrency: concurrencyOf(ctx.config, name),
+      wedgeMs: ctx.config.WORKER_WEDGE_MS,
+      logger: ctx.logger,
+      process: withTimeout(name, async (job: Job, signal: AbortSignal) => (await loaded)(job, signal)),
+      create(process, isFresh) {
+        const conn = isFresh ? createRedis(redisTarget(ctx.config), 'worker') : connection;
+        if (isFresh) fresh.push(conn);
+        const worker = new Worker(name, process, {
+          connection: conn,
+          prefix: bullPrefix(ctx.config.REDIS_PREFIX),
+          concurrency: concurrencyOf(ctx.config, name),
+          // A killed worker's jobs return to the queue after the lock lapses and the next stalled check.
+          lockDuration: ctx.config.WORKER_LOCK_MS,
+          stalledInterval: ctx.config.WORKER_LOCK_MS,
+          // Continues the trace of whoever added the job (lib/tracing); undefined when tracing is off.
+          telemetry: queueTelemetry(),
+        });
+        worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
+        worker.on('error', (err) => log.error({ err }, 'worker error'));
+        return worker;
+      },
+    });
   });
   for (const name of names) workerServing.set({ queue: name }, 1);
   const ready = Promise.all(loading).then(() => ctx.logger.info({ queues: names }, 'workers started'));
   return {
-    workers,
+    get workers() {
+      return supervised.map((s) => s.current);
+    },
     ready,
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      connection.disconnect();
+      await Promise.all(supervised.map((s) => s.close()));
+      for (const conn of [connection, ...fresh]) conn.disconnect();
     },
   };
 }

@@ -95,6 +95,11 @@ export const envSchema = z.object({
    * jobs of a worker that died (kill -9, OOM) go to another worker within about twice this.
    */
   WORKER_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /**
+   * A worker that starts no job for this long while its queue has jobs waiting and it has a
+   * free slot is wedged, and is replaced by a fresh one on a fresh connection (workers/supervise).
+   */
+  WORKER_WEDGE_MS: z.coerce.number().int().min(1_000).default(20_000),
   /** Where confirmations and alerts go: log (default), smtp (SMTP_URL), http (NOTIFY_HTTP_URL). */
   NOTIFY_TRANSPORT: z.enum(['log', 'smtp', 'http']).default('log'),
   SMTP_URL: z

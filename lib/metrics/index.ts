@@ -98,6 +98,14 @@ export const workerServing = new Gauge({
   registers: [registry],
 });
 
+/** A worker that took no job while jobs waited and it had free slots, replaced (workers/supervise). */
+export const workerReplacedTotal = new Counter({
+  name: 'callbook_worker_replaced_total',
+  help: 'Workers replaced because they took no job while jobs waited and they had free slots',
+  labelNames: ['queue'] as const,
+  registers: [registry],
+});
+
 export const inboundAnswersTotal = new Counter({
   name: 'callbook_inbound_answers_total',
   help: 'Inbound-call webhooks answered, by outcome: answered, deadline_missed (empty answer after INBOUND_DEADLINE_MS), failed, malformed, over_budget (the company over RATE_LIMIT_COMPANY_PER_MINUTE: empty answer)',
