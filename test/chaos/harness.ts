@@ -22,7 +22,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { freePort } from '../helpers/ports';
 import { hostname, tmpdir } from 'node:os';
@@ -670,9 +670,10 @@ async function countsByQueue(queues: Queue[]): Promise<Record<string, Record<str
 
 /**
  * `callbook calls reconcile --since 1h --json` as its own OS process, as an operator (or the
- * scheduled job) runs it; null when it failed or timed out (mid-storm, Redis may be away).
+ * scheduled job) runs it; on failure or timeout (mid-storm, Redis may be away), what it said.
  */
-async function reconcileViaCli(vars: Record<string, string>, timeoutMs: number): Promise<{ found: number; processed: number; pending: number; failed: number } | null> {
+type ReconcileCounts = { found: number; processed: number; pending: number; failed: number };
+async function reconcileViaCli(vars: Record<string, string>, timeoutMs: number): Promise<ReconcileCounts | { error: string }> {
   try {
     const { stdout } = await run(process.execPath, ['bin/callbook.mjs', '--json', 'calls', 'reconcile', '--since', '1h'], {
       cwd: ROOT,
@@ -683,8 +684,9 @@ async function reconcileViaCli(vars: Record<string, string>, timeoutMs: number):
     const r = JSON.parse(stdout) as { accounts: Array<{ counts: Record<string, number> }> };
     const sum = (k: string) => r.accounts.reduce((s, a) => s + (a.counts[k] ?? 0), 0);
     return { found: sum('found_missing'), processed: sum('already_processed'), pending: sum('analysis_pending'), failed: sum('failed') };
-  } catch {
-    return null;
+  } catch (err) {
+    const e = err as { message?: string; stdout?: string; stderr?: string };
+    return { error: `${e.message ?? err}`.split('\n')[0]!.slice(0, 200) + ` | stdout: ${(e.stdout ?? '').slice(-400)} | stderr: ${(e.stderr ?? '').slice(-400)}` };
   }
 }
 
@@ -723,6 +725,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       CALCOM_RATE_LIMIT_PER_MINUTE: '1000000',
       WORKER_LOCK_MS: lockMs,
       METRICS_PUBLISH_INTERVAL_MS: '1000',
+      // A worker wedged by the Redis restart is replaced after this (workers/supervise); the
+      // figure workers_replaced counts it.
+      WORKER_WEDGE_MS: '10000',
       CONCURRENCY_BOOKINGS: '10',
       DB_POOL_SIZE: '12',
       LOG_LEVEL: 'warn',
@@ -833,7 +838,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     });
     await restarting;
     const mid = await midReconcile;
-    figures.reconcile_mid_storm = mid ? JSON.stringify(mid) : 'failed (Redis or a worker away): left to the next run';
+    figures.reconcile_mid_storm = mid && !('error' in mid) ? JSON.stringify(mid) : 'failed (Redis or a worker away): left to the next run';
     // The workers lag behind the ingress: keep the chaos on while they work through the backlog
     // (jobs waiting or running; retries waiting out a backoff, the breaker or a 429 don't count).
     const queuesUnderStorm = QUEUES.map((q) => env!.ctx.queues[q]);
@@ -873,7 +878,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await breaker.reset();
     // …and once after it, as the next scheduled run would: whatever the first missed is fed now.
     const after = await reconcileViaCli(vars, 120_000);
-    if (!after) violations.push('calls reconcile failed after the storm');
+    if ('error' in after) violations.push(`calls reconcile failed after the storm: ${after.error}`);
     figures.reconcile_after_storm = JSON.stringify(after);
     for (const m of fleet.dead()) {
       violations.push(`${m.type}-${m.instance} (pid ${m.proc.pid}) died by itself with code ${m.proc.exitCode}`);
@@ -912,6 +917,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     figures.failed_jobs_retried = retried;
     figures.failed_job_reasons = JSON.stringify(summarizeReasons(failedBefore));
     figures.recovery_s = ((Date.now() - t0) / 1000 - stormS).toFixed(1);
+    figures.workers_replaced = workersReplaced(logDir);
 
     // ── the verdict ──
     await verify({ env, sim, plan, violations, figures });
@@ -1060,6 +1066,15 @@ async function verify(o: { env: TestEnv; sim: SimProc; plan: Plan; violations: s
   } finally {
     await conn.end();
   }
+}
+
+/** Workers replaced for taking no job while jobs waited (workers/supervise), from the process logs. */
+function workersReplaced(logDir: string): number {
+  let n = 0;
+  for (const f of readdirSync(logDir).filter((f) => f.endsWith('.log'))) {
+    n += readFileSync(join(logDir, f), 'utf8').split('\n').filter((l) => l.includes('replaced by a fresh worker')).length;
+  }
+  return n;
 }
 
 /** runChaos with what the short runs in `npm test` share: one kill -9, the usual Cal.com faults, 429 bursts of 10, short timeouts, quiet unless CHAOS_VERBOSE. */
