@@ -27,7 +27,7 @@ afterEach(async () => {
   for (const c of conns.splice(0)) c.disconnect();
 });
 
-function setup(o: { concurrency: number; jobMs: number; wedgeMs?: number }) {
+function setup(o: { concurrency: number; jobMs: number; wedgeMs?: number; wedgeFresh?: boolean }) {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, cb) => (lines.push(JSON.parse(String(chunk))), cb()) }));
   const name = `q${randomBytes(3).toString('hex')}`;
@@ -37,25 +37,32 @@ function setup(o: { concurrency: number; jobMs: number; wedgeMs?: number }) {
   opened.push(queue);
   const done: string[] = [];
   const fresh: boolean[] = [];
+  const disposed: Worker[] = [];
   const sv: SupervisedWorker = superviseWorker({
     queue,
     concurrency: o.concurrency,
     wedgeMs: o.wedgeMs ?? 1_000,
     logger,
     abandonAfterMs: 1_000,
-    async process(job: Job) {
-      await new Promise((r) => setTimeout(r, o.jobMs));
+    async process(job: Job<{ ms?: number }>) {
+      await new Promise((r) => setTimeout(r, job.data.ms ?? o.jobMs));
       done.push(String(job.id));
     },
     create(process, isFresh) {
       fresh.push(isFresh);
       const connection = createRedis(TEST_REDIS_URL, 'worker');
       conns.push(connection);
-      return new Worker(name, process, { connection, prefix, concurrency: o.concurrency, drainDelay: 1 });
+      const worker = new Worker(name, process, { connection, prefix, concurrency: o.concurrency, drainDelay: 1, lockDuration: 2_000, stalledInterval: 2_000 });
+      // A stall that a fresh worker does not cure: every replacement stops too.
+      if (isFresh && o.wedgeFresh) void worker.pause(true);
+      return worker;
+    },
+    dispose(worker) {
+      disposed.push(worker);
     },
   });
   opened.push(sv);
-  return { queue, sv, done, fresh, lines, name };
+  return { queue, sv, done, fresh, disposed, lines, name };
 }
 
 const replaced = async (queue: string) => (await workerReplacedTotal.get()).values.find((v) => v.labels.queue === queue)?.value ?? 0;
@@ -69,19 +76,29 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms: num
   }
 }
 
-it('a worker that takes no job while jobs wait and it has free slots is replaced, and the jobs run', async () => {
-  const s = setup({ concurrency: 2, jobMs: 10 });
+it('a worker that takes no job while jobs wait and it has free slots is replaced; the jobs run, the one it held runs once', async () => {
+  const s = setup({ concurrency: 3, jobMs: 10 });
   await s.sv.current.waitUntilReady();
   const first = s.sv.current;
   await s.queue.add('j', {}, { jobId: 'before' });
   await until('the first job', () => s.done.includes('before'), 5_000);
-  // The worker stops taking jobs (as a wedged one does); jobs arrive.
+  // A long job is under way when the worker stops taking jobs (as a wedged one does); jobs arrive.
+  await s.queue.add('j', { ms: 4_000 }, { jobId: 'held' });
+  await until('the held job to start', async () => (await s.queue.getJobCounts('active')).active === 1, 5_000);
   await first.pause(true);
   for (let i = 0; i < 5; i++) await s.queue.add('j', {}, { jobId: `after-${i}` });
   await until('all five jobs', () => s.done.filter((id) => id.startsWith('after-')).length === 5, 8_000);
   expect(s.sv.current).not.toBe(first);
   expect(s.fresh).toEqual([false, true]);
   expect(await replaced(s.name)).toBe(1);
+  // The replaced worker is closed gently: the job it held finishes there, is recorded, and is not run again.
+  await until('the held job', async () => (await s.queue.getJob('held'))?.finishedOn !== undefined, 8_000);
+  const held = (await s.queue.getJob('held'))!;
+  expect(await held.getState()).toBe('completed');
+  expect(held.attemptsStarted).toBe(1);
+  expect(s.done.filter((id) => id === 'held')).toEqual(['held']);
+  await until('the replaced worker to be let go', () => s.disposed.includes(first), 5_000);
+  expect(first.isRunning()).toBe(false);
   const log = s.lines.find((l) => l.level === 50);
   // The paused worker's fetch in flight may still take one job; the rest waited.
   expect(log).toMatchObject({ queue: s.name, generation: 1 });
@@ -111,4 +128,23 @@ it('a queue the operator paused, and an idle queue, leave the worker alone', asy
   await until('the jobs after resume', () => s.done.length === 3, 5_000);
   expect(s.fresh).toEqual([false]);
   expect(await replaced(s.name)).toBe(0);
+});
+
+it('a stall a fresh worker does not cure is replaced again with a doubling window, and each replaced worker is let go', async () => {
+  const s = setup({ concurrency: 2, jobMs: 10, wedgeMs: 500, wedgeFresh: true });
+  await s.sv.current.waitUntilReady();
+  await s.sv.current.pause(true);
+  for (let i = 0; i < 3; i++) await s.queue.add('j', {}, { jobId: `stuck-${i}` });
+  await sleep(6_000);
+  const errors = s.lines.filter((l) => l.level === 50);
+  // Windows of 0.5, 1, 2, 4 s (plus a check of 250 ms each): at most four in 6 s, where a fixed
+  // window would have replaced eight times.
+  expect(errors.length).toBeGreaterThanOrEqual(2);
+  expect(errors.length).toBeLessThanOrEqual(4);
+  expect(errors.map((e) => e.nextWindowMs)).toEqual([500, 1_000, 2_000, 4_000].slice(0, errors.length));
+  expect(String(errors[1]!.msg)).toMatch(/still took no job after being replaced/);
+  expect(await replaced(s.name)).toBe(errors.length);
+  // Every worker but the current one is closed and handed to dispose.
+  await until('the replaced workers to be let go', () => s.disposed.length === errors.length, 5_000);
+  expect(s.disposed).not.toContain(s.sv.current);
 });

@@ -8,7 +8,7 @@
 import { Worker, type Job } from 'bullmq';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
-import { bullPrefix, concurrencyOf, isQueueName, QUEUE_NAMES, type QueueName } from '../lib/queues';
+import { bullPrefix, concurrencyOf, isQueueName, JOB_TIMEOUT_MS, QUEUE_NAMES, type QueueName } from '../lib/queues';
 import { workerServing } from '../lib/metrics';
 import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
@@ -41,8 +41,9 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
   const missing = names.filter((n) => !HANDLERS[n]);
   if (missing.length) throw new Error(`no worker for queue(s) ${missing.join(', ')} in this version; available: ${availableQueues().join(', ')}`);
   const connection = createRedis(redisTarget(ctx.config), 'worker');
-  // A replacement worker gets its own connection: the wedge may be in the shared one.
-  const fresh: Array<typeof connection> = [];
+  // A replacement worker gets its own connection (the wedge may be in the shared one), let go
+  // of once that worker is closed or left behind.
+  const fresh = new Map<Worker, typeof connection>();
   const loading: Array<Promise<unknown>> = [];
   const supervised = names.map((name) => {
     const loaded = HANDLERS[name]!().then((factory) => factory(ctx));
@@ -52,11 +53,12 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
       queue: ctx.queues[name],
       concurrency: concurrencyOf(ctx.config, name),
       wedgeMs: ctx.config.WORKER_WEDGE_MS,
+      // Its handlers are done by then (withTimeout), within the grace period the README gives.
+      abandonAfterMs: JOB_TIMEOUT_MS[name] + 5_000,
       logger: ctx.logger,
       process: withTimeout(name, async (job: Job, signal: AbortSignal) => (await loaded)(job, signal)),
       create(process, isFresh) {
         const conn = isFresh ? createRedis(redisTarget(ctx.config), 'worker') : connection;
-        if (isFresh) fresh.push(conn);
         const worker = new Worker(name, process, {
           connection: conn,
           prefix: bullPrefix(ctx.config.REDIS_PREFIX),
@@ -69,7 +71,12 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
         });
         worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
         worker.on('error', (err) => log.error({ err }, 'worker error'));
+        if (isFresh) fresh.set(worker, conn);
         return worker;
+      },
+      dispose(worker) {
+        fresh.get(worker)?.disconnect();
+        fresh.delete(worker);
       },
     });
   });
@@ -82,7 +89,7 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
     ready,
     async close() {
       await Promise.all(supervised.map((s) => s.close()));
-      for (const conn of [connection, ...fresh]) conn.disconnect();
+      for (const conn of [connection, ...fresh.values()]) conn.disconnect();
     },
   };
 }

@@ -10,9 +10,18 @@
  * connection, the wedged one closed in the background.
  *
  * Wedged means: for `wedgeMs`, the queue had jobs waiting (and was not paused), this worker had
- * a free slot, and it started no job. A healthy worker with a free slot takes a waiting job
- * within its block timeout (BullMQ caps it at 10 s), so a job waiting longer than that beside
- * an idle worker is not a busy queue; it is a stuck loop.
+ * a free slot, and it started no job. A healthy worker with a free slot is woken by a new job at
+ * once and otherwise looks again every few seconds (BullMQ's drainDelay), so a job waiting that
+ * long beside an idle worker is a stuck loop. (Not so with BullMQ's global concurrency or global
+ * rate limit, which keep jobs waiting on purpose; callbook uses neither. Add one, extend this.)
+ *
+ * The old worker is closed gently (`close()`, not forced): BullMQ first drops its blocking
+ * connection, where a wedge sits, then lets the jobs it holds finish and be recorded, their
+ * locks still renewed; a forced close would leave them to the stalled check and run them twice.
+ * A close that has not ended after `abandonAfterMs` (the queue's job timeout and a margin, so its
+ * handlers are done) is left behind; either way its own connection is then let go (`dispose`).
+ * A stall that a fresh worker does not cure doubles the window each time (up to 16×), so a
+ * lasting condition costs a handful of replacements an hour, not one every 20 s.
  */
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
@@ -31,11 +40,13 @@ export interface SuperviseOptions<T> {
   concurrency: number;
   /** Builds a worker that runs `process`; called again for each replacement (fresh = true: use a fresh connection). */
   create(process: (job: Job<T>, token?: string) => Promise<unknown>, fresh: boolean): Worker;
+  /** Lets go of what `create` opened for a worker that is closed (or left behind). */
+  dispose?(worker: Worker): void;
   process(job: Job<T>, token?: string): Promise<unknown>;
   wedgeMs: number;
   logger: Logger;
-  /** How long the wedged worker's close may take before it is left behind (default 10 s). */
-  abandonAfterMs?: number;
+  /** How long the wedged worker's close may take before it is left behind: its longest job and a margin. */
+  abandonAfterMs: number;
 }
 
 export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
@@ -65,24 +76,46 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
   let suspectSince: number | undefined;
   let checking = false;
   let closed = false;
+  let lastError: string | undefined;
+
+  // Closes of replaced workers still under way: close() waits for them.
+  const closing = new Set<Promise<void>>();
+  // Grows while replacements do not cure the stall; back to 1 once a job starts.
+  let backoff = 1;
+  let lastReplaced = 0;
+
+  const retire = (old: Worker) => {
+    let timer: NodeJS.Timeout | undefined;
+    const abandon = new Promise<'abandoned'>((r) => (timer = setTimeout(() => r('abandoned'), o.abandonAfterMs)));
+    const done: Promise<void> = Promise.race([old.close().then(() => 'closed' as const), abandon])
+      .then((how) => {
+        if (how === 'abandoned') o.logger.warn({ queue: name, afterMs: o.abandonAfterMs }, 'the replaced worker did not close in time; left behind');
+      })
+      .catch((err: unknown) => o.logger.warn({ queue: name, err }, 'closing the replaced worker failed'))
+      .finally(() => {
+        clearTimeout(timer);
+        o.dispose?.(old);
+        closing.delete(done);
+      });
+    closing.add(done);
+  };
 
   const replace = (waiting: number, since: number) => {
     const old = current;
+    const persisting = lastReplaced > 0 && lastStart <= lastReplaced;
+    backoff = persisting ? Math.min(backoff * 2, 16) : 1;
     generation++;
     current = start();
-    lastStart = Date.now();
+    lastReplaced = lastStart = Date.now();
     suspectSince = undefined;
     workerReplacedTotal.inc({ queue: name });
     o.logger.error(
-      { queue: name, waiting, idleMs: Date.now() - since, generation },
-      'worker took no job while jobs waited and it had free slots: replaced by a fresh worker on a fresh connection',
+      { queue: name, waiting, idleMs: Date.now() - since, generation, nextWindowMs: o.wedgeMs * backoff },
+      persisting
+        ? 'worker still took no job after being replaced (a fresh worker does not cure this stall): replaced again, next window longer'
+        : 'worker took no job while jobs waited and it had free slots: replaced by a fresh worker on a fresh connection',
     );
-    const abandon = new Promise<'abandoned'>((r) => setTimeout(() => r('abandoned'), o.abandonAfterMs ?? 10_000).unref());
-    void Promise.race([old.close(true).then(() => 'closed' as const), abandon])
-      .then((how) => {
-        if (how === 'abandoned') o.logger.warn({ queue: name }, 'the replaced worker did not close in time; left behind');
-      })
-      .catch((err: unknown) => o.logger.warn({ queue: name, err }, 'closing the replaced worker failed'));
+    retire(old);
   };
 
   const check = async () => {
@@ -107,9 +140,14 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
         suspectSince = now;
         return;
       }
-      if (!closed && now - suspectSince >= o.wedgeMs) replace(waiting, suspectSince);
-    } catch {
-      // Counting failed (Redis unreachable): try again at the next tick.
+      if (lastStart > lastReplaced) backoff = 1;
+      if (!closed && now - suspectSince >= o.wedgeMs * backoff) replace(waiting, suspectSince);
+    } catch (err) {
+      // Counting fails while Redis is unreachable: try again at the next tick. Anything else is
+      // said once per distinct message.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastError) o.logger.warn({ queue: name, err }, 'worker supervisor check failed');
+      lastError = message;
     } finally {
       checking = false;
     }
@@ -124,7 +162,7 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
     async close() {
       closed = true;
       clearInterval(timer);
-      await current.close();
+      await Promise.all([current.close(), ...closing]);
     },
   };
 }
