@@ -137,7 +137,10 @@ describe('booking worker', () => {
     sim.sim.clearFaults();
     const { state, job: done } = await waitJob(id);
     expect(state).toBe('completed');
-    expect(done.attemptsMade).toBe(2); // BullMQ counts finished attempts: the lost answer, then the reconcile
+    // Ran twice through the queue: the lost answer, then the reconcile. (attemptsMade counts only
+    // failed runs; under CI load the first run once ended deferred instead — attemptsMade 1 — so
+    // the runs started are what is asserted.)
+    expect(done.attemptsStarted).toBeGreaterThanOrEqual(2);
     expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
     expect((await appointmentFor(job.idempotencyKey))!.status).toBe('booked');
   });
