@@ -137,9 +137,9 @@ describe('booking worker', () => {
     sim.sim.clearFaults();
     const { state, job: done } = await waitJob(id);
     expect(state).toBe('completed');
-    // Ran twice through the queue: the lost answer, then the reconcile. (attemptsMade counts only
-    // failed runs; under CI load the first run once ended deferred instead — attemptsMade 1 — so
-    // the runs started are what is asserted.)
+    // Ran twice through the queue: the lost answer, then the reconcile. (CI once saw this job
+    // completed, one booking, 381 ms, with attemptsMade 1 where 2 was expected; cause not found,
+    // so the runs started are what is asserted.)
     expect(done.attemptsStarted).toBeGreaterThanOrEqual(2);
     expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
     expect((await appointmentFor(job.idempotencyKey))!.status).toBe('booked');
