@@ -52,25 +52,27 @@ export interface SuperviseOptions<T> {
 export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
   const name = o.queue.name;
   const checkEveryMs = Math.max(250, Math.min(5_000, Math.floor(o.wedgeMs / 4)));
-  let running = 0;
   let lastStart = Date.now();
   let generation = 0;
-  // Handlers of this worker generation only: a replaced worker's jobs finish on their own.
+  // One worker and the jobs its own handlers run: a replaced worker's jobs finish on their own
+  // and do not count against its successor's free slots.
   const start = () => {
     let inFlight = 0;
     const worker = o.create(async (job, token) => {
       inFlight++;
-      if (current === worker) running = inFlight;
       lastStart = Date.now();
       try {
         return await o.process(job, token);
       } finally {
         inFlight--;
-        if (current === worker) running = inFlight;
       }
     }, generation > 0);
-    running = 0;
-    return worker;
+    return {
+      worker,
+      get inFlight() {
+        return inFlight;
+      },
+    };
   };
   let current = start();
   let suspectSince: number | undefined;
@@ -100,10 +102,9 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
     closing.add(done);
   };
 
-  const replace = (waiting: number, since: number) => {
-    const old = current;
-    const persisting = lastReplaced > 0 && lastStart <= lastReplaced;
-    backoff = persisting ? Math.min(backoff * 2, 16) : 1;
+  const replace = (waiting: number, since: number, persisting: boolean) => {
+    const old = current.worker;
+    if (persisting) backoff = Math.min(backoff * 2, 16);
     generation++;
     current = start();
     lastReplaced = lastStart = Date.now();
@@ -124,7 +125,7 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
     try {
       // All slots busy, or a job started since the last look: the loop is turning. (This also
       // keeps a busy queue free of the two commands below.)
-      if (running >= o.concurrency || Date.now() - lastStart < checkEveryMs) {
+      if (current.inFlight >= o.concurrency || Date.now() - lastStart < checkEveryMs) {
         suspectSince = undefined;
         return;
       }
@@ -140,8 +141,10 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
         suspectSince = now;
         return;
       }
-      if (lastStart > lastReplaced) backoff = 1;
-      if (!closed && now - suspectSince >= o.wedgeMs * backoff) replace(waiting, suspectSince);
+      // No job started since the last replacement: replacing did not cure it.
+      const persisting = lastReplaced > 0 && lastStart <= lastReplaced;
+      if (!persisting) backoff = 1;
+      if (!closed && now - suspectSince >= o.wedgeMs * backoff) replace(waiting, suspectSince, persisting);
     } catch (err) {
       // Counting fails while Redis is unreachable: try again at the next tick. Anything else is
       // said once per distinct message.
@@ -157,12 +160,12 @@ export function superviseWorker<T>(o: SuperviseOptions<T>): SupervisedWorker {
 
   return {
     get current() {
-      return current;
+      return current.worker;
     },
     async close() {
       closed = true;
       clearInterval(timer);
-      await Promise.all([current.close(), ...closing]);
+      await Promise.all([current.worker.close(), ...closing]);
     },
   };
 }

@@ -1068,11 +1068,14 @@ async function verify(o: { env: TestEnv; sim: SimProc; plan: Plan; violations: s
   }
 }
 
-/** Workers replaced for taking no job while jobs waited (workers/supervise), from the process logs. */
+/**
+ * Workers replaced for taking no job while jobs waited (workers/supervise), from the process
+ * logs: its replacement line, first or again, is the one that carries `nextWindowMs`.
+ */
 function workersReplaced(logDir: string): number {
   let n = 0;
   for (const f of readdirSync(logDir).filter((f) => f.endsWith('.log'))) {
-    n += readFileSync(join(logDir, f), 'utf8').split('\n').filter((l) => l.includes('replaced by a fresh worker')).length;
+    n += readFileSync(join(logDir, f), 'utf8').split('\n').filter((l) => l.includes('"nextWindowMs":')).length;
   }
   return n;
 }
