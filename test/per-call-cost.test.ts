@@ -8,14 +8,18 @@
  *   themselves (the read of the call row before them is gone), changing nothing, not even
  *   updated_at;
  * - the tenant catalogue serves a company's rows from memory until a tenants import;
- * - a booked call's two webhooks take 8 statements when the catalogue is warm.
+ * - the booking decision travels in the call upsert: it is written there or found standing, and
+ *   only a decision that does not stand (another one taken, the call booked live) costs a read;
+ * - a booked call's two webhooks take 6 statements when the catalogue is warm.
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calls, customers, webhookEvents } from '../drizzle/schema';
-import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from '../lib/calls/record-call';
+import { branches, calls, customers, webhookEvents } from '../drizzle/schema';
+import { decisionColumns } from '../lib/calls/decide-booking';
+import { callAfterUpsert, ForeignCallError, upsertCall, upsertCallDeciding, upsertCustomer } from '../lib/calls/record-call';
 import { claimEvent, finishEvent, recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
-import { dbQueryDuration } from '../lib/metrics';
+import { callsProcessedTotal, dbQueryDuration } from '../lib/metrics';
+import { jobIds } from '../lib/queues';
 import { companyCatalogue, forgetCatalogues } from '../lib/tenants/catalogue';
 import { importTenants } from '../lib/tenants/import';
 import { createTestEnv, type TestEnv } from './helpers/env';
@@ -139,7 +143,7 @@ describe('upserts that refuse by themselves', () => {
     await expect(upsertCall(db(), { companyId: salonId, branchId: before!.branchId, customerId: null, event: 'call_analyzed', call: event.call as never })).rejects.toBeInstanceOf(ForeignCallError);
     const [after] = await db().select().from(calls).where(eq(calls.retellCallId, id));
     expect(after).toEqual(before);
-    expect(await callOwner(db(), id)).toEqual({ companyId: clinicId, purgedAt: null });
+    expect(await callAfterUpsert(db(), id)).toMatchObject({ companyId: clinicId, purgedAt: null });
   });
 
   it('a purged call: a late webhook is ignored with its reason, writes nothing, and re-creates no customer', async () => {
@@ -178,8 +182,10 @@ describe('tenant catalogue', () => {
 });
 
 describe('statements per call', () => {
-  it('a booked call: call_ended decides (4 statements), call_analyzed follows (4)', async () => {
-    const analysis = { booking_confirmed: true, appointment_datetime: future(), service: 'Haarschnitt' };
+  const analysis = { booking_confirmed: true, appointment_datetime: future(), service: 'Haarschnitt' };
+  const noBookings = async () => (await callsProcessedTotal.get()).values.find((v) => v.labels.outcome === 'no_booking')?.value ?? 0;
+
+  it('a booked call: call_ended decides in its call upsert (3 statements), call_analyzed finds the same decision standing (3)', async () => {
     // Warm the catalogue and the PII flag as a running worker has them.
     await deliver(retellEvent('call_ended', { callId: callId(), vars: analysis }));
     const id = callId();
@@ -190,6 +196,62 @@ describe('statements per call', () => {
     const n2 = await statements();
     expect(ended).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
     expect(analyzed).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
-    expect([n1 - n0, n2 - n1]).toEqual([4, 4]);
+    expect([n1 - n0, n2 - n1]).toEqual([3, 3]);
+    const [row] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    expect(row).toMatchObject({ bookingDecision: 'book', status: 'analyzed', bookingRequest: { idempotencyKey: (ended as { decision: { idempotencyKey: string } }).decision.idempotencyKey } });
+    expect(await env.ctx.queues.bookings.getJob(jobIds.booking(row!.bookingRequest!.idempotencyKey))).toBeDefined();
+  });
+
+  it("call_analyzed that asks for another time follows call_ended's decision (one read more), and merges the call all the same", async () => {
+    const id = callId();
+    const ended = await deliver(retellEvent('call_ended', { callId: id, vars: analysis }));
+    const other = { ...analysis, appointment_datetime: future().replace('T11:00', 'T15:00') };
+    const n0 = await statements();
+    const analyzed = await deliver(retellEvent('call_analyzed', { callId: id, vars: other, analysis: other, transcript: 'Agent: 15 Uhr dann.' }));
+    expect(await statements()).toBe(n0 + 4);
+    expect(analyzed).toMatchObject({ status: 'processed', decision: (ended as { decision: unknown }).decision });
+    const [row] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    expect(row).toMatchObject({ status: 'analyzed', transcript: 'Agent: 15 Uhr dann.', bookingRequest: { start: (ended as { decision: { start: string } }).decision.start } });
+  });
+
+  it('a no_booking decision is counted once per call: by the event that wrote it, not by the one that found it standing', async () => {
+    const past = { booking_confirmed: true, appointment_datetime: '2020-01-07T11:00:00', service: 'Haarschnitt' };
+    const id = callId();
+    const before = await noBookings();
+    expect(await deliver(retellEvent('call_ended', { callId: id, vars: past }))).toMatchObject({ decision: { kind: 'no_booking' } });
+    expect(await deliver(retellEvent('call_analyzed', { callId: id, vars: past, analysis: past }))).toMatchObject({ decision: { kind: 'no_booking' } });
+    expect(await noBookings()).toBe(before + 1);
+    // call_analyzed alone (call_ended never came): its insert carries the decision, counted once.
+    const alone = callId();
+    const n0 = await statements();
+    expect(await deliver(retellEvent('call_analyzed', { callId: alone, vars: past, analysis: past }))).toMatchObject({ decision: { kind: 'no_booking' } });
+    expect(await statements()).toBe(n0 + 3);
+    expect(await noBookings()).toBe(before + 2);
+    expect((await db().select().from(calls).where(eq(calls.retellCallId, alone)))[0]).toMatchObject({ bookingDecision: 'no_booking', bookingReason: expect.stringContaining('in the past') });
+  });
+
+  it('the call upsert reports an id only while the decision it carries stands; an update is never read as an insert', async () => {
+    const [branch] = await db().select().from(branches).where(eq(branches.companyId, salonId));
+    const where = { companyId: salonId, branchId: branch!.id };
+    const id = callId();
+    const w = { ...where, customerId: null, event: 'call_ended', call: { call_id: id } };
+    const book = decisionColumns({ kind: 'book', serviceId: 1, start: '2031-01-07T10:00:00.000Z', idempotencyKey: 'k1' })!;
+    const other = decisionColumns({ kind: 'book', serviceId: 1, start: '2031-01-07T15:00:00.000Z', idempotencyKey: 'k2' })!;
+    const first = await upsertCallDeciding(db(), w, null, 'propose');
+    expect(first).toMatchObject({ inserted: true });
+    // Twice within the same millisecond, with nothing else to change: still an update.
+    expect(await upsertCallDeciding(db(), w, null, 'propose')).toEqual({ callRowId: first!.callRowId, inserted: false });
+    expect(await upsertCallDeciding(db(), w, null, 'propose')).toEqual({ callRowId: first!.callRowId, inserted: false });
+    expect(await upsertCallDeciding(db(), w, book, 'propose')).toEqual({ callRowId: first!.callRowId, inserted: false });
+    // Decided now: another proposal does not stand (and writes nothing), the same one is expected.
+    expect(await upsertCallDeciding(db(), { ...w, call: { call_id: id, transcript: 'merged' } }, other, 'propose')).toBeNull();
+    expect(await upsertCallDeciding(db(), w, other, 'expect')).toBeNull();
+    expect(await upsertCallDeciding(db(), w, book, 'expect')).toEqual({ callRowId: first!.callRowId, inserted: false });
+    const [row] = await db().select().from(calls).where(eq(calls.id, first!.callRowId));
+    expect(row).toMatchObject({ bookingDecision: 'book', bookingRequest: JSON.parse(book.request!), transcript: 'merged' });
+    // Another company's proposal changes nothing and reports nothing, decided row or not.
+    expect(await upsertCallDeciding(db(), { ...w, companyId: clinicId }, book, 'expect')).toBeNull();
+    expect(await upsertCallDeciding(db(), { ...w, companyId: clinicId }, null, 'propose')).toBeNull();
+    expect((await db().select().from(calls).where(eq(calls.id, first!.callRowId)))[0]).toEqual(row);
   });
 });

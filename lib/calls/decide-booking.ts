@@ -1,9 +1,13 @@
 /**
- * Decides, once per call, whether to book. The decision is written with a conditional UPDATE
- * (only where none was taken), so concurrent or repeated webhooks for one call agree on one
- * answer. A 'book' decision stores its request; the bookings job is added with a deterministic
- * id from it every time the decision is seen, so a crash between decision and enqueue is
- * repaired by the webhook job's retry, and a re-add while the job exists is a no-op.
+ * Decides, once per call, whether to book. The decision is written only where none was taken, so
+ * concurrent or repeated webhooks for one call agree on one answer. On the webhook path it is
+ * worked out before anything is written and carried by the call upsert (lib/calls/record-call
+ * `upsertCallDeciding`), which writes it or reports that it stands; only a decision that does not
+ * stand (another one taken, the call booked live) comes here with the row read (`decideBooking`),
+ * which follows the recorded decision or writes one with a conditional UPDATE. A 'book' decision
+ * stores its request; the bookings job is added with a deterministic id from it every time the
+ * decision is seen, so a crash between decision and enqueue is repaired by the webhook job's
+ * retry, and a re-add while the job exists is a no-op.
  *
  * call_ended may lack the booking details (they can come only with the analysis): it decides
  * only when everything is there; call_analyzed always decides.
@@ -20,6 +24,7 @@ import { jobIds, type BookingJob } from '../queues';
 import type { BookingIntent } from './booking-intent';
 import { bookingIdempotencyKey } from './idempotency';
 import { findService } from './match-service';
+import type { DecisionColumns } from './record-call';
 import type { PhoneResolution } from './resolve-phone';
 
 export type Decision =
@@ -75,7 +80,11 @@ export interface DecideInput {
   signal?: AbortSignal;
   /** When the caller spoke (the call's start), for relative dates; default now. */
   spokenAt?: Date;
+  /** The row's decision columns as already read (the first round reads nothing then). */
+  row?: DecisionRow;
 }
+
+type DecisionRow = { decision: string | null; request: { serviceId: number; start: string; idempotencyKey: string } | null; reason: string | null; appointmentId: number | null };
 
 /**
  * How often the decision is read again after losing the race to write it. One more read sees the
@@ -84,7 +93,7 @@ export interface DecideInput {
  */
 const DECIDE_ROUNDS = 3;
 
-async function readDecision(db: Db, companyId: number, callRowId: number) {
+async function readDecision(db: Db, companyId: number, callRowId: number): Promise<DecisionRow | undefined> {
   const q = prepared(db, 'calls.decision', (d) =>
     d
       .select({ decision: calls.bookingDecision, request: calls.bookingRequest, reason: calls.bookingReason, appointmentId: calls.appointmentId })
@@ -94,6 +103,20 @@ async function readDecision(db: Db, companyId: number, callRowId: number) {
   );
   const [row] = await q.execute({ id: callRowId, companyId });
   return row;
+}
+
+/**
+ * A decision as the calls row stores it, for the write (recordDecision, or the call upsert that
+ * carries it: lib/calls/record-call). The same text both ways, so the call upsert can tell an
+ * equal decision already taken from another one.
+ */
+export function decisionColumns(decision: Decision): DecisionColumns | null {
+  if (decision.kind === 'wait') return null;
+  return {
+    decision: decision.kind,
+    reason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
+    request: decision.kind === 'book' ? JSON.stringify({ serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey }) : null,
+  };
 }
 
 /** Write the decision where none was taken (and, when the row was not read, where it was not booked live); false when that changed nothing. */
@@ -107,19 +130,49 @@ async function recordDecision(db: Db, companyId: number, callRowId: number, deci
       .where(and(eq(calls.id, p('id')), eq(calls.companyId, p('companyId')), isNull(calls.bookingDecision), rowWasRead ? undefined : isNull(calls.appointmentId)))
       .prepare();
   });
-  const [res] = await q.execute({
-    id: callRowId,
-    companyId,
-    decision: decision.kind,
-    reason: decision.kind === 'no_booking' ? decision.reason.slice(0, 500) : null,
-    request: decision.kind === 'book' ? JSON.stringify({ serviceId: decision.serviceId, start: decision.start, idempotencyKey: decision.idempotencyKey }) : null,
-    now: new Date(),
-  });
+  const [res] = await q.execute({ id: callRowId, companyId, ...decisionColumns(decision)!, now: new Date() });
   return res.affectedRows > 0;
 }
 
 export class DecisionNotRecordedError extends Error {
   override readonly name = 'DecisionNotRecordedError';
+}
+
+/**
+ * What this call's intent asks for, before anything is written: the decision the webhook's call
+ * upsert carries (lib/calls/record-call `upsertCallDeciding`). A booking needs a customer.
+ */
+export async function proposeDecision(input: Pick<DecideInput, 'db' | 'where' | 'retellCallId' | 'customerId' | 'intent' | 'final' | 'spokenAt'>): Promise<Decision> {
+  const proposed = await evaluateIntent(input.db, input.where, input.retellCallId, input.intent, input.final, new Date(), input.spokenAt);
+  if (proposed.kind === 'book' && !input.customerId) return { kind: 'no_booking', reason: 'caller number unknown (withheld), cannot create a customer' };
+  return proposed;
+}
+
+/** The decision this process has just recorded (through the call upsert or recordDecision): count and log it, once per call. */
+export function decisionRecorded(input: Pick<DecideInput, 'logger'>, decision: Exclude<Decision, { kind: 'wait' }>): void {
+  // 'booked' and 'failed' are counted by the booking itself (lib/booking/book.ts).
+  if (decision.kind === 'no_booking') callsProcessedTotal.inc({ outcome: 'no_booking' });
+  input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');
+}
+
+/**
+ * Queue the booking a 'book' decision asks for, with the job id its idempotency key gives: every
+ * time the decision is seen, so a crash between decision and enqueue is repaired by a retry, and
+ * a re-add while the job exists is a no-op.
+ */
+export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 'where' | 'customerId' | 'callRowId'>, decision: Decision): Promise<void> {
+  if (decision.kind !== 'book') return;
+  const job: BookingJob = {
+    companyId: input.where.companyId,
+    branchId: input.where.branchId,
+    customerId: input.customerId!,
+    serviceId: decision.serviceId,
+    callId: input.callRowId,
+    start: decision.start,
+    idempotencyKey: decision.idempotencyKey,
+    source: 'call',
+  };
+  await input.bookingsQueue.add('book', job, { jobId: jobIds.booking(decision.idempotencyKey) });
 }
 
 export async function decideBooking(input: DecideInput): Promise<Decision> {
@@ -139,14 +192,17 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
  *
  * Which comes first is a bet on what the row holds: call_analyzed usually finds the decision
  * call_ended took, so it reads first (one statement); call_ended usually finds none, so it writes
- * first, conditionally (one statement), and reads only when that write changed nothing.
+ * first, conditionally (one statement), and reads only when that write changed nothing. (The
+ * webhook path makes the same bet inside its call upsert and comes here with the row it read
+ * only when the bet lost.)
  */
 async function decideOnce(input: DecideInput, round: number): Promise<Decision | null> {
   const { db, where, callRowId } = input;
-  const readFirst = input.final || round > 1;
+  const given = round === 1 ? input.row : undefined;
+  const readFirst = given !== undefined || input.final || round > 1;
   let bookedLive: number | null = null;
   let decision: Decision;
-  const row = readFirst ? await readDecision(db, where.companyId, callRowId) : undefined;
+  const row = given ?? (readFirst ? await readDecision(db, where.companyId, callRowId) : undefined);
   if (row?.decision === 'book' && row.request) {
     decision = { kind: 'book', ...row.request };
   } else if (row?.decision === 'no_booking') {
@@ -155,34 +211,13 @@ async function decideOnce(input: DecideInput, round: number): Promise<Decision |
     bookedLive = row?.appointmentId ?? null;
     // Booked live during the call (lib/live/book-appointment.ts): the webhook must not book a
     // second time, even when its analysis read another time than the one the caller took.
-    const proposed: Decision = bookedLive
-      ? { kind: 'no_booking', reason: `booked live during the call (appointment ${bookedLive})` }
-      : await evaluateIntent(db, where, input.retellCallId, input.intent, input.final, new Date(), input.spokenAt);
-    if (proposed.kind === 'wait') return proposed;
-    if (proposed.kind === 'book' && !input.customerId) {
-      decision = { kind: 'no_booking', reason: 'caller number unknown (withheld), cannot create a customer' };
-    } else {
-      decision = proposed;
-    }
+    decision = bookedLive ? { kind: 'no_booking', reason: `booked live during the call (appointment ${bookedLive})` } : await proposeDecision(input);
+    if (decision.kind === 'wait') return decision;
     // Unread, the row may have been booked live: the write then changes nothing and the next
     // round reads the appointment.
     if (!(await recordDecision(db, where.companyId, callRowId, decision, readFirst))) return null;
-    // 'booked' and 'failed' are counted by the booking itself (lib/booking/book.ts).
-    if (decision.kind === 'no_booking') callsProcessedTotal.inc({ outcome: 'no_booking' });
-    input.logger.info({ decision: decision.kind, reason: decision.kind === 'no_booking' ? decision.reason : undefined }, 'booking decision');
+    decisionRecorded(input, decision);
   }
-  if (decision.kind === 'book') {
-    const job: BookingJob = {
-      companyId: where.companyId,
-      branchId: where.branchId,
-      customerId: input.customerId!,
-      serviceId: decision.serviceId,
-      callId: callRowId,
-      start: decision.start,
-      idempotencyKey: decision.idempotencyKey,
-      source: 'call',
-    };
-    await input.bookingsQueue.add('book', job, { jobId: jobIds.booking(decision.idempotencyKey) });
-  }
+  await followDecision(input, decision);
   return decision;
 }

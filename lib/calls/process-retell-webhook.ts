@@ -1,8 +1,10 @@
 /**
  * One Retell call webhook, from sealed job payload to database: resolve the dialled number, find
  * or create the customer in that company (the same statement checks the inbox: an event already
- * handled is a duplicate), merge the call, decide on a booking, record the event in the inbox.
- * Every step is idempotent, so a retried or duplicated job converges on one result.
+ * handled is a duplicate), merge the call together with the booking decision (worked out first,
+ * written by the same statement), queue the booking, record the event in the inbox. Three
+ * statements when all goes as expected. Every step is idempotent, so a retried or duplicated job
+ * converges on one result.
  */
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -14,8 +16,8 @@ import { satisfactionScore } from '../metrics';
 import { openSealedPayload, type WebhookJob } from '../queues';
 import { webhookSchema } from '../retell/webhook';
 import { extractIntent } from './booking-intent';
-import { decideBooking, type Decision } from './decide-booking';
-import { callOwner, ForeignCallError, upsertCall, upsertCustomer } from './record-call';
+import { decideBooking, decisionColumns, decisionRecorded, followDecision, proposeDecision, type Decision } from './decide-booking';
+import { callAfterUpsert, upsertCallDeciding, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
 import { eventDoneOfCall, recordEvent, retellDedupeKey, type InboxKey, type InboxStatus } from './webhook-inbox';
 
@@ -99,44 +101,58 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     const dup = await doneAlready(); // no customer upsert to ask (number withheld)
     if (dup) return dup;
   }
+
+  // The decision is worked out before anything is written (intent, clock and the tenant catalogue:
+  // no statement) and travels in the call upsert, which writes it or says it stands.
+  const deciding = event === 'call_ended' || event === 'call_analyzed';
+  const final = event === 'call_analyzed';
+  const decideInput = {
+    db,
+    bookingsQueue: deps.bookingsQueue,
+    logger: log,
+    where,
+    retellCallId: call.call_id,
+    customerId,
+    intent,
+    final,
+    signal,
+    // Relative dates ("morgen") count from when the caller said them, however late this runs.
+    ...(call.start_timestamp !== undefined ? { spokenAt: new Date(call.start_timestamp) } : {}),
+  };
+  let decision: Decision = { kind: 'wait', reason: 'call started' };
+  /** The row as read when the upsert reported none; its decision is followed from there. */
+  let read: Awaited<ReturnType<typeof callAfterUpsert>>;
   if (customerId !== null || !customerNumber) {
-    try {
-      callRowId = await upsertCall(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call });
-    } catch (err) {
-      if (!(err instanceof ForeignCallError)) throw err;
+    if (deciding) decision = await proposeDecision(decideInput);
+    const upserted = await upsertCallDeciding(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call }, decisionColumns(decision), final ? 'expect' : 'propose');
+    if (upserted) {
+      callRowId = upserted.callRowId;
+      // call_ended's upsert reports its row only when it wrote the decision; call_analyzed's also
+      // when the row already held this very decision (counted by whoever wrote it).
+      if (decision.kind !== 'wait' && (!final || upserted.inserted)) decisionRecorded(decideInput, decision);
     }
   }
   if (callRowId === null) {
-    const dup = customerNumber ? await doneAlready() : null;
+    const dup = customerNumber && customerId === null ? await doneAlready() : null;
     if (dup) return dup;
-    const owner = await callOwner(db, call.call_id);
-    if (owner && owner.companyId !== where.companyId) {
+    const row = (read = await callAfterUpsert(db, call.call_id));
+    if (row && row.companyId !== where.companyId) {
       return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);
     }
-    if (owner?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
-    throw new Error(`call ${call.call_id}: upsert refused, yet the row is neither another company's nor purged`);
+    if (row?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
+    // Ours and not purged: the upsert ran and left the decision to read (taken otherwise, or the
+    // call was booked live). Anything else is a refusal nothing explains.
+    if (!row || customerId === null && customerNumber || decision.kind === 'wait') {
+      throw new Error(`call ${call.call_id}: upsert refused, yet the row is neither another company's nor purged`);
+    }
+    callRowId = row.id;
   }
 
   const sentiment = call.call_analysis?.user_sentiment;
   if (sentiment && sentiment in SENTIMENT_SCORE) satisfactionScore.set({ company: where.companySlug, branch: where.branchSlug }, SENTIMENT_SCORE[sentiment]!);
 
-  let decision: Decision = { kind: 'wait', reason: 'call started' };
-  if (event === 'call_ended' || event === 'call_analyzed') {
-    decision = await decideBooking({
-      db,
-      bookingsQueue: deps.bookingsQueue,
-      logger: log,
-      where,
-      callRowId,
-      retellCallId: call.call_id,
-      customerId,
-      intent,
-      final: event === 'call_analyzed',
-      signal,
-      // Relative dates ("morgen") count from when the caller said them, however late this runs.
-      ...(call.start_timestamp !== undefined ? { spokenAt: new Date(call.start_timestamp) } : {}),
-    });
-  }
+  if (read) decision = await decideBooking({ ...decideInput, callRowId, row: read });
+  else await followDecision({ ...decideInput, callRowId }, decision);
   // False when a duplicate running alongside recorded first: both did the same idempotent work.
   await record('processed', { companyId: where.companyId });
   await deps.publish?.({

@@ -5,7 +5,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { prepared } from '../db/prepared';
+import { runWritten } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -93,86 +93,106 @@ export class ForeignCallError extends Error {
   }
 }
 
-/** Who holds a Retell call id and whether it was purged: read only after an upsert refused. */
-export async function callOwner(db: Exec, retellCallId: string): Promise<{ companyId: number; purgedAt: Date | null } | undefined> {
-  const [row] = await db.select({ companyId: calls.companyId, purgedAt: calls.purgedAt }).from(calls).where(eq(calls.retellCallId, retellCallId));
+/**
+ * The call row as the webhook path needs it after its upsert reported no id: who holds it,
+ * whether it was purged, and its booking decision (lib/calls/decide-booking follows it from here).
+ */
+export async function callAfterUpsert(db: Db, retellCallId: string) {
+  const [row] = await db
+    .select({
+      id: calls.id,
+      companyId: calls.companyId,
+      purgedAt: calls.purgedAt,
+      decision: calls.bookingDecision,
+      request: calls.bookingRequest,
+      reason: calls.bookingReason,
+      appointmentId: calls.appointmentId,
+    })
+    .from(calls)
+    .where(eq(calls.retellCallId, retellCallId));
   return row;
 }
 
 /** A DATETIME(3) parameter as drizzle's datetime column would send it (UTC, no zone suffix). */
 const datetime = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString().replace('T', ' ').replace('Z', ''));
 
+/** The columns a later event merges into (COALESCE: a later event never blanks an earlier one's value). */
+const MERGED = [
+  'customer_id', 'agent_id', 'direction', 'from_number', 'to_number', 'caller_index', 'started_at', 'ended_at', 'duration_ms',
+  'disconnection_reason', 'transcript', 'summary', 'sentiment', 'recording_url', 'dynamic_variables', 'analysis_data',
+] as const;
+const INSERTED = ['retell_call_id', 'company_id', 'branch_id', ...MERGED.slice(0, 6), 'status', ...MERGED.slice(6), 'booking_decision', 'booking_reason', 'booking_request'] as const;
+
 /**
- * The call upsert, built once per database handle (lib/db/prepared). Every value is a placeholder
- * filled with its driver value (sealed text, DATETIME text, JSON text), not through the column
- * encoders, which do not take NULL.
+ * How the call upsert treats a booking decision it carries (lib/calls/decide-booking):
+ * - `propose` (call_ended, and events with no decision): write it where none was taken and the
+ *   call was not booked live; the row's id is reported only when it did (or there was none to write);
+ * - `expect` (call_analyzed, which usually finds call_ended's decision): write nothing over an
+ *   existing row; the id is reported only when the row's decision is exactly this one.
+ * A new row is inserted with the decision in both.
  */
-function buildUpsertCall(db: Db) {
-  // What callers said never comes back after retention or an erasure removed it (purged_at set).
-  const own = (expr: string, col: string) => sql.raw(`IF(\`company_id\` = VALUES(\`company_id\`) AND \`purged_at\` IS NULL, ${expr}, \`${col}\`)`);
-  const keep = (col: { name: string }) => own(`COALESCE(VALUES(\`${col.name}\`), \`${col.name}\`)`, col.name);
-  const p = (name: string) => sql`${sql.placeholder(name)}` as never;
-  return db
-    .insert(calls)
-    .values({
-      retellCallId: p('retellCallId'),
-      companyId: p('companyId'),
-      branchId: p('branchId'),
-      customerId: p('customerId'),
-      agentId: p('agentId'),
-      direction: p('direction'),
-      fromNumber: p('fromNumber'),
-      toNumber: p('toNumber'),
-      callerIndex: p('callerIndex'),
-      status: p('status'),
-      startedAt: p('startedAt'),
-      endedAt: p('endedAt'),
-      durationMs: p('durationMs'),
-      disconnectionReason: p('disconnectionReason'),
-      transcript: p('transcript'),
-      summary: p('summary'),
-      sentiment: p('sentiment'),
-      recordingUrl: p('recordingUrl'),
-      dynamicVariables: p('dynamicVariables'),
-      analysisData: p('analysisData'),
-    })
-    .onDuplicateKeyUpdate({
-      set: {
-        id: own('LAST_INSERT_ID(`id`)', 'id'),
-        customerId: keep(calls.customerId),
-        agentId: keep(calls.agentId),
-        direction: keep(calls.direction),
-        fromNumber: keep(calls.fromNumber),
-        toNumber: keep(calls.toNumber),
-        callerIndex: keep(calls.callerIndex),
-        startedAt: keep(calls.startedAt),
-        endedAt: keep(calls.endedAt),
-        durationMs: keep(calls.durationMs),
-        disconnectionReason: keep(calls.disconnectionReason),
-        transcript: keep(calls.transcript),
-        summary: keep(calls.summary),
-        sentiment: keep(calls.sentiment),
-        recordingUrl: keep(calls.recordingUrl),
-        dynamicVariables: keep(calls.dynamicVariables),
-        analysisData: keep(calls.analysisData),
-        // Set here rather than by drizzle's $onUpdate (which a prepared statement would freeze at
-        // build time), and guarded, so a refused row keeps even its updated_at.
-        updatedAt: own('CURRENT_TIMESTAMP(3)', 'updated_at'),
-        // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
-        status: own("IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)", 'status'),
-      },
-    })
-    .prepare();
+export type DecisionMode = 'propose' | 'expect';
+
+/**
+ * The call upsert's text, built once per mode. Written out rather than through drizzle's builder,
+ * which orders the assignments by the table's columns: MySQL and MariaDB run them in the order
+ * written, each reading the row as the ones before it left it, so `id` tests the decision before
+ * anything changes and `booking_decision` is written after the two columns whose condition reads
+ * it. (Under MariaDB's SIMULTANEOUS_ASSIGNMENT every one reads the old row: the same result.)
+ *
+ * What the statement reports (its insertId, affectedRows), which is all the caller learns:
+ * - a new row: its id, affectedRows 1;
+ * - our row, the decision standing: LAST_INSERT_ID(id), affectedRows 2 (`updated_at` always moves
+ *   forward, by a millisecond if need be, so an update is never mistaken for an insert);
+ * - our row, the decision not standing: 0 — through LAST_INSERT_ID(0), since an updated row would
+ *   otherwise report its own id (MySQL's documented behaviour for ON DUPLICATE KEY UPDATE);
+ * - another company's row, or a purged one: 0, and the row exactly as it was — every assignment is
+ *   guarded by `own`, so nothing changes, and an unchanged row reports no id.
+ */
+function upsertCallSql(mode: DecisionMode): string {
+  const own = '`company_id` = VALUES(`company_id`) AND `purged_at` IS NULL';
+  const guarded = (col: string, expr: string) => `\`${col}\` = IF(${own}, ${expr}, \`${col}\`)`;
+  const undecided = '`booking_decision` IS NULL AND `appointment_id` IS NULL';
+  const decides = `VALUES(\`booking_decision\`) IS NOT NULL AND ${undecided}`;
+  const stands =
+    mode === 'propose'
+      ? `VALUES(\`booking_decision\`) IS NULL OR (${undecided})`
+      : 'VALUES(`booking_decision`) IS NULL OR (`booking_decision` <=> VALUES(`booking_decision`) AND `booking_reason` <=> VALUES(`booking_reason`) AND `booking_request` <=> VALUES(`booking_request`))';
+  const set = [
+    guarded('id', `IF(${stands}, LAST_INSERT_ID(\`id\`), LAST_INSERT_ID(0) + \`id\`)`),
+    ...MERGED.map((col) => guarded(col, `COALESCE(VALUES(\`${col}\`), \`${col}\`)`)),
+    // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
+    guarded('status', "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)"),
+    // Set here rather than by drizzle's $onUpdate, and guarded, so a refused row keeps even its updated_at.
+    guarded('updated_at', 'GREATEST(CURRENT_TIMESTAMP(3), `updated_at` + INTERVAL 1000 MICROSECOND)'),
+    ...(mode === 'propose' ? ['booking_reason', 'booking_request', 'booking_decision'].map((col) => guarded(col, `IF(${decides}, VALUES(\`${col}\`), \`${col}\`)`)) : []),
+  ];
+  const cols = INSERTED.map((c) => `\`${c}\``).join(', ');
+  return `INSERT INTO \`calls\` (${cols}) VALUES (${INSERTED.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${set.join(', ')}`;
+}
+const UPSERT_CALL_SQL: Record<DecisionMode, { sql: string }> = { propose: { sql: upsertCallSql('propose') }, expect: { sql: upsertCallSql('expect') } };
+
+/** A decision as the calls row stores it (booking_decision, booking_reason, booking_request). */
+export interface DecisionColumns {
+  decision: 'book' | 'no_booking';
+  reason: string | null;
+  /** JSON text of { serviceId, start, idempotencyKey }. */
+  request: string | null;
+}
+
+export interface CallUpsert {
+  /** The row's id. */
+  callRowId: number;
+  /** The row was created by this statement (with the decision, when one was carried). */
+  inserted: boolean;
 }
 
 /**
- * Insert or merge the call row; returns its id. Every merged column, and the LAST_INSERT_ID that
- * reports the row's id, is guarded by `company_id = VALUES(company_id) AND purged_at IS NULL`: a
- * row of another company, or one whose words were removed (retention, GDPR erasure), is left
- * exactly as it was, the statement reports insertId 0, and this throws ForeignCallError
- * (`callOwner` tells the two apart).
+ * Insert or merge the call row, and carry a booking decision (see DecisionMode). Null when the
+ * statement reported no id: the row is another company's, purged, or its decision is not the one
+ * carried — the caller reads the row to tell which.
  */
-export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
+export async function upsertCallDeciding(db: Db, w: CallWrite, decision: DecisionColumns | null, mode: DecisionMode): Promise<CallUpsert | null> {
   const c = w.call;
   const analysis = c.call_analysis;
   const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
@@ -180,29 +200,43 @@ export async function upsertCall(db: Exec, w: CallWrite): Promise<number> {
   const sealJson = await piiJsonSealer(db, w.companyId);
   const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
   const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
-  const [res] = await prepared(db, 'calls.upsert', buildUpsertCall).execute({
-    retellCallId: c.call_id,
-    companyId: w.companyId,
-    branchId: w.branchId,
-    customerId: w.customerId,
-    agentId: c.agent_id ?? null,
-    direction: c.direction ?? null,
-    fromNumber: seal(c.from_number ?? null),
-    toNumber: seal(c.to_number ?? null),
-    callerIndex: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
-    status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
-    startedAt: datetime(c.start_timestamp),
-    endedAt: datetime(c.end_timestamp),
-    durationMs: c.duration_ms ?? null,
-    disconnectionReason: c.disconnection_reason ?? null,
-    transcript: seal(c.transcript ?? null),
-    summary: seal(analysis?.call_summary ?? null),
-    sentiment: analysis?.user_sentiment ?? null,
-    recordingUrl: seal(c.recording_url ?? null),
-    dynamicVariables: json(sealJson(Object.keys(vars).length ? vars : null)),
-    analysisData: json(sealJson(analysis?.custom_analysis_data ?? null)),
-  });
+  // In INSERTED's order.
+  const params = [
+    c.call_id,
+    w.companyId,
+    w.branchId,
+    w.customerId,
+    c.agent_id ?? null,
+    c.direction ?? null,
+    seal(c.from_number ?? null),
+    seal(c.to_number ?? null),
+    callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
+    STATUS_BY_EVENT[w.event] ?? 'ongoing',
+    datetime(c.start_timestamp),
+    datetime(c.end_timestamp),
+    c.duration_ms ?? null,
+    c.disconnection_reason ?? null,
+    seal(c.transcript ?? null),
+    seal(analysis?.call_summary ?? null),
+    analysis?.user_sentiment ?? null,
+    seal(c.recording_url ?? null),
+    json(sealJson(Object.keys(vars).length ? vars : null)),
+    json(sealJson(analysis?.custom_analysis_data ?? null)),
+    decision?.decision ?? null,
+    decision?.reason ?? null,
+    decision?.request ?? null,
+  ];
+  const res = await runWritten(db, UPSERT_CALL_SQL[mode], params);
   const id = Number(res.insertId);
-  if (!id) throw new ForeignCallError(c.call_id);
-  return id;
+  return id ? { callRowId: id, inserted: res.affectedRows === 1 } : null;
+}
+
+/**
+ * Insert or merge the call row with no decision; returns its id, or throws ForeignCallError when
+ * the row is another company's or purged (`callAfterUpsert` tells the two apart).
+ */
+export async function upsertCall(db: Db, w: CallWrite): Promise<number> {
+  const res = await upsertCallDeciding(db, w, null, 'propose');
+  if (!res) throw new ForeignCallError(w.call.call_id);
+  return res.callRowId;
 }

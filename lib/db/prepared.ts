@@ -8,6 +8,8 @@
  *   const q = prepared(db, 'calls.decision', (d) => d.select().from(calls).where(eq(calls.id, sql.placeholder('id'))).prepare());
  *   const rows = await q.execute({ id });
  */
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import type { Pool, ResultSetHeader } from 'mysql2/promise';
 import type { Db, Tx } from './index';
 
 const memos = new WeakMap<object, Map<string, unknown>>();
@@ -21,4 +23,20 @@ export function prepared<T>(db: Db | Tx, name: string, build: (db: Db) => T): T 
     memo.set(name, q);
   }
   return q;
+}
+
+/**
+ * A statement written out by hand (where drizzle's builder cannot say it, e.g. the order of an
+ * upsert's assignments), run as drizzle's prepared queries are: through the instrumented pool,
+ * as a server-side prepared statement, a failure wrapped as drizzle wraps it (DrizzleQueryError:
+ * lib/errors/redact names the operation and withholds the values). `statement` is built once;
+ * `params` fill its `?`s.
+ */
+export async function runWritten(db: Db, statement: { sql: string }, params: unknown[]): Promise<ResultSetHeader> {
+  try {
+    const [res] = await (db as Db & { $client: Pool }).$client.query<ResultSetHeader>(statement, params);
+    return res;
+  } catch (err) {
+    throw new DrizzleQueryError(statement.sql, params, err as Error);
+  }
 }
