@@ -8,8 +8,8 @@
  *   themselves (the read of the call row before them is gone), changing nothing, not even
  *   updated_at;
  * - the tenant catalogue serves a company's rows from memory until a tenants import;
- * - the booking decision travels in the call upsert: it is written there or found standing, and
- *   only a decision that does not stand (another one taken, the call booked live) costs a read;
+ * - the booking decision travels in the call upsert, which writes it where none was taken; only a
+ *   decision taken before (or a call booked live) costs a read;
  * - a booked call's two webhooks take 6 statements when the catalogue is warm.
  */
 import { eq } from 'drizzle-orm';
@@ -184,37 +184,41 @@ describe('tenant catalogue', () => {
 describe('statements per call', () => {
   const analysis = { booking_confirmed: true, appointment_datetime: future(), service: 'Haarschnitt' };
   const noBookings = async () => (await callsProcessedTotal.get()).values.find((v) => v.labels.outcome === 'no_booking')?.value ?? 0;
+  const decisionOf = (o: unknown) => (o as { decision: { kind: string; start?: string; idempotencyKey?: string } }).decision;
 
-  it('a booked call: call_ended decides in its call upsert (3 statements), call_analyzed finds the same decision standing (3)', async () => {
+  it('a booked call whose details come with the analysis: call_ended waits (3 statements), call_analyzed decides in its call upsert (3)', async () => {
     // Warm the catalogue and the PII flag as a running worker has them.
     await deliver(retellEvent('call_ended', { callId: callId(), vars: analysis }));
     const id = callId();
     const n0 = await statements();
-    const ended = await deliver(retellEvent('call_ended', { callId: id, vars: analysis }));
+    const ended = await deliver(retellEvent('call_ended', { callId: id, vars: { customer_name: 'Anna' } }));
     const n1 = await statements();
-    const analyzed = await deliver(retellEvent('call_analyzed', { callId: id, vars: analysis, analysis }));
+    const analyzed = await deliver(retellEvent('call_analyzed', { callId: id, vars: { customer_name: 'Anna' }, analysis }));
     const n2 = await statements();
-    expect(ended).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
+    expect(ended).toMatchObject({ status: 'processed', decision: { kind: 'wait' } });
     expect(analyzed).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
     expect([n1 - n0, n2 - n1]).toEqual([3, 3]);
     const [row] = await db().select().from(calls).where(eq(calls.retellCallId, id));
-    expect(row).toMatchObject({ bookingDecision: 'book', status: 'analyzed', bookingRequest: { idempotencyKey: (ended as { decision: { idempotencyKey: string } }).decision.idempotencyKey } });
+    expect(row).toMatchObject({ bookingDecision: 'book', status: 'analyzed', bookingRequest: { idempotencyKey: decisionOf(analyzed).idempotencyKey } });
     expect(await env.ctx.queues.bookings.getJob(jobIds.booking(row!.bookingRequest!.idempotencyKey))).toBeDefined();
   });
 
-  it("call_analyzed that asks for another time follows call_ended's decision (one read more), and merges the call all the same", async () => {
+  it('call_ended decides in its call upsert (3); call_analyzed finds the decision taken and follows it (4: one read)', async () => {
     const id = callId();
-    const ended = await deliver(retellEvent('call_ended', { callId: id, vars: analysis }));
-    const other = { ...analysis, appointment_datetime: future().replace('T11:00', 'T15:00') };
     const n0 = await statements();
+    const ended = await deliver(retellEvent('call_ended', { callId: id, vars: analysis }));
+    const n1 = await statements();
+    expect(decisionOf(ended).kind).toBe('book');
+    // The analysis reads another time: the decision taken stands, the call's words are merged.
+    const other = { ...analysis, appointment_datetime: future().replace('T11:00', 'T15:00') };
     const analyzed = await deliver(retellEvent('call_analyzed', { callId: id, vars: other, analysis: other, transcript: 'Agent: 15 Uhr dann.' }));
-    expect(await statements()).toBe(n0 + 4);
-    expect(analyzed).toMatchObject({ status: 'processed', decision: (ended as { decision: unknown }).decision });
+    expect([n1 - n0, (await statements()) - n1]).toEqual([3, 4]);
+    expect(decisionOf(analyzed)).toEqual(decisionOf(ended));
     const [row] = await db().select().from(calls).where(eq(calls.retellCallId, id));
-    expect(row).toMatchObject({ status: 'analyzed', transcript: 'Agent: 15 Uhr dann.', bookingRequest: { start: (ended as { decision: { start: string } }).decision.start } });
+    expect(row).toMatchObject({ status: 'analyzed', transcript: 'Agent: 15 Uhr dann.', bookingRequest: { start: decisionOf(ended).start } });
   });
 
-  it('a no_booking decision is counted once per call: by the event that wrote it, not by the one that found it standing', async () => {
+  it('a no_booking decision is counted once per call: by the event that wrote it, not by the one that found it taken', async () => {
     const past = { booking_confirmed: true, appointment_datetime: '2020-01-07T11:00:00', service: 'Haarschnitt' };
     const id = callId();
     const before = await noBookings();
@@ -230,28 +234,32 @@ describe('statements per call', () => {
     expect((await db().select().from(calls).where(eq(calls.retellCallId, alone)))[0]).toMatchObject({ bookingDecision: 'no_booking', bookingReason: expect.stringContaining('in the past') });
   });
 
-  it('the call upsert reports an id only while the decision it carries stands; an update is never read as an insert', async () => {
+  it('the call upsert reports its row only when the decision it carries was written by it (or none was carried)', async () => {
     const [branch] = await db().select().from(branches).where(eq(branches.companyId, salonId));
-    const where = { companyId: salonId, branchId: branch!.id };
     const id = callId();
-    const w = { ...where, customerId: null, event: 'call_ended', call: { call_id: id } };
+    const w = { companyId: salonId, branchId: branch!.id, customerId: null, event: 'call_ended', call: { call_id: id } };
     const book = decisionColumns({ kind: 'book', serviceId: 1, start: '2031-01-07T10:00:00.000Z', idempotencyKey: 'k1' })!;
     const other = decisionColumns({ kind: 'book', serviceId: 1, start: '2031-01-07T15:00:00.000Z', idempotencyKey: 'k2' })!;
-    const first = await upsertCallDeciding(db(), w, null, 'propose');
-    expect(first).toMatchObject({ inserted: true });
-    // Twice within the same millisecond, with nothing else to change: still an update.
-    expect(await upsertCallDeciding(db(), w, null, 'propose')).toEqual({ callRowId: first!.callRowId, inserted: false });
-    expect(await upsertCallDeciding(db(), w, null, 'propose')).toEqual({ callRowId: first!.callRowId, inserted: false });
-    expect(await upsertCallDeciding(db(), w, book, 'propose')).toEqual({ callRowId: first!.callRowId, inserted: false });
-    // Decided now: another proposal does not stand (and writes nothing), the same one is expected.
-    expect(await upsertCallDeciding(db(), { ...w, call: { call_id: id, transcript: 'merged' } }, other, 'propose')).toBeNull();
-    expect(await upsertCallDeciding(db(), w, other, 'expect')).toBeNull();
-    expect(await upsertCallDeciding(db(), w, book, 'expect')).toEqual({ callRowId: first!.callRowId, inserted: false });
-    const [row] = await db().select().from(calls).where(eq(calls.id, first!.callRowId));
+    const rowId = await upsertCallDeciding(db(), w, null);
+    expect(rowId).toBeGreaterThan(0);
+    expect(await upsertCallDeciding(db(), w, null)).toBe(rowId);
+    expect(await upsertCallDeciding(db(), w, book)).toBe(rowId);
+    // Decided now: the same decision or another one does not stand (nothing written), the call is
+    // merged all the same; carrying none still reports the row.
+    expect(await upsertCallDeciding(db(), w, book)).toBeNull();
+    expect(await upsertCallDeciding(db(), { ...w, call: { call_id: id, transcript: 'merged' } }, other)).toBeNull();
+    expect(await upsertCallDeciding(db(), w, null)).toBe(rowId);
+    const [row] = await db().select().from(calls).where(eq(calls.id, rowId!));
     expect(row).toMatchObject({ bookingDecision: 'book', bookingRequest: JSON.parse(book.request!), transcript: 'merged' });
-    // Another company's proposal changes nothing and reports nothing, decided row or not.
-    expect(await upsertCallDeciding(db(), { ...w, companyId: clinicId }, book, 'expect')).toBeNull();
-    expect(await upsertCallDeciding(db(), { ...w, companyId: clinicId }, null, 'propose')).toBeNull();
-    expect((await db().select().from(calls).where(eq(calls.id, first!.callRowId)))[0]).toEqual(row);
+    // Another company's upsert changes nothing and reports nothing, whatever it carries.
+    expect(await upsertCallDeciding(db(), { ...w, companyId: clinicId }, other)).toBeNull();
+    expect(await upsertCallDeciding(db(), { ...w, companyId: clinicId }, null)).toBeNull();
+    expect((await db().select().from(calls).where(eq(calls.id, rowId!)))[0]).toEqual(row);
+    // A call booked live (appointment_id set, no decision): a decision carried is not written.
+    const live = callId();
+    const liveRow = await upsertCallDeciding(db(), { ...w, call: { call_id: live } }, null);
+    await db().update(calls).set({ appointmentId: 424242 }).where(eq(calls.id, liveRow!));
+    expect(await upsertCallDeciding(db(), { ...w, call: { call_id: live } }, book)).toBeNull();
+    expect((await db().select().from(calls).where(eq(calls.id, liveRow!)))[0]).toMatchObject({ bookingDecision: null, bookingRequest: null });
   });
 });

@@ -2,9 +2,9 @@
  * Decides, once per call, whether to book. The decision is written only where none was taken, so
  * concurrent or repeated webhooks for one call agree on one answer. On the webhook path it is
  * worked out before anything is written and carried by the call upsert (lib/calls/record-call
- * `upsertCallDeciding`), which writes it or reports that it stands; only a decision that does not
- * stand (another one taken, the call booked live) comes here with the row read (`decideBooking`),
- * which follows the recorded decision or writes one with a conditional UPDATE. A 'book' decision
+ * `upsertCallDeciding`), which writes it where none was taken; only when one was (or the call was
+ * booked live) does it come here with the row read (`decideBooking`), which follows the recorded
+ * decision or writes one with a conditional UPDATE. A 'book' decision
  * stores its request; the bookings job is added with a deterministic id from it every time the
  * decision is seen, so a crash between decision and enqueue is repaired by the webhook job's
  * retry, and a re-add while the job exists is a no-op.
@@ -105,11 +105,7 @@ async function readDecision(db: Db, companyId: number, callRowId: number): Promi
   return row;
 }
 
-/**
- * A decision as the calls row stores it, for the write (recordDecision, or the call upsert that
- * carries it: lib/calls/record-call). The same text both ways, so the call upsert can tell an
- * equal decision already taken from another one.
- */
+/** A decision as the calls row stores it, for the write (recordDecision, or the call upsert that carries it: lib/calls/record-call). */
 export function decisionColumns(decision: Decision): DecisionColumns | null {
   if (decision.kind === 'wait') return null;
   return {
@@ -193,8 +189,8 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
  * Which comes first is a bet on what the row holds: call_analyzed usually finds the decision
  * call_ended took, so it reads first (one statement); call_ended usually finds none, so it writes
  * first, conditionally (one statement), and reads only when that write changed nothing. (The
- * webhook path makes the same bet inside its call upsert and comes here with the row it read
- * only when the bet lost.)
+ * webhook path writes inside its call upsert and comes here with the row it read only when that
+ * write found a decision taken.)
  */
 async function decideOnce(input: DecideInput, round: number): Promise<Decision | null> {
   const { db, where, callRowId } = input;

@@ -103,7 +103,8 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   }
 
   // The decision is worked out before anything is written (intent, clock and the tenant catalogue:
-  // no statement) and travels in the call upsert, which writes it or says it stands.
+  // no statement) and travels in the call upsert, which writes it where none was taken. Only when
+  // one was (call_ended decided, call_analyzed follows; a call booked live) is the row read.
   const deciding = event === 'call_ended' || event === 'call_analyzed';
   const final = event === 'call_analyzed';
   const decideInput = {
@@ -124,13 +125,9 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   let read: Awaited<ReturnType<typeof callAfterUpsert>>;
   if (customerId !== null || !customerNumber) {
     if (deciding) decision = await proposeDecision(decideInput);
-    const upserted = await upsertCallDeciding(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call }, decisionColumns(decision), final ? 'expect' : 'propose');
-    if (upserted) {
-      callRowId = upserted.callRowId;
-      // call_ended's upsert reports its row only when it wrote the decision; call_analyzed's also
-      // when the row already held this very decision (counted by whoever wrote it).
-      if (decision.kind !== 'wait' && (!final || upserted.inserted)) decisionRecorded(decideInput, decision);
-    }
+    callRowId = await upsertCallDeciding(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call }, decisionColumns(decision));
+    // An id means the decision this upsert carried was written by it (or there was none to write).
+    if (callRowId !== null && decision.kind !== 'wait') decisionRecorded(decideInput, decision);
   }
   if (callRowId === null) {
     const dup = customerNumber && customerId === null ? await doneAlready() : null;
@@ -140,8 +137,8 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
       return reject(`call ${call.call_id} belongs to another company; this webhook names ${businessNumber} of company ${where.companyId}`);
     }
     if (row?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
-    // Ours and not purged: the upsert ran and left the decision to read (taken otherwise, or the
-    // call was booked live). Anything else is a refusal nothing explains.
+    // Ours and not purged: the upsert merged the call and left the decision to read (taken before,
+    // or the call was booked live). Anything else is a refusal nothing explains.
     if (!row || customerId === null && customerNumber || decision.kind === 'wait') {
       throw new Error(`call ${call.call_id}: upsert refused, yet the row is neither another company's nor purged`);
     }

@@ -124,53 +124,40 @@ const MERGED = [
 const INSERTED = ['retell_call_id', 'company_id', 'branch_id', ...MERGED.slice(0, 6), 'status', ...MERGED.slice(6), 'booking_decision', 'booking_reason', 'booking_request'] as const;
 
 /**
- * How the call upsert treats a booking decision it carries (lib/calls/decide-booking):
- * - `propose` (call_ended, and events with no decision): write it where none was taken and the
- *   call was not booked live; the row's id is reported only when it did (or there was none to write);
- * - `expect` (call_analyzed, which usually finds call_ended's decision): write nothing over an
- *   existing row; the id is reported only when the row's decision is exactly this one.
- * A new row is inserted with the decision in both.
- */
-export type DecisionMode = 'propose' | 'expect';
-
-/**
- * The call upsert's text, built once per mode. Written out rather than through drizzle's builder,
- * which orders the assignments by the table's columns: MySQL and MariaDB run them in the order
- * written, each reading the row as the ones before it left it, so `id` tests the decision before
- * anything changes and `booking_decision` is written after the two columns whose condition reads
- * it. (Under MariaDB's SIMULTANEOUS_ASSIGNMENT every one reads the old row: the same result.)
+ * The call upsert's text. Written out rather than through drizzle's builder, which orders the
+ * assignments by the table's columns: MySQL and MariaDB run them in the order written, each
+ * reading the row as the ones before it left it, so `id` tests the decision before anything
+ * changes and `booking_decision` is written after the two columns whose condition reads it.
+ * (Under MariaDB's SIMULTANEOUS_ASSIGNMENT every one reads the old row: the same result.)
  *
- * What the statement reports (its insertId, affectedRows), which is all the caller learns:
- * - a new row: its id, affectedRows 1;
- * - our row, the decision standing: LAST_INSERT_ID(id), affectedRows 2 (`updated_at` always moves
- *   forward, by a millisecond if need be, so an update is never mistaken for an insert);
- * - our row, the decision not standing: 0 — through LAST_INSERT_ID(0), since an updated row would
- *   otherwise report its own id (MySQL's documented behaviour for ON DUPLICATE KEY UPDATE);
- * - another company's row, or a purged one: 0, and the row exactly as it was — every assignment is
- *   guarded by `own`, so nothing changes, and an unchanged row reports no id.
+ * It carries a booking decision (or none: `booking_decision` NULL) and writes it where none was
+ * taken and the call was not booked live. What it reports (its insertId) is all the caller learns:
+ * - a new row: its id (the decision inserted with it);
+ * - our row, the decision written now (or none carried): LAST_INSERT_ID(id);
+ * - our row, a decision already taken or the call booked live: 0 — through LAST_INSERT_ID(0),
+ *   since an updated row would otherwise report its own id (MySQL's documented behaviour for
+ *   ON DUPLICATE KEY UPDATE); the row's other columns are merged all the same;
+ * - another company's row, or a purged one: 0, and the row exactly as it was — every assignment
+ *   is guarded by `own`, so nothing changes, and an unchanged row reports no id.
  */
-function upsertCallSql(mode: DecisionMode): string {
+const UPSERT_CALL_SQL = (() => {
   const own = '`company_id` = VALUES(`company_id`) AND `purged_at` IS NULL';
   const guarded = (col: string, expr: string) => `\`${col}\` = IF(${own}, ${expr}, \`${col}\`)`;
   const undecided = '`booking_decision` IS NULL AND `appointment_id` IS NULL';
-  const decides = `VALUES(\`booking_decision\`) IS NOT NULL AND ${undecided}`;
-  const stands =
-    mode === 'propose'
-      ? `VALUES(\`booking_decision\`) IS NULL OR (${undecided})`
-      : 'VALUES(`booking_decision`) IS NULL OR (`booking_decision` <=> VALUES(`booking_decision`) AND `booking_reason` <=> VALUES(`booking_reason`) AND `booking_request` <=> VALUES(`booking_request`))';
+  const writes = `VALUES(\`booking_decision\`) IS NOT NULL AND ${undecided}`;
+  const stands = `VALUES(\`booking_decision\`) IS NULL OR (${undecided})`;
   const set = [
     guarded('id', `IF(${stands}, LAST_INSERT_ID(\`id\`), LAST_INSERT_ID(0) + \`id\`)`),
     ...MERGED.map((col) => guarded(col, `COALESCE(VALUES(\`${col}\`), \`${col}\`)`)),
     // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
     guarded('status', "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)"),
     // Set here rather than by drizzle's $onUpdate, and guarded, so a refused row keeps even its updated_at.
-    guarded('updated_at', 'GREATEST(CURRENT_TIMESTAMP(3), `updated_at` + INTERVAL 1000 MICROSECOND)'),
-    ...(mode === 'propose' ? ['booking_reason', 'booking_request', 'booking_decision'].map((col) => guarded(col, `IF(${decides}, VALUES(\`${col}\`), \`${col}\`)`)) : []),
+    guarded('updated_at', 'CURRENT_TIMESTAMP(3)'),
+    ...['booking_reason', 'booking_request', 'booking_decision'].map((col) => guarded(col, `IF(${writes}, VALUES(\`${col}\`), \`${col}\`)`)),
   ];
   const cols = INSERTED.map((c) => `\`${c}\``).join(', ');
-  return `INSERT INTO \`calls\` (${cols}) VALUES (${INSERTED.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${set.join(', ')}`;
-}
-const UPSERT_CALL_SQL: Record<DecisionMode, { sql: string }> = { propose: { sql: upsertCallSql('propose') }, expect: { sql: upsertCallSql('expect') } };
+  return { sql: `INSERT INTO \`calls\` (${cols}) VALUES (${INSERTED.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${set.join(', ')}` };
+})();
 
 /** A decision as the calls row stores it (booking_decision, booking_reason, booking_request). */
 export interface DecisionColumns {
@@ -180,19 +167,13 @@ export interface DecisionColumns {
   request: string | null;
 }
 
-export interface CallUpsert {
-  /** The row's id. */
-  callRowId: number;
-  /** The row was created by this statement (with the decision, when one was carried). */
-  inserted: boolean;
-}
-
 /**
- * Insert or merge the call row, and carry a booking decision (see DecisionMode). Null when the
- * statement reported no id: the row is another company's, purged, or its decision is not the one
- * carried — the caller reads the row to tell which.
+ * Insert or merge the call row and write the booking decision it carries where none was taken;
+ * returns the row's id. Null when the statement reported none: the row is another company's or
+ * purged, or a decision was taken before (or the call booked live) — the caller reads the row to
+ * tell which, and follows the decision recorded.
  */
-export async function upsertCallDeciding(db: Db, w: CallWrite, decision: DecisionColumns | null, mode: DecisionMode): Promise<CallUpsert | null> {
+export async function upsertCallDeciding(db: Db, w: CallWrite, decision: DecisionColumns | null): Promise<number | null> {
   const c = w.call;
   const analysis = c.call_analysis;
   const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
@@ -226,9 +207,9 @@ export async function upsertCallDeciding(db: Db, w: CallWrite, decision: Decisio
     decision?.reason ?? null,
     decision?.request ?? null,
   ];
-  const res = await runWritten(db, UPSERT_CALL_SQL[mode], params);
+  const res = await runWritten(db, UPSERT_CALL_SQL, params);
   const id = Number(res.insertId);
-  return id ? { callRowId: id, inserted: res.affectedRows === 1 } : null;
+  return id || null;
 }
 
 /**
@@ -236,7 +217,7 @@ export async function upsertCallDeciding(db: Db, w: CallWrite, decision: Decisio
  * the row is another company's or purged (`callAfterUpsert` tells the two apart).
  */
 export async function upsertCall(db: Db, w: CallWrite): Promise<number> {
-  const res = await upsertCallDeciding(db, w, null, 'propose');
-  if (!res) throw new ForeignCallError(w.call.call_id);
-  return res.callRowId;
+  const id = await upsertCallDeciding(db, w, null);
+  if (!id) throw new ForeignCallError(w.call.call_id);
+  return id;
 }
