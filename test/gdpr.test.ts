@@ -27,6 +27,7 @@ import type { RetellCall } from '../lib/retell/webhook';
 import { defaultHandler } from '../workers/default';
 import { withTimeout } from '../workers/run-job';
 import { berlinWeekday, bookingJobFor } from './helpers/bookings';
+import { webhookDeliverer } from './helpers/webhooks';
 import type { TestEnv } from './helpers/env';
 import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent } from './helpers/fixtures';
 import { startSimTestEnv, stopSimTestEnv, type SeededSim } from './helpers/calcom';
@@ -265,7 +266,7 @@ describe('eraseCustomer', () => {
 
     const result = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId: salonCustomer, cancelBookings: true, actor: 'cli:test' });
     expect(result).toMatchObject({ erasedLocally: true, complete: true, alreadyErased: false, calls: 1, appointments: 3, notifications: 1, webhookJobsRemoved: 3, notificationJobsRemoved: 1 });
-    expect(result.message).toMatch(/3 webhook and 1 notification jobs removed from Redis/);
+    expect(result.message).toMatch(/3 webhook, 0 booking and 1 notification jobs removed from Redis/);
     expect(result.bookings.cancelled).toEqual([expect.objectContaining({ appointmentId: upcoming.appointmentId, uid: upcoming.uid })]);
     expect(result.bookings.failed).toEqual([]);
 
@@ -336,6 +337,21 @@ describe('eraseCustomer', () => {
     expect(await apptRow(booked.appointmentId)).toMatchObject({ status: 'booked', calcomBookingUid: uid });
     expect(await customerRow(customerId)).toMatchObject({ name: null, phone: `erased-${customerId}` });
     expect(await rowsMentioning(salon.companyId, phone)).toBe(0);
+  });
+
+  it("a webhook's booking job carries the caller sealed: erasing removes it (waiting or done) and says how many", async () => {
+    const phone = '+4917099990002';
+    const deliver = webhookDeliverer(() => env.ctx);
+    const analysis = { booking_confirmed: true, appointment_datetime: berlinWeekday(5, 10).toFormat("yyyy-MM-dd'T'HH:mm:ss"), service: 'Haarschnitt', customer_name: 'Greta Gebucht' };
+    const decided = await deliver(retellEvent('call_analyzed', { callId: callId(), from: phone, analysis }));
+    const key = (decided as { decision: { idempotencyKey: string } }).decision.idempotencyKey;
+    const waiting = await env.ctx.queues.bookings.getJob(jobIds.booking(key));
+    expect(waiting!.data.sealedCustomer).toBeDefined();
+    const customerId = (waiting!.data as BookingJob).customerId;
+    const result = await eraseCustomer(env.ctx, { companyId: salon.companyId, customerId, cancelBookings: true, actor: 'cli:test' });
+    expect(result).toMatchObject({ complete: true, bookingJobsRemoved: 1, warnings: [] });
+    expect(result.message).toContain('1 booking');
+    expect(await env.ctx.queues.bookings.getJob(jobIds.booking(key))).toBeUndefined();
   });
 
   it('a confirmation job running during the erase is left with a warning; erasing again once it finished removes it', async () => {

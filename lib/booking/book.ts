@@ -26,7 +26,8 @@ import { confirmationSnapshotSchema, sealConfirmation, type ConfirmationSnapshot
 import { ID_PAYLOAD_MAX_BYTES, jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
-import { findByKey, findCustomerAndAppointment, insertPending, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
+import { findByKey, findCustomerAndAppointment, insertPending, insertPendingFor, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
+import { openCustomerSnapshot, type CustomerSnapshot } from './customer-snapshot';
 import { BookingDeferred, BookingRejected } from './errors';
 import { cachedCatalogue, checkService, loadCatalogue } from './event-types';
 import { BookingInputError, bookingContext, type BookingContext, type CustomerRow } from './load';
@@ -79,7 +80,11 @@ function done(row: AppointmentRow): BookingResult | null {
 
 export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?: AbortSignal): Promise<BookingResult> {
   const log = deps.logger.child({ booking: job.idempotencyKey.slice(0, 12), companyId: job.companyId });
-  const start = await findCustomerAndAppointment(deps.db, job);
+  // A job from a webhook carries its customer (./customer-snapshot): nothing to read before the
+  // pending insert, which checks the row itself. Without one, or when that insert does not take,
+  // customer and appointment are read first, as for every other job.
+  const snapshot = openCustomerSnapshot(deps.cipher, job, log);
+  const start = snapshot ? undefined : await findCustomerAndAppointment(deps.db, job);
   const existing = start?.appointment ?? undefined;
   const early = existing && done(existing);
   if (early) {
@@ -101,14 +106,44 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
   }, LOCK_RENEW_MS);
   renew.unref();
   try {
-    return await bookLocked(deps, job, start?.customer, existing !== undefined, log, signal);
+    if (snapshot) {
+      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, signal, snapshot);
+      if (booked) return booked;
+      // The customer row moved on, or the appointment exists already: read both, under the lock.
+      const read = await findCustomerAndAppointment(deps.db, job);
+      const row = read?.appointment ?? undefined;
+      const already = row && done(row);
+      if (already) {
+        bookingTotal.inc({ status: 'cached' });
+        await confirmOnce(deps, row);
+        return already;
+      }
+      return (await bookLocked(deps, job, read?.customer, row !== undefined, log, signal))!;
+    }
+    return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, signal))!;
   } finally {
     clearInterval(renew);
     await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
   }
 }
 
-async function bookLocked(deps: BookingDeps, job: BookingJob, customer: CustomerRow | undefined, rowExisted: boolean, log: Logger, signal?: AbortSignal): Promise<BookingResult> {
+/** The snapshot as the customer row bookingContext takes (it opens sealed values itself). */
+const customerOf = (s: CustomerSnapshot): CustomerRow => ({ id: s.customerId, phone: s.phone, name: s.name, email: s.email, erasedAt: null });
+
+/**
+ * The attempt, under the lock. With `snapshot` the customer is the snapshot's and the pending
+ * insert checks the row (insertPendingFor); null when that insert did not take (the caller reads
+ * and comes back without one). Without, never null.
+ */
+async function bookLocked(
+  deps: BookingDeps,
+  job: BookingJob,
+  customer: CustomerRow | undefined,
+  rowExisted: boolean,
+  log: Logger,
+  signal?: AbortSignal,
+  snapshot?: CustomerSnapshot,
+): Promise<BookingResult | null> {
   let ctx: BookingContext;
   try {
     ctx = await bookingContext(deps.db, deps.cipher, job, customer);
@@ -128,7 +163,15 @@ async function bookLocked(deps: BookingDeps, job: BookingJob, customer: Customer
   const company = { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername };
   let catalogue = current ? null : await cachedCatalogue(deps.cache, company, teams);
   const markSent = catalogue !== null && checkService(catalogue, ctx.service) === null;
-  const { row, fresh } = current ? { row: current, fresh: false } : await insertPending(deps.db, job, end, markSent);
+  let inserted: { row: AppointmentRow; fresh: boolean };
+  if (snapshot) {
+    const fresh = await insertPendingFor(deps.db, job, end, markSent, snapshot);
+    if (!fresh) return null;
+    inserted = { row: fresh, fresh: true };
+  } else {
+    inserted = current ? { row: current, fresh: false } : await insertPending(deps.db, job, end, markSent);
+  }
+  const { row, fresh } = inserted;
   const marked = fresh && markSent;
   const already = done(row);
   if (already) {

@@ -24,6 +24,8 @@ import { jobIds, type BookingJob } from '../queues';
 import type { BookingIntent } from './booking-intent';
 import { bookingIdempotencyKey } from './idempotency';
 import { findService } from './match-service';
+import { withCustomerSnapshot, type CustomerSnapshot } from '../booking/customer-snapshot';
+import type { Cipher } from '../crypto';
 import type { DecisionColumns } from './record-call';
 import type { PhoneResolution } from './resolve-phone';
 
@@ -82,6 +84,9 @@ export interface DecideInput {
   spokenAt?: Date;
   /** The row's decision columns as already read (the first round reads nothing then). */
   row?: DecisionRow;
+  /** The customer as the webhook's upsert stored it, sealed into the booking job with `cipher` (lib/booking/customer-snapshot). */
+  customer?: CustomerSnapshot;
+  cipher?: Cipher;
 }
 
 type DecisionRow = { decision: string | null; request: { serviceId: number; start: string; idempotencyKey: string } | null; reason: string | null; appointmentId: number | null };
@@ -156,7 +161,7 @@ export function decisionRecorded(input: Pick<DecideInput, 'logger'>, decision: E
  * time the decision is seen, so a crash between decision and enqueue is repaired by a retry, and
  * a re-add while the job exists is a no-op.
  */
-export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 'where' | 'customerId' | 'callRowId'>, decision: Decision): Promise<void> {
+export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 'where' | 'customerId' | 'callRowId' | 'customer' | 'cipher'>, decision: Decision): Promise<void> {
   if (decision.kind !== 'book') return;
   const job: BookingJob = {
     companyId: input.where.companyId,
@@ -168,7 +173,8 @@ export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 
     idempotencyKey: decision.idempotencyKey,
     source: 'call',
   };
-  await input.bookingsQueue.add('book', job, { jobId: jobIds.booking(decision.idempotencyKey) });
+  const data = input.customer && input.cipher && input.customer.customerId === job.customerId ? withCustomerSnapshot(input.cipher, job, input.customer) : job;
+  await input.bookingsQueue.add('book', data, { jobId: jobIds.booking(decision.idempotencyKey) });
 }
 
 export async function decideBooking(input: DecideInput): Promise<Decision> {

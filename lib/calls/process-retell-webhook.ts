@@ -19,6 +19,7 @@ import { extractIntent } from './booking-intent';
 import { decideBooking, decisionColumns, decisionRecorded, followDecision, proposeDecision, type Decision } from './decide-booking';
 import { callAfterUpsert, upsertCallDeciding, upsertCustomer } from './record-call';
 import { resolvePhone } from './resolve-phone';
+import type { CustomerSnapshot } from '../booking/customer-snapshot';
 import { eventDoneOfCall, recordEvent, retellDedupeKey, type InboxKey, type InboxStatus } from './webhook-inbox';
 
 export interface WebhookDeps {
@@ -96,7 +97,12 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     const { done, purged } = await eventDoneOfCall(db, key, call.call_id);
     return done ? duplicate(purged) : null;
   };
-  if (customerNumber) customerId = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, { callId: call.call_id, inbox: key });
+  let customer: CustomerSnapshot | undefined;
+  if (customerNumber) {
+    const written = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, { callId: call.call_id, inbox: key });
+    customerId = written?.id ?? null;
+    if (written) customer = { companyId: where.companyId, customerId: written.id, phone: customerNumber, name: written.name, email: written.email };
+  }
   else {
     const dup = await doneAlready(); // no customer upsert to ask (number withheld)
     if (dup) return dup;
@@ -114,6 +120,9 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     where,
     retellCallId: call.call_id,
     customerId,
+    // The booking job carries it sealed: the bookings worker then checks the row instead of reading it.
+    customer,
+    cipher: deps.cipher,
     intent,
     final,
     signal,

@@ -20,19 +20,32 @@ export interface CallEvent {
 }
 
 /**
+ * A customer row as the webhook path's upsert left it: its id, and `name` and `email` exactly as
+ * the statement stored them (sealed when the company's PII is encrypted), or null where the call
+ * brought none — the row then keeps whatever it held. A booking job carries these
+ * (lib/booking/customer-snapshot), to be checked against the row instead of reading it.
+ */
+export interface CustomerWritten {
+  id: number;
+  name: string | null;
+  email: string | null;
+}
+
+/**
  * Find or create the customer of `phone` inside one company; returns its id. The row is found by
  * its blind index (lib/pii), never by the phone column, which may hold a ciphertext.
  *
- * With `forCall` (the webhook path) the same statement refuses — writes nothing, returns null —
+ * With `forCall` (the webhook path; returns CustomerWritten) the same statement refuses — writes nothing, returns null —
  * when that Retell call id is held by another company's row or was purged (a late webhook must
  * not re-create an erased caller, and a forged call id must not create customers), or when the
  * event was already handled (lib/calls/webhook-inbox: this is the inbox's duplicate check).
  * Those checks used to be a read of the call row and an inbox claim before this upsert.
  */
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number>;
-export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: CallEvent): Promise<number | null>;
-export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string, forCall?: CallEvent): Promise<number | null> {
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: CallEvent): Promise<CustomerWritten | null>;
+export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string, forCall?: CallEvent): Promise<number | CustomerWritten | null> {
   const seal = await piiSealer(db, companyId);
+  const written = { name: seal(name ?? null), email: seal(email ?? null) };
   const index = phoneIndex(companyId, phone);
   if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
   const unlessRefused =
@@ -42,12 +55,12 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   // LAST_INSERT_ID(id) makes insertId the existing row's id on the update path.
   const [res] = (await db.execute(sql`
     INSERT INTO ${customers} (company_id, phone, phone_index, name, email)
-    SELECT ${companyId}, ${seal(phone)}, ${index}, ${seal(name ?? null)}, ${seal(email ?? null)} FROM DUAL ${unlessRefused}
+    SELECT ${companyId}, ${seal(phone)}, ${index}, ${written.name}, ${written.email} FROM DUAL ${unlessRefused}
     ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), name = COALESCE(VALUES(name), name), email = COALESCE(VALUES(email), email), updated_at = ${new Date()}`)) as unknown as [{ insertId: number }];
   const id = Number(res.insertId);
+  if (forCall !== undefined) return id ? { id, ...written } : null;
   if (id) return id;
-  if (forCall === undefined) throw new Error(`customer upsert in company ${companyId} reported no id`);
-  return null;
+  throw new Error(`customer upsert in company ${companyId} reported no id`);
 }
 
 /**

@@ -15,12 +15,13 @@
  *    row with counts and ids only.
  * 3. Redis: callbook's caches hold nothing per customer (phone resolution is keyed by the
  *    business number; event types and slots are per company/event type; the booking uid cache
- *    holds uids only). What does hold the customer's data are the jobs of two queues (waiting
+ *    holds uids only). What does hold the customer's data are the jobs of three queues (waiting
  *    ones, and completed or failed ones kept for up to 24 hours / 14 days): `webhooks` (the
- *    sealed Retell body — caller number, transcript) and `notifications` (a confirmation's sealed
+ *    sealed Retell body — caller number, transcript), `bookings` (a webhook's booking carries the
+ *    sealed customer — number, name, e-mail) and `notifications` (a confirmation's sealed
  *    snapshot — number, name, e-mail — and its result, the masked recipient). The webhook jobs
- *    of every call of the customer and the booking_confirmed jobs of every appointment are
- *    removed; booking_failed jobs carry ids only and go to operators, so they stay. A running
+ *    of every call of the customer, the booking jobs of every booking its calls decided or made
+ *    and the booking_confirmed jobs of every appointment are removed; booking_failed jobs carry ids only and go to operators, so they stay. A running
  *    job cannot be removed: it is named in the warnings (erase again once it has finished).
  *    Slots freed by a cancellation are dropped from the availability cache.
  *
@@ -82,6 +83,8 @@ export interface EraseResult {
   };
   /** webhooks-queue jobs (sealed Retell bodies of the customer's calls) removed from Redis. */
   webhookJobsRemoved: number;
+  /** bookings-queue jobs of the customer's bookings (a webhook's carries the sealed customer: lib/booking/customer-snapshot) removed from Redis. */
+  bookingJobsRemoved: number;
   /** notifications-queue booking_confirmed jobs of the customer's appointments (sealed snapshot, masked recipient) removed from Redis. */
   notificationJobsRemoved: number;
   /** Things an operator should look at; never contains personal data. */
@@ -173,10 +176,11 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
 
   // The local part: one transaction, whatever happened in Cal.com.
   const callRows = await db
-    .select({ id: calls.id, retellCallId: calls.retellCallId })
+    .select({ id: calls.id, retellCallId: calls.retellCallId, bookingRequest: calls.bookingRequest })
     .from(calls)
     .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
   let apptIds: string[] = [];
+  let apptKeys: string[] = [];
   const counts = await db.transaction(async (tx) => {
     await tx
       .update(customers)
@@ -213,7 +217,9 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
       })
       .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
     const [ap] = await tx.update(appointments).set({ failureReason: null, alternatives: null }).where(ofCustomer);
-    apptIds = (await tx.select({ id: appointments.id }).from(appointments).where(ofCustomer)).map((r) => String(r.id));
+    const appts = await tx.select({ id: appointments.id, key: appointments.idempotencyKey }).from(appointments).where(ofCustomer);
+    apptIds = appts.map((r) => String(r.id));
+    apptKeys = appts.map((r) => r.key);
     let notes = 0;
     if (apptIds.length) {
       const [n] = await tx
@@ -259,11 +265,15 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   // ... and the notifications queue each confirmation's sealed snapshot and masked recipient.
   const notificationJobIds = apptIds.map((id) => jobIds.notification('booking_confirmed', id));
   const notificationJobsRemoved = await removeJobs(ctx.queues.notifications, 'notification', notificationJobIds, warnings);
+  // ... and the bookings queue the customer snapshot a webhook's booking job carries (sealed
+  // number, name, e-mail): the jobs of every booking the customer's calls decided or made.
+  const bookingKeys = new Set([...apptKeys, ...callRows.flatMap((c) => (c.bookingRequest ? [c.bookingRequest.idempotencyKey] : []))]);
+  const bookingJobsRemoved = await removeJobs(ctx.queues.bookings, 'booking', [...bookingKeys].map((k) => jobIds.booking(k)), warnings);
 
   const complete = bookings.failed.length === 0;
   const parts = [
     `customer ${customerId} of ${company.slug} erased locally (${counts.calls} calls, ${counts.appointments} appointments, ${counts.notifications} notifications; ` +
-      `${webhookJobsRemoved} webhook and ${notificationJobsRemoved} notification jobs removed from Redis)`,
+      `${webhookJobsRemoved} webhook, ${bookingJobsRemoved} booking and ${notificationJobsRemoved} notification jobs removed from Redis)`,
   ];
   if (bookings.mode === 'cancel') {
     parts.push(`${bookings.cancelled.length} upcoming Cal.com booking(s) cancelled`);
@@ -284,6 +294,7 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     ...counts,
     bookings,
     webhookJobsRemoved,
+    bookingJobsRemoved,
     notificationJobsRemoved,
     warnings,
     complete,

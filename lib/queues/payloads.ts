@@ -1,7 +1,8 @@
 /**
  * Typed job payloads. Payloads carry ids, not personal data: Redis keeps them in clear text,
  * so the one payload that must carry a whole webhook (to be durable before we answer 2xx)
- * carries it sealed with ENCRYPTION_KEY, and so does a confirmation's snapshot of the customer.
+ * carries it sealed with ENCRYPTION_KEY, and so do the snapshots of the customer a booking and a
+ * confirmation may carry.
  */
 import { z } from 'zod';
 
@@ -28,6 +29,11 @@ export const bookingJobSchema = z.object({
   start: z.string().datetime(),
   idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/),
   source: z.enum(['call', 'live', 'cli', 'mcp']),
+  /**
+   * From a webhook: the customer as its upsert stored it, AES-256-GCM (lib/crypto) of the JSON
+   * lib/booking/customer-snapshot describes. Absent: the worker reads the customer.
+   */
+  sealedCustomer: z.string().optional(),
 });
 export type BookingJob = z.infer<typeof bookingJobSchema>;
 
