@@ -4,16 +4,20 @@
  * row still says what the snapshot says. Against real MariaDB and Redis and the Cal.com
  * simulator: the two-statement booking, and every way the row can have moved on (renamed, erased,
  * an e-mail the call did not repeat), a snapshot from another job, one that cannot be opened, one
- * too large to carry — each read instead, never booked with stale or foreign data.
+ * too large to carry — each read instead, never booked with stale or foreign data; and what
+ * erasure does to the jobs that carry a customer.
  */
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
-import { appointments, customers } from '../drizzle/schema';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appointments, companies, customers } from '../drizzle/schema';
 import { executeBooking } from '../lib/booking/book';
 import { withCustomerSnapshot } from '../lib/booking/customer-snapshot';
 import { bookingDeps } from '../lib/booking/deps';
 import { BookingRejected } from '../lib/booking/errors';
+import { eraseCustomer } from '../lib/gdpr/erase';
 import { dbQueryDuration } from '../lib/metrics';
+import { forgetCatalogues } from '../lib/tenants/catalogue';
+import { startWorkers, type RunningWorkers } from '../workers';
 import { jobIds, type BookingJob } from '../lib/queues';
 import { slotSequence } from './helpers/bookings';
 import type { TestEnv } from './helpers/env';
@@ -23,7 +27,22 @@ import { webhookDeliverer } from './helpers/webhooks';
 
 let env: TestEnv;
 let sim: SeededSim;
+let workers: RunningWorkers | undefined;
 useSimTestEnv({}, (started) => ({ sim, env } = started));
+afterEach(async () => {
+  await workers?.close();
+  workers = undefined;
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 const db = () => env.ctx.database.db;
 const deliver = webhookDeliverer(() => env.ctx);
@@ -117,6 +136,58 @@ describe('a booking that carries its customer', () => {
     const posts = sim.sim.requests().filter((r) => r.method === 'POST').length;
     expect(await executeBooking(deps(), job)).toMatchObject({ status: 'already_booked', appointmentId: first.appointmentId });
     expect(sim.sim.requests().filter((r) => r.method === 'POST').length).toBe(posts);
+  });
+
+  it('names and e-mails are compared as bytes: a row changed only in case or accents is read, not taken for the snapshot', async () => {
+    const job = await callAndJob({ name: 'Rene Muller', email: 'Rene@Example.org' });
+    // Equal under the column's utf8mb4_unicode_ci collation, not as text.
+    await db().update(customers).set({ name: 'René Müller', email: 'rene@example.org' }).where(eq(customers.id, job.customerId));
+    expect(await executeBooking(deps(), job)).toMatchObject({ status: 'booked' });
+    expect(attendeeOf(job)).toMatchObject({ name: 'René Müller', email: 'rene@example.org' });
+  });
+
+  it('a booking job queued after its customer was erased (the webhook raced the erase) fails as erased and drops the sealed customer', async () => {
+    const job = await callAndJob({ name: 'Late Larry', email: 'larry@example.org' });
+    const erased = await eraseCustomer(env.ctx, { companyId: job.companyId, customerId: job.customerId, cancelBookings: true, actor: 'cli:test' });
+    expect(erased).toMatchObject({ complete: true, warnings: [], bookingJobsRemoved: 0 });
+    await env.ctx.queues.bookings.add('book', job, { jobId: jobIds.booking(job.idempotencyKey) });
+    workers = startWorkers(env.ctx, ['bookings']);
+    const failed = await waitFor(async () => {
+      const j = await env.ctx.queues.bookings.getJob(jobIds.booking(job.idempotencyKey));
+      return j && (await j.getState()) === 'failed' ? j : undefined;
+    });
+    expect(failed.failedReason).toMatch(/erased/);
+    expect((failed.data as BookingJob).sealedCustomer).toBeUndefined();
+    expect(failed.data).toMatchObject({ customerId: job.customerId, idempotencyKey: job.idempotencyKey });
+  });
+
+  it('erase leaves the retry of a booking still pending (Cal.com may hold it): it is what settles the row', async () => {
+    const job = await callAndJob({ name: 'Pending Paula' });
+    const crashing = bookingDeps(env.ctx, {
+      afterCalcomAccepted: async () => {
+        throw new Error('simulated crash before commit');
+      },
+    });
+    await expect(executeBooking(crashing, job)).rejects.toThrow('simulated crash');
+    await env.ctx.queues.bookings.add('book', job, { jobId: jobIds.booking(job.idempotencyKey), delay: 60_000 });
+    const erased = await eraseCustomer(env.ctx, { companyId: job.companyId, customerId: job.customerId, cancelBookings: true, actor: 'cli:test' });
+    expect(erased.warnings.join(' ')).toMatch(/still being booked \(pending\)/);
+    expect(erased.bookingJobsRemoved).toBe(0);
+    expect(await env.ctx.queues.bookings.getJob(jobIds.booking(job.idempotencyKey))).toBeDefined();
+  });
+
+  it("a retry of a booking already made is answered from the row even when the tenant's config no longer checks out", async () => {
+    const job = await callAndJob({ name: 'Booked Bea' });
+    const first = await executeBooking(deps(), job);
+    const [co] = await db().select().from(companies).where(eq(companies.id, job.companyId));
+    await db().update(companies).set({ calcomApiKeyEnc: null }).where(eq(companies.id, job.companyId));
+    forgetCatalogues();
+    try {
+      expect(await executeBooking(deps(), job)).toMatchObject({ status: 'already_booked', appointmentId: first.appointmentId });
+    } finally {
+      await db().update(companies).set({ calcomApiKeyEnc: co!.calcomApiKeyEnc }).where(eq(companies.id, job.companyId));
+      forgetCatalogues();
+    }
   });
 
   it('a snapshot that would push the job past its size limit is left out (the job goes with ids only)', async () => {

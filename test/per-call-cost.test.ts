@@ -16,6 +16,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { branches, calls, customers, webhookEvents } from '../drizzle/schema';
 import { decisionColumns } from '../lib/calls/decide-booking';
+import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { callAfterUpsert, ForeignCallError, upsertCall, upsertCallDeciding, upsertCustomer } from '../lib/calls/record-call';
 import { claimEvent, finishEvent, recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
 import { callsProcessedTotal, dbQueryDuration } from '../lib/metrics';
@@ -234,6 +235,45 @@ describe('statements per call', () => {
     expect((await db().select().from(calls).where(eq(calls.retellCallId, alone)))[0]).toMatchObject({ bookingDecision: 'no_booking', bookingReason: expect.stringContaining('in the past') });
   });
 
+  it('a retry whose own reading now says "wait" (the catalogue changed in between) follows the decision its first attempt wrote', async () => {
+    const id = callId();
+    let fail = true;
+    const queue = env.ctx.queues.bookings;
+    // The first attempt writes the decision, then cannot queue the booking (Redis went away).
+    const flaky = new Proxy(queue, {
+      get(t, p) {
+        if (p === 'add') {
+          return async (...a: Parameters<typeof queue.add>) => {
+            if (fail) {
+              fail = false;
+              throw new Error('Redis went away');
+            }
+            return t.add(...a);
+          };
+        }
+        const v = Reflect.get(t, p, t) as unknown;
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const payload = retellEvent('call_ended', { callId: id, vars: { ...analysis, service: 'Färben' } });
+    const job = { provider: 'retell' as const, event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(JSON.stringify(payload)) };
+    const deps = { db: db(), cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: flaky, logger: env.ctx.logger };
+    await expect(processRetellWebhook(deps, job)).rejects.toThrow('Redis went away');
+    const [row] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    expect(row!.bookingDecision).toBe('book');
+    // An operator drops the alias the caller used before the retry: its own reading is "wait" now.
+    const file = twoCompanies();
+    file.companies[0]!.services[1]!.aliases = [];
+    await importTenants({ db: db(), cipher: env.ctx.cipher, cache: env.ctx.cache }, file, 'test');
+    try {
+      expect(await processRetellWebhook(deps, job)).toMatchObject({ status: 'processed', decision: { kind: 'book', idempotencyKey: row!.bookingRequest!.idempotencyKey } });
+      expect(await queue.getJob(jobIds.booking(row!.bookingRequest!.idempotencyKey))).toBeDefined();
+    } finally {
+      await importTenants({ db: db(), cipher: env.ctx.cipher, cache: env.ctx.cache }, twoCompanies(), 'test');
+      forgetCatalogues();
+    }
+  });
+
   it('the call upsert reports its row only when the decision it carries was written by it (or none was carried)', async () => {
     const [branch] = await db().select().from(branches).where(eq(branches.companyId, salonId));
     const id = callId();
@@ -249,6 +289,8 @@ describe('statements per call', () => {
     expect(await upsertCallDeciding(db(), w, book)).toBeNull();
     expect(await upsertCallDeciding(db(), { ...w, call: { call_id: id, transcript: 'merged' } }, other)).toBeNull();
     expect(await upsertCallDeciding(db(), w, null)).toBe(rowId);
+    // ... but not for a deciding event, which must follow the decision taken.
+    expect(await upsertCallDeciding(db(), w, null, true)).toBeNull();
     const [row] = await db().select().from(calls).where(eq(calls.id, rowId!));
     expect(row).toMatchObject({ bookingDecision: 'book', bookingRequest: JSON.parse(book.request!), transcript: 'merged' });
     // Another company's upsert changes nothing and reports nothing, whatever it carries.

@@ -16,17 +16,23 @@ import type { AppContext } from '../lib/context';
 import { bookingJobSchema } from '../lib/queues';
 import { dbUnavailable } from '../lib/db/breaker';
 import { describeError } from '../lib/errors/redact';
-import { parsePayload } from './payload';
+import { dropSealed, parsePayload } from './payload';
 import type { JobHandler } from './run-job';
 
 export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
   return async (job: Job, signal: AbortSignal, token?: string) => {
     const data = parsePayload('bookings', bookingJobSchema, job);
+    // A booking that failed for good keeps no sealed customer (the failed job stays 14 days): one
+    // queued after its customer's erasure would otherwise hold the erased number and name.
+    const dropCustomer = () => (data.sealedCustomer === undefined ? undefined : dropSealed(job, data, 'sealedCustomer', deps.logger, 'a booking that failed for good'));
     try {
       return await executeBooking(deps, data, signal);
     } catch (err) {
       if (dbUnavailable(err)) throw err; // run-job delays the job until the database is back
-      if (err instanceof BookingRejected) throw new UnrecoverableError(err.reason);
+      if (err instanceof BookingRejected) {
+        await dropCustomer();
+        throw new UnrecoverableError(err.reason);
+      }
       if (err instanceof BookingDeferred) {
         deps.logger.info({ jobId: job.id, reason: err.reason, retryAt: new Date(err.retryAt).toISOString() }, 'booking deferred');
         await job.moveToDelayed(err.retryAt, token);
@@ -38,6 +44,7 @@ export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
         // sentence the appointment keeps.
         const reason = `gave up after ${attempts} attempts: ${describeError(err)}`;
         await recordFinalFailure(deps, data, reason);
+        await dropCustomer();
         throw new UnrecoverableError(reason);
       }
       throw err;

@@ -15,7 +15,7 @@ export function parsePayload<S extends z.ZodType>(queue: QueueName, schema: S, j
 }
 
 /**
- * The job goes on without its sealed field (`sealedBody`, `sealedSnapshot`): ids only, for a job
+ * The job goes on without its sealed field (`sealedBody`, `sealedSnapshot`, `sealedCustomer`): ids only, for a job
  * whose outcome needs none of the personal data it carries and that Redis would otherwise keep
  * (24 h once completed). Best effort: the outcome stands if Redis refuses the update.
  */

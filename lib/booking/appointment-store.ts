@@ -52,34 +52,10 @@ export async function findCustomerAndAppointment(db: Db, job: Pick<BookingJob, '
  * and returned with `fresh: false`.
  */
 export async function insertPending(db: Db, job: BookingJob, endAt: Date, markSent: boolean): Promise<{ row: AppointmentRow; fresh: boolean }> {
-  const now = new Date();
-  const values = {
-    companyId: job.companyId,
-    branchId: job.branchId,
-    customerId: job.customerId,
-    callId: job.callId ?? null,
-    serviceId: job.serviceId,
-    idempotencyKey: job.idempotencyKey,
-    startAt: new Date(job.start),
-    endAt,
-    status: 'pending',
-    source: job.source,
-    calcomRequestSentAt: markSent ? now : null,
-    attempts: markSent ? 1 : 0,
-  };
+  const { values, built } = pendingRow(job, endAt, markSent);
   try {
     const [res] = await db.insert(appointments).values(values);
-    const row: AppointmentRow = {
-      ...values,
-      id: Number(res.insertId),
-      calcomBookingUid: null,
-      calcomBookingId: null,
-      failureReason: null,
-      alternatives: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    return { row, fresh: true };
+    return { row: built(Number(res.insertId)), fresh: true };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
@@ -91,11 +67,34 @@ export async function insertPending(db: Db, job: BookingJob, endAt: Date, markSe
 /**
  * insertPending for a job whose customer came as a snapshot (./customer-snapshot): one
  * INSERT … SELECT that inserts only while the customer row still says what the snapshot says —
- * the job's company, not erased, the number's blind index, the very name and e-mail stored. The
+ * the job's company, not erased, the number's blind index, the very name and e-mail stored
+ * (compared as bytes: the column's collation would take "René" for "Rene"). The
  * fresh row, built from what was inserted, or null when nothing was inserted (the row moved on,
  * or the key exists already): the caller then reads customer and appointment, as for any job.
  */
 export async function insertPendingFor(db: Db, job: BookingJob, endAt: Date, markSent: boolean, customer: CustomerSnapshot): Promise<AppointmentRow | null> {
+  const { values, built } = pendingRow(job, endAt, markSent);
+  const indexes = sql.join(
+    phoneIndexCandidates(job.companyId, customer.phone).map((v) => sql`${v}`),
+    sql`, `,
+  );
+  let res: { insertId: number; affectedRows: number };
+  try {
+    [res] = (await db.execute(sql`
+      INSERT INTO ${appointments} (company_id, branch_id, customer_id, call_id, service_id, idempotency_key, start_at, end_at, status, source, calcom_request_sent_at, attempts)
+      SELECT ${values.companyId}, ${values.branchId}, c.id, ${values.callId}, ${values.serviceId}, ${values.idempotencyKey}, ${values.startAt}, ${values.endAt}, 'pending', ${values.source}, ${values.calcomRequestSentAt}, ${values.attempts}
+      FROM ${customers} c
+      WHERE c.id = ${job.customerId} AND c.company_id = ${job.companyId} AND c.erased_at IS NULL
+        AND c.phone_index IN (${indexes}) AND BINARY c.name <=> BINARY ${customer.name} AND BINARY c.email <=> BINARY ${customer.email}`)) as unknown as [{ insertId: number; affectedRows: number }];
+  } catch (err) {
+    if (isDuplicateKey(err)) return null;
+    throw err;
+  }
+  return res.affectedRows === 1 ? built(Number(res.insertId)) : null;
+}
+
+/** The pending row's values, and the row as it stands once inserted under `id` (not read back). */
+function pendingRow(job: BookingJob, endAt: Date, markSent: boolean) {
   const now = new Date();
   const values = {
     companyId: job.companyId,
@@ -111,24 +110,8 @@ export async function insertPendingFor(db: Db, job: BookingJob, endAt: Date, mar
     calcomRequestSentAt: markSent ? now : null,
     attempts: markSent ? 1 : 0,
   };
-  const indexes = sql.join(
-    phoneIndexCandidates(job.companyId, customer.phone).map((v) => sql`${v}`),
-    sql`, `,
-  );
-  let res: { insertId: number; affectedRows: number };
-  try {
-    [res] = (await db.execute(sql`
-      INSERT INTO ${appointments} (company_id, branch_id, customer_id, call_id, service_id, idempotency_key, start_at, end_at, status, source, calcom_request_sent_at, attempts)
-      SELECT ${values.companyId}, ${values.branchId}, c.id, ${values.callId}, ${values.serviceId}, ${values.idempotencyKey}, ${values.startAt}, ${values.endAt}, 'pending', ${values.source}, ${values.calcomRequestSentAt}, ${values.attempts}
-      FROM ${customers} c
-      WHERE c.id = ${job.customerId} AND c.company_id = ${job.companyId} AND c.erased_at IS NULL
-        AND c.phone_index IN (${indexes}) AND c.name <=> ${customer.name} AND c.email <=> ${customer.email}`)) as unknown as [{ insertId: number; affectedRows: number }];
-  } catch (err) {
-    if (isDuplicateKey(err)) return null;
-    throw err;
-  }
-  if (res.affectedRows !== 1) return null;
-  return { ...values, id: Number(res.insertId), calcomBookingUid: null, calcomBookingId: null, failureReason: null, alternatives: null, createdAt: now, updatedAt: now };
+  const built = (id: number): AppointmentRow => ({ ...values, id, calcomBookingUid: null, calcomBookingId: null, failureReason: null, alternatives: null, createdAt: now, updatedAt: now });
+  return { values, built };
 }
 
 export async function markRequestSent(db: Db, id: number): Promise<void> {

@@ -78,6 +78,15 @@ function done(row: AppointmentRow): BookingResult | null {
   return null;
 }
 
+/** A row booked already: answered from the database, its confirmation queued again (an earlier attempt may have died before). */
+async function answeredFromRow(deps: BookingDeps, row: AppointmentRow | undefined): Promise<BookingResult | null> {
+  const result = row ? done(row) : null;
+  if (!result) return null;
+  bookingTotal.inc({ status: 'cached' });
+  await confirmOnce(deps, row!);
+  return result;
+}
+
 export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?: AbortSignal): Promise<BookingResult> {
   const log = deps.logger.child({ booking: job.idempotencyKey.slice(0, 12), companyId: job.companyId });
   // A job from a webhook carries its customer (./customer-snapshot): nothing to read before the
@@ -86,12 +95,8 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
   const snapshot = openCustomerSnapshot(deps.cipher, job, log);
   const start = snapshot ? undefined : await findCustomerAndAppointment(deps.db, job);
   const existing = start?.appointment ?? undefined;
-  const early = existing && done(existing);
-  if (early) {
-    bookingTotal.inc({ status: 'cached' });
-    await confirmOnce(deps, existing);
-    return early;
-  }
+  const early = await answeredFromRow(deps, existing);
+  if (early) return early;
 
   const lockKey = deps.ns + redisKeys.bookingLock(job.idempotencyKey);
   const token = randomBytes(8).toString('hex');
@@ -107,17 +112,19 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
   renew.unref();
   try {
     if (snapshot) {
-      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, signal, snapshot);
+      // An input rejection (the tenant's config changed since) is decided on the rows below: the
+      // appointment may be booked already, which is answered from the row.
+      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, signal, snapshot).catch((err: unknown) => {
+        if (err instanceof BookingRejected && err.kind === 'input') return null;
+        throw err;
+      });
       if (booked) return booked;
       // The customer row moved on, or the appointment exists already: read both, under the lock.
+      log.debug('customer snapshot not used (the row moved on, or the appointment exists): reading them');
       const read = await findCustomerAndAppointment(deps.db, job);
       const row = read?.appointment ?? undefined;
-      const already = row && done(row);
-      if (already) {
-        bookingTotal.inc({ status: 'cached' });
-        await confirmOnce(deps, row);
-        return already;
-      }
+      const already = await answeredFromRow(deps, row);
+      if (already) return already;
       return (await bookLocked(deps, job, read?.customer, row !== undefined, log, signal))!;
     }
     return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, signal))!;
@@ -173,12 +180,8 @@ async function bookLocked(
   }
   const { row, fresh } = inserted;
   const marked = fresh && markSent;
-  const already = done(row);
-  if (already) {
-    bookingTotal.inc({ status: 'cached' });
-    await confirmOnce(deps, row);
-    return already;
-  }
+  const already = await answeredFromRow(deps, row);
+  if (already) return already;
   const client = guard(deps, deps.clientFor(ctx.company.calcomApiKey));
   const uidKey = deps.ns + cacheKeys.booking(job.idempotencyKey);
 

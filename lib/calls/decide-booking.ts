@@ -120,15 +120,19 @@ export function decisionColumns(decision: Decision): DecisionColumns | null {
   };
 }
 
-/** Write the decision where none was taken (and, when the row was not read, where it was not booked live); false when that changed nothing. */
-async function recordDecision(db: Db, companyId: number, callRowId: number, decision: Exclude<Decision, { kind: 'wait' }>, rowWasRead: boolean): Promise<boolean> {
-  const q = prepared(db, `calls.record-decision${rowWasRead ? '' : '-unless-booked-live'}`, (d) => {
+/**
+ * Write the decision where none was taken; false when that changed nothing. A 'book' decision
+ * also only while the call was not booked live (a live booking may have landed since the read).
+ */
+async function recordDecision(db: Db, companyId: number, callRowId: number, decision: Exclude<Decision, { kind: 'wait' }>): Promise<boolean> {
+  const book = decision.kind === 'book';
+  const q = prepared(db, `calls.record-decision${book ? '-unless-booked-live' : ''}`, (d) => {
     const p = (name: string) => sql.placeholder(name) as never;
     return d
       .update(calls)
       // The JSON column's value goes as text (a placeholder through the column's encoder would store NULL as 'null').
       .set({ bookingDecision: p('decision'), bookingReason: p('reason'), bookingRequest: sql`${sql.placeholder('request')}`, updatedAt: p('now') })
-      .where(and(eq(calls.id, p('id')), eq(calls.companyId, p('companyId')), isNull(calls.bookingDecision), rowWasRead ? undefined : isNull(calls.appointmentId)))
+      .where(and(eq(calls.id, p('id')), eq(calls.companyId, p('companyId')), isNull(calls.bookingDecision), book ? isNull(calls.appointmentId) : undefined))
       .prepare();
   });
   const [res] = await q.execute({ id: callRowId, companyId, ...decisionColumns(decision)!, now: new Date() });
@@ -161,7 +165,7 @@ export function decisionRecorded(input: Pick<DecideInput, 'logger'>, decision: E
  * time the decision is seen, so a crash between decision and enqueue is repaired by a retry, and
  * a re-add while the job exists is a no-op.
  */
-export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 'where' | 'customerId' | 'callRowId' | 'customer' | 'cipher'>, decision: Decision): Promise<void> {
+export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 'where' | 'customerId' | 'callRowId' | 'customer' | 'cipher'> & { logger?: Logger }, decision: Decision): Promise<void> {
   if (decision.kind !== 'book') return;
   const job: BookingJob = {
     companyId: input.where.companyId,
@@ -173,7 +177,9 @@ export async function followDecision(input: Pick<DecideInput, 'bookingsQueue' | 
     idempotencyKey: decision.idempotencyKey,
     source: 'call',
   };
-  const data = input.customer && input.cipher && input.customer.customerId === job.customerId ? withCustomerSnapshot(input.cipher, job, input.customer) : job;
+  const carries = input.customer !== undefined && input.cipher !== undefined && input.customer.customerId === job.customerId;
+  const data = carries ? withCustomerSnapshot(input.cipher!, job, input.customer!) : job;
+  if (carries && data === job) input.logger?.warn({ customerId: job.customerId }, 'booking queued without its customer snapshot: it would exceed the job size limit');
   await input.bookingsQueue.add('book', data, { jobId: jobIds.booking(decision.idempotencyKey) });
 }
 
@@ -190,34 +196,26 @@ export async function decideBooking(input: DecideInput): Promise<Decision> {
 
 /**
  * One round: follow the recorded decision, or record one; null when the write found the decision
- * taken (or the call booked live) and the next round must read it.
- *
- * Which comes first is a bet on what the row holds: call_analyzed usually finds the decision
- * call_ended took, so it reads first (one statement); call_ended usually finds none, so it writes
- * first, conditionally (one statement), and reads only when that write changed nothing. (The
- * webhook path writes inside its call upsert and comes here with the row it read only when that
- * write found a decision taken.)
+ * taken (or the call booked live) and the next round must read it. The first round starts from
+ * the row the caller read, when it did (the webhook path, after its call upsert found a decision
+ * taken: lib/calls/process-retell-webhook).
  */
 async function decideOnce(input: DecideInput, round: number): Promise<Decision | null> {
   const { db, where, callRowId } = input;
   const given = round === 1 ? input.row : undefined;
-  const readFirst = given !== undefined || input.final || round > 1;
-  let bookedLive: number | null = null;
   let decision: Decision;
-  const row = given ?? (readFirst ? await readDecision(db, where.companyId, callRowId) : undefined);
+  const row = given ?? (await readDecision(db, where.companyId, callRowId));
   if (row?.decision === 'book' && row.request) {
     decision = { kind: 'book', ...row.request };
   } else if (row?.decision === 'no_booking') {
     return { kind: 'no_booking', reason: row.reason ?? '' };
   } else {
-    bookedLive = row?.appointmentId ?? null;
+    const bookedLive = row?.appointmentId ?? null;
     // Booked live during the call (lib/live/book-appointment.ts): the webhook must not book a
     // second time, even when its analysis read another time than the one the caller took.
     decision = bookedLive ? { kind: 'no_booking', reason: `booked live during the call (appointment ${bookedLive})` } : await proposeDecision(input);
     if (decision.kind === 'wait') return decision;
-    // Unread, the row may have been booked live: the write then changes nothing and the next
-    // round reads the appointment.
-    if (!(await recordDecision(db, where.companyId, callRowId, decision, readFirst))) return null;
+    if (!(await recordDecision(db, where.companyId, callRowId, decision))) return null;
     decisionRecorded(input, decision);
   }
   await followDecision(input, decision);

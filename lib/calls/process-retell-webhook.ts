@@ -109,8 +109,9 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   }
 
   // The decision is worked out before anything is written (intent, clock and the tenant catalogue:
-  // no statement) and travels in the call upsert, which writes it where none was taken. Only when
-  // one was (call_ended decided, call_analyzed follows; a call booked live) is the row read.
+  // no statement while the catalogue is warm) and travels in the call upsert, which writes it
+  // where none was taken. Only when one was (call_ended decided, call_analyzed follows; a retry;
+  // a call booked live) is the row read.
   const deciding = event === 'call_ended' || event === 'call_analyzed';
   const final = event === 'call_analyzed';
   const decideInput = {
@@ -134,7 +135,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
   let read: Awaited<ReturnType<typeof callAfterUpsert>>;
   if (customerId !== null || !customerNumber) {
     if (deciding) decision = await proposeDecision(decideInput);
-    callRowId = await upsertCallDeciding(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call }, decisionColumns(decision));
+    callRowId = await upsertCallDeciding(db, { companyId: where.companyId, branchId: where.branchId, customerId, event, call }, decisionColumns(decision), deciding);
     // An id means the decision this upsert carried was written by it (or there was none to write).
     if (callRowId !== null && decision.kind !== 'wait') decisionRecorded(decideInput, decision);
   }
@@ -147,8 +148,9 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     }
     if (row?.purgedAt) return reject('call was purged (retention or GDPR erasure); late webhook ignored', 'ignored');
     // Ours and not purged: the upsert merged the call and left the decision to read (taken before,
-    // or the call was booked live). Anything else is a refusal nothing explains.
-    if (!row || customerId === null && customerNumber || decision.kind === 'wait') {
+    // also when this event now reads "wait", or the call was booked live). Anything else is a
+    // refusal nothing explains.
+    if (!row || (customerId === null && customerNumber) || !deciding) {
       throw new Error(`call ${call.call_id}: upsert refused, yet the row is neither another company's nor purged`);
     }
     callRowId = row.id;

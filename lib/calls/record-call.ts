@@ -146,21 +146,25 @@ const INSERTED = ['retell_call_id', 'company_id', 'branch_id', ...MERGED.slice(0
  * It carries a booking decision (or none: `booking_decision` NULL) and writes it where none was
  * taken and the call was not booked live. What it reports (its insertId) is all the caller learns:
  * - a new row: its id (the decision inserted with it);
- * - our row, the decision written now (or none carried): LAST_INSERT_ID(id);
+ * - our row, the decision written now: LAST_INSERT_ID(id); none carried: the same, except that
+ *   for a deciding event (`deciding`, the statement's last parameter) a decision already taken
+ *   reports 0 — a retry whose own reading now says "wait" must still follow the decision its
+ *   first attempt wrote;
  * - our row, a decision already taken or the call booked live: 0 — through LAST_INSERT_ID(0),
  *   since an updated row would otherwise report its own id (MySQL's documented behaviour for
  *   ON DUPLICATE KEY UPDATE); the row's other columns are merged all the same;
  * - another company's row, or a purged one: 0, and the row exactly as it was — every assignment
- *   is guarded by `own`, so nothing changes, and an unchanged row reports no id.
+ *   is guarded by `own`, so nothing changes; `id` also says LAST_INSERT_ID(0) there, so that an
+ *   assignment added later without the guard could not make the statement report that row.
  */
 const UPSERT_CALL_SQL = (() => {
   const own = '`company_id` = VALUES(`company_id`) AND `purged_at` IS NULL';
   const guarded = (col: string, expr: string) => `\`${col}\` = IF(${own}, ${expr}, \`${col}\`)`;
   const undecided = '`booking_decision` IS NULL AND `appointment_id` IS NULL';
   const writes = `VALUES(\`booking_decision\`) IS NOT NULL AND ${undecided}`;
-  const stands = `VALUES(\`booking_decision\`) IS NULL OR (${undecided})`;
+  const stands = `IF(VALUES(\`booking_decision\`) IS NULL, ? = 0 OR \`booking_decision\` IS NULL, ${undecided})`;
   const set = [
-    guarded('id', `IF(${stands}, LAST_INSERT_ID(\`id\`), LAST_INSERT_ID(0) + \`id\`)`),
+    `\`id\` = IF(${own} AND (${stands}), LAST_INSERT_ID(\`id\`), LAST_INSERT_ID(0) + \`id\`)`,
     ...MERGED.map((col) => guarded(col, `COALESCE(VALUES(\`${col}\`), \`${col}\`)`)),
     // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
     guarded('status', "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)"),
@@ -183,10 +187,10 @@ export interface DecisionColumns {
 /**
  * Insert or merge the call row and write the booking decision it carries where none was taken;
  * returns the row's id. Null when the statement reported none: the row is another company's or
- * purged, or a decision was taken before (or the call booked live) — the caller reads the row to
- * tell which, and follows the decision recorded.
+ * purged, or a decision was taken before (or the call booked live), also when `deciding` and none
+ * was carried — the caller reads the row to tell which, and follows the decision recorded.
  */
-export async function upsertCallDeciding(db: Db, w: CallWrite, decision: DecisionColumns | null): Promise<number | null> {
+export async function upsertCallDeciding(db: Db, w: CallWrite, decision: DecisionColumns | null, deciding = decision !== null): Promise<number | null> {
   const c = w.call;
   const analysis = c.call_analysis;
   const vars = { ...(c.retell_llm_dynamic_variables ?? {}), ...(c.collected_dynamic_variables ?? {}) };
@@ -194,7 +198,7 @@ export async function upsertCallDeciding(db: Db, w: CallWrite, decision: Decisio
   const sealJson = await piiJsonSealer(db, w.companyId);
   const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
   const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
-  // In INSERTED's order.
+  // In INSERTED's order, then the one parameter of the update part.
   const params = [
     c.call_id,
     w.companyId,
@@ -219,6 +223,8 @@ export async function upsertCallDeciding(db: Db, w: CallWrite, decision: Decisio
     decision?.decision ?? null,
     decision?.reason ?? null,
     decision?.request ?? null,
+    // The ON DUPLICATE KEY UPDATE part's one parameter (see UPSERT_CALL_SQL).
+    deciding ? 1 : 0,
   ];
   const res = await runWritten(db, UPSERT_CALL_SQL, params);
   const id = Number(res.insertId);

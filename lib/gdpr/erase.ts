@@ -181,6 +181,7 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
   let apptIds: string[] = [];
   let apptKeys: string[] = [];
+  let pendingKeys = new Set<string>();
   const counts = await db.transaction(async (tx) => {
     await tx
       .update(customers)
@@ -217,9 +218,10 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
       })
       .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
     const [ap] = await tx.update(appointments).set({ failureReason: null, alternatives: null }).where(ofCustomer);
-    const appts = await tx.select({ id: appointments.id, key: appointments.idempotencyKey }).from(appointments).where(ofCustomer);
+    const appts = await tx.select({ id: appointments.id, key: appointments.idempotencyKey, status: appointments.status }).from(appointments).where(ofCustomer);
     apptIds = appts.map((r) => String(r.id));
     apptKeys = appts.map((r) => r.key);
+    pendingKeys = new Set(appts.filter((r) => r.status === 'pending').map((r) => r.key));
     let notes = 0;
     if (apptIds.length) {
       const [n] = await tx
@@ -266,8 +268,11 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   const notificationJobIds = apptIds.map((id) => jobIds.notification('booking_confirmed', id));
   const notificationJobsRemoved = await removeJobs(ctx.queues.notifications, 'notification', notificationJobIds, warnings);
   // ... and the bookings queue the customer snapshot a webhook's booking job carries (sealed
-  // number, name, e-mail): the jobs of every booking the customer's calls decided or made.
-  const bookingKeys = new Set([...apptKeys, ...callRows.flatMap((c) => (c.bookingRequest ? [c.bookingRequest.idempotencyKey] : []))]);
+  // number, name, e-mail): the jobs of every booking the customer's calls decided or made. Not
+  // those of an appointment still pending (warned about above): Cal.com may already hold it, and
+  // its retry is what settles it — it then fails as erased and drops the snapshot itself
+  // (workers/bookings), as does a booking queued after this erase.
+  const bookingKeys = new Set([...apptKeys, ...callRows.flatMap((c) => (c.bookingRequest ? [c.bookingRequest.idempotencyKey] : []))].filter((k) => !pendingKeys.has(k)));
   const bookingJobsRemoved = await removeJobs(ctx.queues.bookings, 'booking', [...bookingKeys].map((k) => jobIds.booking(k)), warnings);
 
   const complete = bookings.failed.length === 0;
@@ -301,7 +306,7 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     message: parts.join('; '),
   };
   log.info(
-    { calls: counts.calls, cancelled: bookings.cancelled.length, cancelFailed: bookings.failed.length, kept: bookings.kept.length, webhookJobsRemoved, notificationJobsRemoved },
+    { calls: counts.calls, cancelled: bookings.cancelled.length, cancelFailed: bookings.failed.length, kept: bookings.kept.length, webhookJobsRemoved, bookingJobsRemoved, notificationJobsRemoved },
     'customer erased',
   );
   return result;
