@@ -23,7 +23,7 @@ import type { Db } from '../db';
 import type { LiveEvent } from '../events';
 import { appointmentsCreatedTotal, bookingTotal, callsProcessedTotal } from '../metrics';
 import { confirmationSnapshotSchema, sealConfirmation, type ConfirmationSnapshot } from '../notifications/snapshot';
-import { ID_PAYLOAD_MAX_BYTES, jobIds, type BookingJob, type NotificationJob } from '../queues';
+import { fitsIdPayload, jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
 import { findByKey, findCustomerAndAppointment, insertPending, insertPendingFor, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
@@ -382,7 +382,7 @@ function sealedSnapshot(deps: Pick<BookingDeps, 'cipher' | 'logger'>, note: Noti
     return undefined;
   }
   const sealed = sealConfirmation(deps.cipher, parsed.data);
-  if (Buffer.byteLength(JSON.stringify({ ...note, sealedSnapshot: sealed })) > ID_PAYLOAD_MAX_BYTES) {
+  if (!fitsIdPayload({ ...note, sealedSnapshot: sealed })) {
     deps.logger.warn({ appointmentId: note.appointmentId }, 'confirmation queued without its snapshot: it would exceed the job size limit');
     return undefined;
   }

@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Cipher } from '../crypto';
-import { ID_PAYLOAD_MAX_BYTES, openSealedPayload, type BookingJob } from '../queues';
+import { fitsIdPayload, openSealedPayload, type BookingJob } from '../queues';
 
 export const customerSnapshotSchema = z.object({
   companyId: z.number().int().positive(),
@@ -35,7 +35,7 @@ export type CustomerSnapshot = z.infer<typeof customerSnapshotSchema>;
  */
 export function withCustomerSnapshot(cipher: Cipher, job: BookingJob, snapshot: CustomerSnapshot): BookingJob {
   const sealed = { ...job, sealedCustomer: cipher.encrypt(JSON.stringify(snapshot)) };
-  return Buffer.byteLength(JSON.stringify(sealed)) > ID_PAYLOAD_MAX_BYTES ? job : sealed;
+  return fitsIdPayload(sealed) ? sealed : job;
 }
 
 /** The job's snapshot, opened and checked against the job's own ids; undefined (and said) when it does not hold. */

@@ -21,8 +21,9 @@
  *    sealed customer — number, name, e-mail) and `notifications` (a confirmation's sealed
  *    snapshot — number, name, e-mail — and its result, the masked recipient). The webhook jobs
  *    of every call of the customer, the booking jobs of every booking its calls decided or made
- *    and the booking_confirmed jobs of every appointment are removed; booking_failed jobs carry ids only and go to operators, so they stay. A running
- *    job cannot be removed: it is named in the warnings (erase again once it has finished).
+ *    (but an appointment still pending: its retry settles it) and the booking_confirmed jobs of
+ *    every appointment are removed; booking_failed jobs carry ids only and go to operators, so
+ *    they stay. A running job cannot be removed: it is named in the warnings (erase again once it has finished).
  *    Slots freed by a cancellation are dropped from the availability cache.
  *
  * Every step is idempotent: erasing twice finds nothing left to cancel and nothing left to blank.
@@ -179,9 +180,8 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
     .select({ id: calls.id, retellCallId: calls.retellCallId, bookingRequest: calls.bookingRequest })
     .from(calls)
     .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
-  let apptIds: string[] = [];
-  let apptKeys: string[] = [];
-  let pendingKeys = new Set<string>();
+  /** The customer's appointments, as the transaction left them. */
+  let appts: Array<{ id: number; key: string; status: string }> = [];
   const counts = await db.transaction(async (tx) => {
     await tx
       .update(customers)
@@ -218,10 +218,8 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
       })
       .where(and(eq(calls.companyId, companyId), eq(calls.customerId, customerId)));
     const [ap] = await tx.update(appointments).set({ failureReason: null, alternatives: null }).where(ofCustomer);
-    const appts = await tx.select({ id: appointments.id, key: appointments.idempotencyKey, status: appointments.status }).from(appointments).where(ofCustomer);
-    apptIds = appts.map((r) => String(r.id));
-    apptKeys = appts.map((r) => r.key);
-    pendingKeys = new Set(appts.filter((r) => r.status === 'pending').map((r) => r.key));
+    appts = await tx.select({ id: appointments.id, key: appointments.idempotencyKey, status: appointments.status }).from(appointments).where(ofCustomer);
+    const apptIds = appts.map((r) => String(r.id));
     let notes = 0;
     if (apptIds.length) {
       const [n] = await tx
@@ -265,14 +263,15 @@ export async function eraseCustomerWith(ctx: EraseCtx, req: EraseRequest, deps: 
   }
   const webhookJobsRemoved = await removeJobs(ctx.queues.webhooks, 'webhook', [...webhookJobIds, ...replayJobIds], warnings);
   // ... and the notifications queue each confirmation's sealed snapshot and masked recipient.
-  const notificationJobIds = apptIds.map((id) => jobIds.notification('booking_confirmed', id));
+  const notificationJobIds = appts.map((a) => jobIds.notification('booking_confirmed', a.id));
   const notificationJobsRemoved = await removeJobs(ctx.queues.notifications, 'notification', notificationJobIds, warnings);
   // ... and the bookings queue the customer snapshot a webhook's booking job carries (sealed
   // number, name, e-mail): the jobs of every booking the customer's calls decided or made. Not
   // those of an appointment still pending (warned about above): Cal.com may already hold it, and
   // its retry is what settles it — it then fails as erased and drops the snapshot itself
   // (workers/bookings), as does a booking queued after this erase.
-  const bookingKeys = new Set([...apptKeys, ...callRows.flatMap((c) => (c.bookingRequest ? [c.bookingRequest.idempotencyKey] : []))].filter((k) => !pendingKeys.has(k)));
+  const pendingKeys = new Set(appts.filter((a) => a.status === 'pending').map((a) => a.key));
+  const bookingKeys = new Set([...appts.map((a) => a.key), ...callRows.flatMap((c) => (c.bookingRequest ? [c.bookingRequest.idempotencyKey] : []))].filter((k) => !pendingKeys.has(k)));
   const bookingJobsRemoved = await removeJobs(ctx.queues.bookings, 'booking', [...bookingKeys].map((k) => jobIds.booking(k)), warnings);
 
   const complete = bookings.failed.length === 0;

@@ -28,6 +28,11 @@ export const STACK_TRACES_KEPT = 3;
  */
 export const ID_PAYLOAD_MAX_BYTES = 2_048;
 
+/** Whether `data` stays within an id-only queue's size limit (what BullMQ's `sizeLimit` measures: its JSON). */
+export function fitsIdPayload(data: object): boolean {
+  return Buffer.byteLength(JSON.stringify(data)) <= ID_PAYLOAD_MAX_BYTES;
+}
+
 const bounded = { stackTraceLimit: STACK_TRACES_KEPT } as const;
 const idsOnly = { ...bounded, sizeLimit: ID_PAYLOAD_MAX_BYTES } as const;
 
