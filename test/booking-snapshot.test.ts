@@ -15,11 +15,11 @@ import { withCustomerSnapshot } from '../lib/booking/customer-snapshot';
 import { bookingDeps } from '../lib/booking/deps';
 import { BookingRejected } from '../lib/booking/errors';
 import { eraseCustomer } from '../lib/gdpr/erase';
-import { dbQueryDuration } from '../lib/metrics';
 import { forgetCatalogues } from '../lib/tenants/catalogue';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { jobIds, type BookingJob } from '../lib/queues';
 import { slotSequence } from './helpers/bookings';
+import { countBuiltStatements, statements } from './helpers/statements';
 import type { TestEnv } from './helpers/env';
 import { callId, retellEvent } from './helpers/fixtures';
 import { useSimTestEnv, type SeededSim } from './helpers/calcom';
@@ -50,11 +50,6 @@ const nextSlot = slotSequence();
 let callerSeq = 0;
 /** A caller no earlier test has used (each test's customer row is its own). */
 const newCaller = () => `+49151777${String(Date.now() % 10_000).padStart(4, '0')}${String(callerSeq++).padStart(2, '0')}`;
-
-async function statements(): Promise<number> {
-  const { values } = await dbQueryDuration.get();
-  return values.filter((v) => v.metricName === 'mcp_db_query_duration_seconds_count').reduce((a, v) => a + v.value, 0);
-}
 
 /** A call that asks for a booking, through the webhook path; the bookings job it queued. */
 async function callAndJob(o: { from?: string; name?: string; email?: string } = {}): Promise<BookingJob> {
@@ -87,8 +82,11 @@ describe('a booking that carries its customer', () => {
     expect(JSON.stringify(job)).not.toContain(caller);
     expect(JSON.stringify(job)).not.toContain('Anna Snapshot');
     const n0 = await statements();
+    const built = countBuiltStatements(env.ctx.database.db);
     expect(await executeBooking(deps(), job)).toMatchObject({ status: 'booked' });
+    built.stop();
     expect((await statements()) - n0).toBe(2);
+    expect(built.count()).toBe(0); // both prepared once per process
     expect(attendeeOf(job)).toMatchObject({ name: 'Anna Snapshot', phoneNumber: caller, email: 'anna@example.org' });
   });
 

@@ -21,7 +21,6 @@ import { upsertCustomer } from '../lib/calls/record-call';
 import { lookupPhone } from '../lib/calls/resolve-phone';
 import { Cipher, isCiphertext } from '../lib/crypto';
 import { eraseCustomer } from '../lib/gdpr/erase';
-import { dbQueryDuration } from '../lib/metrics';
 import { processNotification, type NotificationDeps } from '../lib/notifications/send';
 import { openConfirmation, sealConfirmation, type ConfirmationSnapshot } from '../lib/notifications/snapshot';
 import type { OutgoingMessage, Transport } from '../lib/notifications/transports';
@@ -31,6 +30,7 @@ import { notificationsHandlerWith } from '../workers/notifications';
 import { bookingJobFor, slotSequence } from './helpers/bookings';
 import { resetCalcom, startSimTestEnv, stopSimTestEnv, type SimTestEnv } from './helpers/calcom';
 import { CLINIC_NUMBER, SALON_NUMBER, callId, twoCompanies } from './helpers/fixtures';
+import { countBuiltStatements, statements } from './helpers/statements';
 
 let started: SimTestEnv;
 const env = () => started.env;
@@ -117,11 +117,6 @@ async function viaReadPath(b: Booked) {
 }
 
 /** Statements run by this process so far (the metric bench/e2e and test/per-call-cost count). */
-async function statements(): Promise<number> {
-  const { values } = await dbQueryDuration.get();
-  return values.filter((v) => v.metricName === 'mcp_db_query_duration_seconds_count').reduce((a, v) => a + v.value, 0);
-}
-
 describe('a confirmation queued by the bookings worker', () => {
   it('carries customer and appointment sealed, naming its own company and appointment', async () => {
     const b = await book({ email: 'zoe@example.org' });
@@ -152,12 +147,16 @@ describe('a confirmation queued by the bookings worker', () => {
   });
 
   it('costs 2 statements (claim, record) and sends what the read path sends — SMS in German, e-mail in English from an encrypting company', async () => {
+    await processNotification(deps(new RecordingTransport()), (await book({})).job); // prepares claim and record, as a running worker has them
     for (const o of [{}, { clinic: true, email: 'patient@example.org', name: 'John Snap' }]) {
       const b = await book(o);
       const t = new RecordingTransport();
       const n0 = await statements();
+      const built = countBuiltStatements(db());
       const result = await processNotification(deps(t), b.job);
+      built.stop();
       expect(await statements()).toBe(n0 + 2);
+      expect(built.count()).toBe(0); // claim and record prepared once per process
       expect(result.status).toBe('sent');
       expect(t.sent).toHaveLength(1);
       const row = await notificationRow(b.appointmentId);

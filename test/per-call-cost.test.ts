@@ -19,11 +19,12 @@ import { decisionColumns } from '../lib/calls/decide-booking';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { callAfterUpsert, ForeignCallError, upsertCall, upsertCallDeciding, upsertCustomer } from '../lib/calls/record-call';
 import { claimEvent, finishEvent, recordEvent, retellDedupeKey } from '../lib/calls/webhook-inbox';
-import { callsProcessedTotal, dbQueryDuration } from '../lib/metrics';
+import { callsProcessedTotal } from '../lib/metrics';
 import { jobIds } from '../lib/queues';
 import { companyCatalogue, forgetCatalogues } from '../lib/tenants/catalogue';
 import { importTenants } from '../lib/tenants/import';
 import { createTestEnv, type TestEnv } from './helpers/env';
+import { countBuiltStatements, statements } from './helpers/statements';
 import { CALLER, CLINIC_NUMBER, callId, retellEvent, twoCompanies } from './helpers/fixtures';
 import { webhookDeliverer } from './helpers/webhooks';
 
@@ -44,12 +45,6 @@ afterAll(async () => {
 
 const db = () => env.ctx.database.db;
 const deliver = webhookDeliverer(() => env.ctx);
-
-/** Statements run by this process so far (the metric bench/e2e counts). */
-async function statements(): Promise<number> {
-  const { values } = await dbQueryDuration.get();
-  return values.filter((v) => v.metricName === 'mcp_db_query_duration_seconds_count').reduce((a, v) => a + v.value, 0);
-}
 
 const future = () => `${new Date(Date.now() + 9 * 24 * 3600_000).toISOString().slice(0, 10)}T11:00:00`;
 
@@ -194,8 +189,12 @@ describe('statements per call', () => {
     const n0 = await statements();
     const ended = await deliver(retellEvent('call_ended', { callId: id, vars: { customer_name: 'Anna' } }));
     const n1 = await statements();
+    const built = countBuiltStatements(db());
     const analyzed = await deliver(retellEvent('call_analyzed', { callId: id, vars: { customer_name: 'Anna' }, analysis }));
+    built.stop();
     const n2 = await statements();
+    // Each of them prepared once per process (lib/db/prepared): none built again for this call.
+    expect(built.count()).toBe(0);
     expect(ended).toMatchObject({ status: 'processed', decision: { kind: 'wait' } });
     expect(analyzed).toMatchObject({ status: 'processed', decision: { kind: 'book' } });
     expect([n1 - n0, n2 - n1]).toEqual([3, 3]);

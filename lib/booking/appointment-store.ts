@@ -6,11 +6,11 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { isDuplicateKey, type Db } from '../db';
-import { prepared } from '../db/prepared';
+import { prepared, preparedSql } from '../db/prepared';
 import { appointments, calls, customers } from '../../drizzle/schema';
 import { redactText } from '../errors/redact';
 import type { BookingJob } from '../queues';
-import { phoneIndexCandidates } from '../pii';
+import { phoneIndexPair } from '../pii';
 import type { CustomerSnapshot } from './customer-snapshot';
 
 export type AppointmentRow = typeof appointments.$inferSelect;
@@ -74,18 +74,18 @@ export async function insertPending(db: Db, job: BookingJob, endAt: Date, markSe
  */
 export async function insertPendingFor(db: Db, job: BookingJob, endAt: Date, markSent: boolean, customer: CustomerSnapshot): Promise<AppointmentRow | null> {
   const { values, built } = pendingRow(job, endAt, markSent);
-  const indexes = sql.join(
-    phoneIndexCandidates(job.companyId, customer.phone).map((v) => sql`${v}`),
-    sql`, `,
-  );
+  const [index, legacyIndex] = phoneIndexPair(job.companyId, customer.phone);
   let res: { insertId: number; affectedRows: number };
   try {
-    [res] = (await db.execute(sql`
-      INSERT INTO ${appointments} (company_id, branch_id, customer_id, call_id, service_id, idempotency_key, start_at, end_at, status, source, calcom_request_sent_at, attempts)
-      SELECT ${values.companyId}, ${values.branchId}, c.id, ${values.callId}, ${values.serviceId}, ${values.idempotencyKey}, ${values.startAt}, ${values.endAt}, 'pending', ${values.source}, ${values.calcomRequestSentAt}, ${values.attempts}
-      FROM ${customers} c
-      WHERE c.id = ${job.customerId} AND c.company_id = ${job.companyId} AND c.erased_at IS NULL
-        AND c.phone_index IN (${indexes}) AND BINARY c.name <=> BINARY ${customer.name} AND BINARY c.email <=> BINARY ${customer.email}`)) as unknown as [{ insertId: number; affectedRows: number }];
+    [res] = await preparedSql(db, 'appointments.insert-pending-for', () => {
+      const p = (name: string) => sql.placeholder(name);
+      return sql`
+        INSERT INTO ${appointments} (company_id, branch_id, customer_id, call_id, service_id, idempotency_key, start_at, end_at, status, source, calcom_request_sent_at, attempts)
+        SELECT ${p('companyId')}, ${p('branchId')}, c.id, ${p('callId')}, ${p('serviceId')}, ${p('idempotencyKey')}, ${p('startAt')}, ${p('endAt')}, 'pending', ${p('source')}, ${p('calcomRequestSentAt')}, ${p('attempts')}
+        FROM ${customers} c
+        WHERE c.id = ${p('customerId')} AND c.company_id = ${p('companyId')} AND c.erased_at IS NULL
+          AND c.phone_index IN (${p('index')}, ${p('legacyIndex')}) AND BINARY c.name <=> BINARY ${p('name')} AND BINARY c.email <=> BINARY ${p('email')}`;
+    }).execute({ ...values, index, legacyIndex, name: customer.name, email: customer.email });
   } catch (err) {
     if (isDuplicateKey(err)) return null;
     throw err;
@@ -134,15 +134,26 @@ export async function markBooked(
   booking: { uid: string; id: number; start: string; end: string; status: string },
 ): Promise<void> {
   const now = new Date();
-  const status = booking.status === 'cancelled' ? 'cancelled' : 'booked';
-  await db.execute(sql`
-    UPDATE ${appointments} a
-    LEFT JOIN ${calls} c ON c.id = ${row.callId ?? null} AND c.company_id = a.company_id
-    SET a.status = ${status}, a.calcom_booking_uid = ${booking.uid}, a.calcom_booking_id = ${booking.id},
-        a.start_at = ${new Date(booking.start)}, a.end_at = ${new Date(booking.end)},
-        a.failure_reason = NULL, a.alternatives = NULL, a.updated_at = ${now},
-        c.appointment_id = a.id, c.updated_at = ${now}
-    WHERE a.id = ${row.id}`);
+  await preparedSql(db, 'appointments.booked', () => {
+    const p = (name: string) => sql.placeholder(name);
+    return sql`
+      UPDATE ${appointments} a
+      LEFT JOIN ${calls} c ON c.id = ${p('callId')} AND c.company_id = a.company_id
+      SET a.status = ${p('status')}, a.calcom_booking_uid = ${p('uid')}, a.calcom_booking_id = ${p('bookingId')},
+          a.start_at = ${p('start')}, a.end_at = ${p('end')},
+          a.failure_reason = NULL, a.alternatives = NULL, a.updated_at = ${p('now')},
+          c.appointment_id = a.id, c.updated_at = ${p('now')}
+      WHERE a.id = ${p('id')}`;
+  }).execute({
+    callId: row.callId ?? null,
+    status: booking.status === 'cancelled' ? 'cancelled' : 'booked',
+    uid: booking.uid,
+    bookingId: booking.id,
+    start: new Date(booking.start),
+    end: new Date(booking.end),
+    now,
+    id: row.id,
+  });
 }
 
 export async function markFailed(db: Db, id: number, reason: string, alternatives?: string[]): Promise<void> {

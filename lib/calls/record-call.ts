@@ -3,9 +3,9 @@
  * once, so every write merges: a later event never blanks what an earlier one stored, a
  * call's status only moves forward, and a known name is never replaced by "Unknown".
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { runWritten } from '../db/prepared';
+import { preparedSql, runWritten } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -31,6 +31,14 @@ export interface CustomerWritten {
   email: string | null;
 }
 
+const p = (name: string) => sql.placeholder(name);
+
+/** The customer upsert, with `unlessRefused` after its SELECT; LAST_INSERT_ID(id) makes insertId the existing row's id on the update path. */
+const customerUpsert = (unlessRefused: SQL) => sql`
+  INSERT INTO ${customers} (company_id, phone, phone_index, name, email)
+  SELECT ${p('companyId')}, ${p('phone')}, ${p('index')}, ${p('name')}, ${p('email')} FROM DUAL ${unlessRefused}
+  ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), name = COALESCE(VALUES(name), name), email = COALESCE(VALUES(email), email), updated_at = ${p('now')}`;
+
 /**
  * Find or create the customer of `phone` inside one company; returns its id. The row is found by
  * its blind index (lib/pii), never by the phone column, which may hold a ciphertext.
@@ -48,15 +56,10 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   const written = { name: seal(name ?? null), email: seal(email ?? null) };
   const index = phoneIndex(companyId, phone);
   if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
-  const unlessRefused =
-    forCall === undefined
-      ? sql``
-      : sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${forCall.callId} AND (${calls.companyId} <> ${companyId} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone(forCall.inbox)}`;
-  // LAST_INSERT_ID(id) makes insertId the existing row's id on the update path.
-  const [res] = (await db.execute(sql`
-    INSERT INTO ${customers} (company_id, phone, phone_index, name, email)
-    SELECT ${companyId}, ${seal(phone)}, ${index}, ${written.name}, ${written.email} FROM DUAL ${unlessRefused}
-    ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), name = COALESCE(VALUES(name), name), email = COALESCE(VALUES(email), email), updated_at = ${new Date()}`)) as unknown as [{ insertId: number }];
+  const values = { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() };
+  const [res] = forCall === undefined
+    ? await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values)
+    : await preparedSql(db, 'customers.upsert-for-call', () => customerUpsert(sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`)).execute({ ...values, callId: forCall.callId, ...forCall.inbox });
   const id = Number(res.insertId);
   if (forCall !== undefined) return id ? { id, ...written } : null;
   if (id) return id;

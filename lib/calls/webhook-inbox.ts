@@ -13,7 +13,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { prepared } from '../db/prepared';
+import { prepared, preparedSql } from '../db/prepared';
 import { calls, webhookEvents } from '../../drizzle/schema';
 import { redactText } from '../errors/redact';
 
@@ -71,9 +71,13 @@ export async function claimEvent(db: Db, key: InboxKey, meta: { eventType: strin
   return Number(res.insertId) !== 0;
 }
 
-/** The SQL condition "this event was not handled to a final status", for another statement's WHERE. */
-export function unlessEventDone(key: InboxKey) {
-  return sql`NOT EXISTS (${finalRowOf(key.provider, key.dedupeKey)})`;
+/**
+ * The SQL condition "this event was not handled to a final status", for another prepared
+ * statement's WHERE (lib/db/prepared `preparedSql`): the event's key fills its `provider` and
+ * `dedupeKey` placeholders.
+ */
+export function unlessEventDone() {
+  return sql`NOT EXISTS (${finalRowOf(sql.placeholder('provider'), sql.placeholder('dedupeKey'))})`;
 }
 
 /**
@@ -108,18 +112,21 @@ export async function recordEvent(
   status: Exclude<InboxStatus, 'processing'>,
   extra: { companyId?: number; error?: string } = {},
 ): Promise<boolean> {
-  // Written out rather than through drizzle's builder, which orders the assignments by the
-  // table's columns: MySQL runs them in the order written, each reading the row as the ones
-  // before it left it, so the finality test must come before status changes.
-  const final = sql.raw(IS_FINAL);
-  const keep = (col: string) => sql.raw(`${col} = IF(${IS_FINAL}, ${col}, VALUES(${col}))`);
   const now = new Date();
   const error = extra.error === undefined ? null : redactText(extra.error);
-  const [res] = (await db.execute(sql`
-    INSERT INTO ${webhookEvents} (provider, dedupe_key, event_type, external_id, status, company_id, error, received_at, processed_at, updated_at)
-    VALUES (${key.provider}, ${key.dedupeKey}, ${meta.eventType}, ${meta.externalId ?? null}, ${status}, ${extra.companyId ?? null}, ${error}, ${meta.receivedAt}, ${now}, ${now})
-    ON DUPLICATE KEY UPDATE id = IF(${final}, id, LAST_INSERT_ID(id)), attempts = attempts + IF(${final}, 0, 1),
-      ${keep('company_id')}, ${keep('error')}, ${keep('processed_at')}, ${keep('updated_at')}, ${keep('status')}`)) as unknown as [{ insertId: number }];
+  const [res] = await preparedSql(db, 'webhook_events.record', () => {
+    // Written out rather than through drizzle's builder, which orders the assignments by the
+    // table's columns: MySQL runs them in the order written, each reading the row as the ones
+    // before it left it, so the finality test must come before status changes.
+    const final = sql.raw(IS_FINAL);
+    const keep = (col: string) => sql.raw(`${col} = IF(${IS_FINAL}, ${col}, VALUES(${col}))`);
+    const p = (name: string) => sql.placeholder(name);
+    return sql`
+      INSERT INTO ${webhookEvents} (provider, dedupe_key, event_type, external_id, status, company_id, error, received_at, processed_at, updated_at)
+      VALUES (${p('provider')}, ${p('dedupeKey')}, ${p('eventType')}, ${p('externalId')}, ${p('status')}, ${p('companyId')}, ${p('error')}, ${p('receivedAt')}, ${p('now')}, ${p('now')})
+      ON DUPLICATE KEY UPDATE id = IF(${final}, id, LAST_INSERT_ID(id)), attempts = attempts + IF(${final}, 0, 1),
+        ${keep('company_id')}, ${keep('error')}, ${keep('processed_at')}, ${keep('updated_at')}, ${keep('status')}`;
+  }).execute({ ...key, eventType: meta.eventType, externalId: meta.externalId ?? null, status, companyId: extra.companyId ?? null, error, receivedAt: meta.receivedAt, now });
   return Number(res.insertId) !== 0;
 }
 

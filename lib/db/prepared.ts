@@ -8,8 +8,9 @@
  *   const q = prepared(db, 'calls.decision', (d) => d.select().from(calls).where(eq(calls.id, sql.placeholder('id'))).prepare());
  *   const rows = await q.execute({ id });
  */
+import type { SQL } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { Pool, ResultSetHeader } from 'mysql2/promise';
+import type { FieldPacket, Pool, ResultSetHeader } from 'mysql2/promise';
 import type { Db, Tx } from './index';
 
 const memos = new WeakMap<object, Map<string, unknown>>();
@@ -23,6 +24,35 @@ export function prepared<T>(db: Db | Tx, name: string, build: (db: Db) => T): T 
     memo.set(name, q);
   }
   return q;
+}
+
+/** A statement written with drizzle's `sql`, built once: `execute` fills its placeholders and runs it. */
+export interface PreparedSql {
+  execute(values: Record<string, unknown>): Promise<[ResultSetHeader, FieldPacket[]]>;
+}
+
+/** What drizzle's `db.execute(sql)` does on every call (dialect → SQL text, session → query), done once. */
+interface DrizzleInternals {
+  dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } };
+  session: { prepareQuery(q: { sql: string; params: unknown[] }, fields: undefined): PreparedSql };
+}
+
+/**
+ * `db.execute(sql\`…\`)` for a hot statement written out in SQL (an INSERT … SELECT, an upsert
+ * whose assignment order matters, a multi-table UPDATE): `build` uses `sql.placeholder(name)` for
+ * every value and runs once per handle; each call only fills the placeholders. Same result shape,
+ * same pool and error wrapping as `db.execute`. A statement whose shape varies (a list of
+ * variable length) needs one name per shape.
+ *
+ * @example
+ *   const q = preparedSql(db, 'appointments.booked', () => sql`UPDATE … WHERE id = ${sql.placeholder('id')}`);
+ *   const [res] = await q.execute({ id });
+ */
+export function preparedSql(db: Db | Tx, name: string, build: () => SQL): PreparedSql {
+  return prepared(db, name, (d) => {
+    const { dialect, session } = d as unknown as DrizzleInternals;
+    return session.prepareQuery(dialect.sqlToQuery(build()), undefined);
+  });
 }
 
 /**

@@ -36,7 +36,7 @@
  * trusting them is trusting ENCRYPTION_KEY, as the webhook body does.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { open, phoneIndexCandidates } from '../pii';
+import { open, phoneIndexPair } from '../pii';
 import type { Logger } from 'pino';
 import { appointments, branches, companies, customers, notifications } from '../../drizzle/schema';
 import { companyCatalogue } from '../tenants/catalogue';
@@ -44,6 +44,7 @@ import type { Config } from '../config';
 import type { AppContext } from '../context';
 import type { Cipher } from '../crypto';
 import { isDuplicateKey, type Db } from '../db';
+import { prepared, preparedSql } from '../db/prepared';
 import { describeError, redactText } from '../errors/redact';
 import { InvalidPayloadError, jobIds, type NotificationJob } from '../queues';
 import { breakerAlertRef } from './breaker-alert';
@@ -343,19 +344,32 @@ type GuardedClaim = 'claimed' | 'refused' | 'duplicate' | 'failed';
  * A duplicate key is read as in claim(): 'failed' is left to the caller to re-claim.
  */
 async function claimIfUnchanged(db: Db, s: ConfirmationSnapshot, p: Plan, recipient: string | null): Promise<GuardedClaim> {
-  const phoneIndexes = sql.join(
-    phoneIndexCandidates(s.companyId, s.phone).map((v) => sql`${v}`),
-    sql`, `,
-  );
+  const [index, legacyIndex] = phoneIndexPair(s.companyId, s.phone);
   try {
-    const [res] = await db.execute(sql`
-      INSERT INTO ${notifications} (company_id, kind, ref, channel, recipient, status)
-      SELECT a.company_id, 'booking_confirmed', ${p.ref}, ${p.channel}, ${recipient}, 'sending'
-      FROM ${appointments} a JOIN ${customers} c ON c.id = a.customer_id AND c.company_id = a.company_id
-      WHERE a.id = ${s.appointmentId} AND a.company_id = ${s.companyId} AND a.status = 'booked'
-        AND a.start_at = ${new Date(s.start)} AND a.end_at = ${new Date(s.end)}
-        AND a.service_id = ${s.serviceId} AND a.branch_id = ${s.branchId}
-        AND c.id = ${s.customerId} AND c.erased_at IS NULL AND c.phone_index IN (${phoneIndexes})`);
+    const [res] = await preparedSql(db, 'notifications.claim-if-unchanged', () => {
+      const q = (name: string) => sql.placeholder(name);
+      return sql`
+        INSERT INTO ${notifications} (company_id, kind, ref, channel, recipient, status)
+        SELECT a.company_id, 'booking_confirmed', ${q('ref')}, ${q('channel')}, ${q('recipient')}, 'sending'
+        FROM ${appointments} a JOIN ${customers} c ON c.id = a.customer_id AND c.company_id = a.company_id
+        WHERE a.id = ${q('appointmentId')} AND a.company_id = ${q('companyId')} AND a.status = 'booked'
+          AND a.start_at = ${q('start')} AND a.end_at = ${q('end')}
+          AND a.service_id = ${q('serviceId')} AND a.branch_id = ${q('branchId')}
+          AND c.id = ${q('customerId')} AND c.erased_at IS NULL AND c.phone_index IN (${q('index')}, ${q('legacyIndex')})`;
+    }).execute({
+      ref: p.ref,
+      channel: p.channel,
+      recipient,
+      appointmentId: s.appointmentId,
+      companyId: s.companyId,
+      start: new Date(s.start),
+      end: new Date(s.end),
+      serviceId: s.serviceId,
+      branchId: s.branchId,
+      customerId: s.customerId,
+      index,
+      legacyIndex,
+    });
     return res.affectedRows === 1 ? 'claimed' : 'refused';
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
@@ -390,10 +404,16 @@ async function claim(db: Db, kind: string, p: Plan, recipient: string | null): P
 }
 
 async function record(db: Db, kind: string, ref: string, set: { status: 'sent' | 'failed' | 'skipped' | 'sending'; error?: string | null; sentAt?: Date }) {
-  await db
-    .update(notifications)
-    .set({ status: set.status, error: set.error === undefined ? null : set.error && redactText(set.error), ...(set.sentAt ? { sentAt: set.sentAt } : {}) })
-    .where(and(eq(notifications.kind, kind), eq(notifications.ref, ref), eq(notifications.status, 'sending')));
+  const q = prepared(db, 'notifications.record', (d) => {
+    const p = (name: string) => sql.placeholder(name);
+    return d
+      .update(notifications)
+      // No sentAt given: the row keeps the one it has.
+      .set({ status: p('status') as never, error: p('error') as never, sentAt: sql`COALESCE(${p('sentAt')}, ${notifications.sentAt})` })
+      .where(and(eq(notifications.kind, p('kind')), eq(notifications.ref, p('ref')), eq(notifications.status, 'sending')))
+      .prepare();
+  });
+  await q.execute({ kind, ref, status: set.status, error: set.error === undefined ? null : set.error && redactText(set.error), sentAt: set.sentAt ?? null });
 }
 
 /** `owned`: the caller has already claimed (true) or found the row handled (false). */

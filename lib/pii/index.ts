@@ -119,6 +119,15 @@ export function phoneIndexCandidates(companyId: number, e164: string): string[] 
   return idx === e164 ? [e164] : [idx, e164];
 }
 
+/**
+ * phoneIndexCandidates as exactly two values, for a prepared `phone_index IN (?, ?)` whose shape
+ * must not vary: without BLIND_INDEX_KEY both are the number (`IN (x, x)` is `IN (x)`).
+ */
+export function phoneIndexPair(companyId: number, e164: string): [string, string] {
+  const index = phoneIndex(companyId, e164);
+  return [index, e164];
+}
+
 const FLAG_TTL_MS = 30_000;
 const flagCache = new Map<number, { on: boolean; at: number }>();
 
