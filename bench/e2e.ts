@@ -23,9 +23,11 @@
  *   npm run bench:e2e                                  # 20,000 calls; single and procfile
  *   BENCH_CALLS=2000 BENCH_MODES=single BENCH_SYSTEMS=callbook npm run bench:e2e
  *   BENCH_CALLS=3000 BENCH_SYSTEMS=callbook BENCH_CALCOM_LATENCY_MS=200 npm run bench:e2e   # I/O-bound: scale-out
+ *   BENCH_CALLS=2400 BENCH_RATE=40 BENCH_LATENCIES=/tmp/lat npm run bench:e2e   # paced; every call's accept time and latency to /tmp/lat.<layout>.<workers>.tsv
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { eq, sql } from 'drizzle-orm';
@@ -67,6 +69,12 @@ const MODES = (process.env.BENCH_MODES ?? 'single,procfile').split(',') as Mode[
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'noop,callbook').split(',') as System[];
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 64);
 const RATE = Number(process.env.BENCH_RATE ?? 0);
+/**
+ * Latency is also given for the calls accepted after the first BENCH_WARMUP_S seconds (5): a
+ * freshly started worker runs its first seconds in V8's interpreter and fills its per-process
+ * caches and connections, so a run's first calls queue behind a slower process.
+ */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_S ?? 5) * 1000;
 const COMPANIES = Number(process.env.BENCH_COMPANIES ?? 20);
 /**
  * Delay of every simulator answer (default 0, the issue's zero-latency simulator). Real Cal.com
@@ -275,6 +283,8 @@ interface RunResult {
   postSeconds: number;
   p50: number;
   p99: number;
+  /** p50 and p99 of the calls accepted after the warm-up (WARMUP_MS). */
+  warm: { p50: number; p99: number };
   failed: number;
   procs: Array<{ name: string; stats: ProcStats; cpuSec: number; startMs?: number }>;
   redis: { before: number; peak: number; after: number; keys: number };
@@ -466,6 +476,9 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   }
   const lastBooked = done.reduce((m, [, at]) => Math.max(m, at), 0);
   const latencies = done.map(([i, at]) => at - accepted[i]!).sort((a, b) => a - b);
+  const warmLatencies = done.filter(([i]) => accepted[i]! - t0 >= WARMUP_MS).map(([i, at]) => at - accepted[i]!).sort((a, b) => a - b);
+  // BENCH_LATENCIES=<file>: every call's accept time and latency (ms), to see when the slow ones came.
+  if (process.env.BENCH_LATENCIES) writeFileSync(`${process.env.BENCH_LATENCIES}.${mode}.${system}.tsv`, done.map(([i, at]) => `${accepted[i]! - t0}\t${at - accepted[i]!}`).join('\n'));
   const failedReason =
     last.failed > 0
       ? (await db.select({ reason: appointments.failureReason }).from(appointments).where(eq(appointments.status, 'failed')).limit(1))[0]?.reason
@@ -511,6 +524,7 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
     postSeconds: ((postedAt ?? drainedAt) - t0) / 1000,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    warm: { p50: percentile(warmLatencies, 50), p99: percentile(warmLatencies, 99) },
     failed: last.failed,
     procs: stats,
     redis: { before: memBefore.used, peak: memAfter.peak, after: memAfter.used, keys },
@@ -522,7 +536,7 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
     loadAfter: load(),
   };
   console.error(
-    `${mode}/${system}: ${result.rate.toFixed(0)} calls/s, last booking at ${seconds.toFixed(1)} s, drained at ${result.drainedSeconds.toFixed(1)} s, posted by ${result.postSeconds.toFixed(1)} s; p50 ${result.p50} ms, p99 ${result.p99} ms; Redis ${mib(result.redis.before)} → peak ${mib(result.redis.peak)} → ${mib(result.redis.after)} MiB`,
+    `${mode}/${system}: ${result.rate.toFixed(0)} calls/s, last booking at ${seconds.toFixed(1)} s, drained at ${result.drainedSeconds.toFixed(1)} s, posted by ${result.postSeconds.toFixed(1)} s; p50 ${result.p50} ms, p99 ${result.p99} ms (after ${WARMUP_MS / 1000} s: ${result.warm.p50} / ${result.warm.p99} ms); Redis ${mib(result.redis.before)} → peak ${mib(result.redis.peak)} → ${mib(result.redis.after)} MiB`,
   );
   return result;
 }
@@ -541,7 +555,7 @@ console.log(`\nbench/e2e — ${N} calls (call_ended 1.5 KB + call_analyzed 1.9 K
 console.log(`${machine()}\n`);
 console.log(
   table(
-    ['layout', 'workers', 'calls/s', 'last booking s', 'queues empty s', 'p50 ms', 'p99 ms', 'ratio to no-op', 'CPU ms/call (ours / all)', 'failed', 'Redis MiB before / peak / after', 'load before → after'],
+    ['layout', 'workers', 'calls/s', 'last booking s', 'queues empty s', 'p50 ms', 'p99 ms', `p50 / p99 ms after ${WARMUP_MS / 1000} s`, 'ratio to no-op', 'CPU ms/call (ours / all)', 'failed', 'Redis MiB before / peak / after', 'load before → after'],
     results.map((r) => {
       const noop = find(r.mode, 'noop');
       const ours = r.procs.filter((p) => p.name !== 'simulator' && p.name !== 'redis-server').reduce((a, p) => a + p.cpuSec, 0);
@@ -554,6 +568,7 @@ console.log(
         r.drainedSeconds.toFixed(1),
         r.p50,
         r.p99,
+        `${r.warm.p50} / ${r.warm.p99}`,
         r.system === 'callbook' && noop ? `${((r.rate / noop.rate) * 100).toFixed(1)} %` : '–',
         `${((ours * 1000) / N).toFixed(1)} / ${((all * 1000) / N).toFixed(1)}`,
         r.failed,
