@@ -53,8 +53,30 @@ export async function findCustomerAndAppointment(db: Db, job: Pick<BookingJob, '
  */
 export async function insertPending(db: Db, job: BookingJob, endAt: Date, markSent: boolean): Promise<{ row: AppointmentRow; fresh: boolean }> {
   const { values, built } = pendingRow(job, endAt, markSent);
+  const q = prepared(db, 'appointments.insert-pending', (d) => {
+    const p = (name: keyof typeof values) => sql.placeholder(name);
+    return d
+      .insert(appointments)
+      .values({
+        companyId: p('companyId'),
+        branchId: p('branchId'),
+        customerId: p('customerId'),
+        callId: p('callId'),
+        serviceId: p('serviceId'),
+        idempotencyKey: p('idempotencyKey'),
+        startAt: p('startAt'),
+        endAt: p('endAt'),
+        status: 'pending',
+        source: p('source'),
+        // Null until marked: a placeholder bound to the column would go through its encoder, which
+        // takes no null; as a bare parameter mysql2 sends the Date (UTC: the pool's timezone 'Z') or NULL.
+        calcomRequestSentAt: sql`${p('calcomRequestSentAt')}`,
+        attempts: p('attempts'),
+      })
+      .prepare();
+  });
   try {
-    const [res] = await db.insert(appointments).values(values);
+    const [res] = await q.execute(values);
     return { row: built(Number(res.insertId)), fresh: true };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
