@@ -59,7 +59,7 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   const values = { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() };
   const [res] = forCall === undefined
     ? await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values)
-    : await preparedSql(db, 'customers.upsert-for-call', () => customerUpsert(sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`)).execute({ ...values, callId: forCall.callId, ...forCall.inbox });
+    : await preparedSql(db, 'customers.upsert-for-call', () => customerUpsert(sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`)).execute({ ...forCall.inbox, ...values, callId: forCall.callId });
   const id = Number(res.insertId);
   if (forCall !== undefined) return id ? { id, ...written } : null;
   if (id) return id;

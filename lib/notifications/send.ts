@@ -408,12 +408,13 @@ async function record(db: Db, kind: string, ref: string, set: { status: 'sent' |
     const p = (name: string) => sql.placeholder(name);
     return d
       .update(notifications)
-      // No sentAt given: the row keeps the one it has.
-      .set({ status: p('status') as never, error: p('error') as never, sentAt: sql`COALESCE(${p('sentAt')}, ${notifications.sentAt})` })
+      // No sentAt given: the row keeps the one it has. updated_at set here: drizzle's $onUpdate
+      // would be evaluated once, when the statement is prepared.
+      .set({ status: p('status') as never, error: p('error') as never, sentAt: sql`COALESCE(${p('sentAt')}, ${notifications.sentAt})`, updatedAt: p('now') as never })
       .where(and(eq(notifications.kind, p('kind')), eq(notifications.ref, p('ref')), eq(notifications.status, 'sending')))
       .prepare();
   });
-  await q.execute({ kind, ref, status: set.status, error: set.error === undefined ? null : set.error && redactText(set.error), sentAt: set.sentAt ?? null });
+  await q.execute({ kind, ref, status: set.status, error: set.error === undefined ? null : set.error && redactText(set.error), sentAt: set.sentAt ?? null, now: new Date() });
 }
 
 /** `owned`: the caller has already claimed (true) or found the row handled (false). */
