@@ -39,6 +39,12 @@ const customerUpsert = (unlessRefused: SQL) => sql`
   SELECT ${p('companyId')}, ${p('phone')}, ${p('index')}, ${p('name')}, ${p('email')} FROM DUAL ${unlessRefused}
   ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), name = COALESCE(VALUES(name), name), email = COALESCE(VALUES(email), email), updated_at = ${p('now')}`;
 
+/** The webhook path's upsert: refused (nothing written) for a call id another company holds or a purged call, or an event already handled. */
+const customerUpsertForCall = () =>
+  customerUpsert(
+    sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`,
+  );
+
 /**
  * Find or create the customer of `phone` inside one company; returns its id. The row is found by
  * its blind index (lib/pii), never by the phone column, which may hold a ciphertext.
@@ -59,7 +65,7 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   const values = { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() };
   const [res] = forCall === undefined
     ? await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values)
-    : await preparedSql(db, 'customers.upsert-for-call', () => customerUpsert(sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`)).execute({ ...forCall.inbox, ...values, callId: forCall.callId });
+    : await preparedSql(db, 'customers.upsert-for-call', customerUpsertForCall).execute({ ...forCall.inbox, ...values, callId: forCall.callId });
   const id = Number(res.insertId);
   if (forCall !== undefined) return id ? { id, ...written } : null;
   if (id) return id;
