@@ -5,7 +5,7 @@
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { preparedSql, runWritten } from '../db/prepared';
+import { preparedSql } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -146,19 +146,20 @@ const MERGED = [
 const INSERTED = ['retell_call_id', 'company_id', 'branch_id', ...MERGED.slice(0, 6), 'status', ...MERGED.slice(6), 'booking_decision', 'booking_reason', 'booking_request'] as const;
 
 /**
- * The call upsert's text. Written out rather than through drizzle's builder, which orders the
- * assignments by the table's columns: MySQL and MariaDB run them in the order written, each
- * reading the row as the ones before it left it, so `id` tests the decision before anything
- * changes and `booking_decision` is written after the two columns whose condition reads it.
- * (Under MariaDB's SIMULTANEOUS_ASSIGNMENT every one reads the old row: the same result.)
+ * The call upsert, built once per handle (lib/db/prepared `preparedSql`): a placeholder per
+ * INSERTED column, and `deciding`. Written out rather than through drizzle's builder, which
+ * orders the assignments by the table's columns: MySQL and MariaDB run them in the order
+ * written, each reading the row as the ones before it left it, so `id` tests the decision before
+ * anything changes and `booking_decision` is written after the two columns whose condition reads
+ * it. (Under MariaDB's SIMULTANEOUS_ASSIGNMENT every one reads the old row: the same result.)
  *
  * It carries a booking decision (or none: `booking_decision` NULL) and writes it where none was
  * taken and the call was not booked live. What it reports (its insertId) is all the caller learns:
  * - a new row: its id (the decision inserted with it);
  * - our row, the decision written now: LAST_INSERT_ID(id); none carried: the same, except that
- *   for a deciding event (`deciding`, the statement's last parameter) a decision already taken
- *   reports 0 — a retry whose own reading now says "wait" must still follow the decision its
- *   first attempt wrote;
+ *   for a deciding event (the `deciding` placeholder) a decision already taken reports 0 — a
+ *   retry whose own reading now says "wait" must still follow the decision its first attempt
+ *   wrote;
  * - our row, a decision already taken or the call booked live: 0 — through LAST_INSERT_ID(0),
  *   since an updated row would otherwise report its own id (MySQL's documented behaviour for
  *   ON DUPLICATE KEY UPDATE); the row's other columns are merged all the same;
@@ -166,24 +167,26 @@ const INSERTED = ['retell_call_id', 'company_id', 'branch_id', ...MERGED.slice(0
  *   is guarded by `own`, so nothing changes; `id` also says LAST_INSERT_ID(0) there, so that an
  *   assignment added later without the guard could not make the statement report that row.
  */
-const UPSERT_CALL_SQL = (() => {
+const upsertCallStatement = () => {
   const own = '`company_id` = VALUES(`company_id`) AND `purged_at` IS NULL';
   const guarded = (col: string, expr: string) => `\`${col}\` = IF(${own}, ${expr}, \`${col}\`)`;
   const undecided = '`booking_decision` IS NULL AND `appointment_id` IS NULL';
   const writes = `VALUES(\`booking_decision\`) IS NOT NULL AND ${undecided}`;
-  const stands = `IF(VALUES(\`booking_decision\`) IS NULL, ? = 0 OR \`booking_decision\` IS NULL, ${undecided})`;
+  const stands = sql`IF(VALUES(\`booking_decision\`) IS NULL, ${p('deciding')} = 0 OR \`booking_decision\` IS NULL, ${sql.raw(undecided)})`;
   const set = [
-    `\`id\` = IF(${own} AND (${stands}), LAST_INSERT_ID(\`id\`), LAST_INSERT_ID(0) + \`id\`)`,
-    ...MERGED.map((col) => guarded(col, `COALESCE(VALUES(\`${col}\`), \`${col}\`)`)),
-    // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
-    guarded('status', "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)"),
-    // Set here rather than by drizzle's $onUpdate, and guarded, so a refused row keeps even its updated_at.
-    guarded('updated_at', 'CURRENT_TIMESTAMP(3)'),
-    ...['booking_reason', 'booking_request', 'booking_decision'].map((col) => guarded(col, `IF(${writes}, VALUES(\`${col}\`), \`${col}\`)`)),
+    sql`\`id\` = IF(${sql.raw(own)} AND (${stands}), LAST_INSERT_ID(\`id\`), LAST_INSERT_ID(0) + \`id\`)`,
+    ...[
+      ...MERGED.map((col) => guarded(col, `COALESCE(VALUES(\`${col}\`), \`${col}\`)`)),
+      // Only forward: ongoing < ended < analyzed, whatever order the events arrive in.
+      guarded('status', "IF(FIELD(VALUES(`status`),'ongoing','ended','analyzed') > FIELD(`status`,'ongoing','ended','analyzed'), VALUES(`status`), `status`)"),
+      // Set here rather than by drizzle's $onUpdate, and guarded, so a refused row keeps even its updated_at.
+      guarded('updated_at', 'CURRENT_TIMESTAMP(3)'),
+      ...['booking_reason', 'booking_request', 'booking_decision'].map((col) => guarded(col, `IF(${writes}, VALUES(\`${col}\`), \`${col}\`)`)),
+    ].map((assignment) => sql.raw(assignment)),
   ];
-  const cols = INSERTED.map((c) => `\`${c}\``).join(', ');
-  return { sql: `INSERT INTO \`calls\` (${cols}) VALUES (${INSERTED.map(() => '?').join(', ')}) ON DUPLICATE KEY UPDATE ${set.join(', ')}` };
-})();
+  const cols = sql.raw(INSERTED.map((c) => `\`${c}\``).join(', '));
+  return sql`INSERT INTO \`calls\` (${cols}) VALUES (${sql.join(INSERTED.map((c) => p(c)), sql`, `)}) ON DUPLICATE KEY UPDATE ${sql.join(set, sql`, `)}`;
+};
 
 /** A decision as the calls row stores it (booking_decision, booking_reason, booking_request). */
 export interface DecisionColumns {
@@ -207,35 +210,34 @@ export async function upsertCallDeciding(db: Db, w: CallWrite, decision: Decisio
   const sealJson = await piiJsonSealer(db, w.companyId);
   const callerNumber = c.direction === 'outbound' ? c.to_number : c.from_number;
   const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
-  // In INSERTED's order, then the one parameter of the update part.
-  const params = [
-    c.call_id,
-    w.companyId,
-    w.branchId,
-    w.customerId,
-    c.agent_id ?? null,
-    c.direction ?? null,
-    seal(c.from_number ?? null),
-    seal(c.to_number ?? null),
-    callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
-    STATUS_BY_EVENT[w.event] ?? 'ongoing',
-    datetime(c.start_timestamp),
-    datetime(c.end_timestamp),
-    c.duration_ms ?? null,
-    c.disconnection_reason ?? null,
-    seal(c.transcript ?? null),
-    seal(analysis?.call_summary ?? null),
-    analysis?.user_sentiment ?? null,
-    seal(c.recording_url ?? null),
-    json(sealJson(Object.keys(vars).length ? vars : null)),
-    json(sealJson(analysis?.custom_analysis_data ?? null)),
-    decision?.decision ?? null,
-    decision?.reason ?? null,
-    decision?.request ?? null,
-    // The ON DUPLICATE KEY UPDATE part's one parameter (see UPSERT_CALL_SQL).
-    deciding ? 1 : 0,
-  ];
-  const res = await runWritten(db, UPSERT_CALL_SQL, params);
+  const values: Record<(typeof INSERTED)[number] | 'deciding', unknown> = {
+    retell_call_id: c.call_id,
+    company_id: w.companyId,
+    branch_id: w.branchId,
+    customer_id: w.customerId,
+    agent_id: c.agent_id ?? null,
+    direction: c.direction ?? null,
+    from_number: seal(c.from_number ?? null),
+    to_number: seal(c.to_number ?? null),
+    caller_index: callerNumber ? phoneIndex(w.companyId, callerNumber) : null,
+    status: STATUS_BY_EVENT[w.event] ?? 'ongoing',
+    started_at: datetime(c.start_timestamp),
+    ended_at: datetime(c.end_timestamp),
+    duration_ms: c.duration_ms ?? null,
+    disconnection_reason: c.disconnection_reason ?? null,
+    transcript: seal(c.transcript ?? null),
+    summary: seal(analysis?.call_summary ?? null),
+    sentiment: analysis?.user_sentiment ?? null,
+    recording_url: seal(c.recording_url ?? null),
+    dynamic_variables: json(sealJson(Object.keys(vars).length ? vars : null)),
+    analysis_data: json(sealJson(analysis?.custom_analysis_data ?? null)),
+    booking_decision: decision?.decision ?? null,
+    booking_reason: decision?.reason ?? null,
+    booking_request: decision?.request ?? null,
+    // The ON DUPLICATE KEY UPDATE part's one parameter (see upsertCallStatement).
+    deciding: deciding ? 1 : 0,
+  };
+  const [res] = await preparedSql(db, 'calls.upsert-deciding', upsertCallStatement).execute(values);
   const id = Number(res.insertId);
   return id || null;
 }

@@ -9,8 +9,7 @@
  *   const rows = await q.execute({ id });
  */
 import type { SQL } from 'drizzle-orm';
-import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { FieldPacket, Pool, ResultSetHeader } from 'mysql2/promise';
+import type { FieldPacket, ResultSetHeader } from 'mysql2/promise';
 import type { Db, Tx } from './index';
 
 const memos = new WeakMap<object, Map<string, unknown>>();
@@ -53,20 +52,4 @@ export function preparedSql(db: Db | Tx, name: string, build: () => SQL): Prepar
     const { dialect, session } = d as unknown as DrizzleInternals;
     return session.prepareQuery(dialect.sqlToQuery(build()), undefined);
   });
-}
-
-/**
- * A statement written out by hand (where drizzle's builder cannot say it, e.g. the order of an
- * upsert's assignments), run as drizzle's prepared queries are: through the instrumented pool,
- * as a server-side prepared statement, a failure wrapped as drizzle wraps it (DrizzleQueryError:
- * lib/errors/redact names the operation and withholds the values). `statement` is built once;
- * `params` fill its `?`s.
- */
-export async function runWritten(db: Db, statement: { sql: string }, params: unknown[]): Promise<ResultSetHeader> {
-  try {
-    const [res] = await (db as Db & { $client: Pool }).$client.query<ResultSetHeader>(statement, params);
-    return res;
-  } catch (err) {
-    throw new DrizzleQueryError(statement.sql, params, err as Error);
-  }
 }
