@@ -102,8 +102,7 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     const written = await upsertCustomer(db, where.companyId, customerNumber, intent.customerName, intent.email, { callId: call.call_id, inbox: key });
     customerId = written?.id ?? null;
     if (written) customer = { companyId: where.companyId, customerId: written.id, phone: customerNumber, name: written.name, email: written.email };
-  }
-  else {
+  } else {
     const dup = await doneAlready(); // no customer upsert to ask (number withheld)
     if (dup) return dup;
   }
