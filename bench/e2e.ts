@@ -50,12 +50,16 @@ import {
   machine,
   mib,
   percentile,
+  localPid,
   procStats,
   redisMemory,
   retellBody,
   simAdmin,
   startProcess,
   startRedis,
+  commandCounts,
+  diffCounts,
+  perUnit,
   stopProcess,
   table,
   waitForHttp,
@@ -170,13 +174,6 @@ async function seedSim(origin: string): Promise<void> {
   if (CALCOM_LATENCY_MS > 0) await post('faults', { latencyMs: CALCOM_LATENCY_MS });
 }
 
-/** Calls per Redis command since start (the Redis is ours alone). */
-async function commandCounts(redis: Redis): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
-
 /**
  * Sums over the metrics every process (web and workers) publishes to Redis: database statements by
  * operation (`<op>` count, `<op>:s` seconds) and jobs by queue (`job <queue>`, `job <queue>:s`).
@@ -246,21 +243,6 @@ async function keyMemory(redis: Redis, redisPrefix: string): Promise<Record<stri
     });
   } while (cursor !== '0');
   return out;
-}
-
-function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
-}
-
-function perCall(counts: Record<string, number>, n: number): string {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  const top = Object.entries(counts)
-    .sort((a, b) => b[1] - a[1])
-    .filter(([, v]) => v / n >= 0.95)
-    .slice(0, 12)
-    .map(([k, v]) => `${k} ${(v / n).toFixed(1)}`)
-    .join(', ');
-  return `${(total / n).toFixed(1)} (${top}${Object.keys(counts).length > 12 ? ', …' : ''})`;
 }
 
 interface Proc {
@@ -367,10 +349,13 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   // Let the start-up work (the sync worker's first run, metrics publishing) settle.
   await new Promise((r) => setTimeout(r, 2_000));
   const memBefore = await redisMemory(redis);
+  const mariadbPid = localPid('mariadbd', 'mysqld');
   const all: Array<{ name: string; pid: number }> = [
     ...procs.map((p) => ({ name: p.name, pid: p.child.pid! })),
     ...(sim ? [{ name: 'simulator', pid: sim.pid! }] : []),
     ...(redisServer.pid ? [{ name: 'redis-server', pid: redisServer.pid }] : []),
+    // The database server when it runs on this machine (shared with anything else using it).
+    ...(mariadbPid ? [{ name: 'mariadb', pid: mariadbPid }] : []),
   ];
   const cpuBefore = all.map((p) => procStats(p.pid)?.cpuSec ?? 0);
   const redisCommandsBefore = await commandCounts(redis);
@@ -502,8 +487,8 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   const keys = await redis.dbsize();
   const memoryByKind = await keyMemory(redis, vars.REDIS_PREFIX!);
   await new Promise((r) => setTimeout(r, 1_500)); // one more metrics publication
-  const redisCommands = diff(await commandCounts(redis), redisCommandsBefore);
-  const dbStatements = diff(await statementCounts(redis, vars.REDIS_PREFIX!), dbStatementsBefore);
+  const redisCommands = diffCounts(await commandCounts(redis), redisCommandsBefore);
+  const dbStatements = diffCounts(await statementCounts(redis, vars.REDIS_PREFIX!), dbStatementsBefore);
 
   pool.destroy().catch(() => {});
   for (const p of procs.reverse()) await stopProcess(p.child);
@@ -558,8 +543,8 @@ console.log(
     ['layout', 'workers', 'calls/s', 'last booking s', 'queues empty s', 'p50 ms', 'p99 ms', `p50 / p99 ms after ${WARMUP_MS / 1000} s`, 'ratio to no-op', 'CPU ms/call (ours / all)', 'failed', 'Redis MiB before / peak / after', 'load before → after'],
     results.map((r) => {
       const noop = find(r.mode, 'noop');
-      const ours = r.procs.filter((p) => p.name !== 'simulator' && p.name !== 'redis-server').reduce((a, p) => a + p.cpuSec, 0);
-      const all = r.procs.reduce((a, p) => a + p.cpuSec, 0);
+      const ours = r.procs.filter((p) => p.name !== 'simulator' && p.name !== 'redis-server' && p.name !== 'mariadb').reduce((a, p) => a + p.cpuSec, 0);
+      const all = r.procs.filter((p) => p.name !== 'mariadb').reduce((a, p) => a + p.cpuSec, 0);
       return [
         r.mode,
         r.system,
@@ -583,7 +568,7 @@ for (const system of SYSTEMS) {
   const p = find('procfile', system);
   if (s && p) console.log(`\nscaling ${system}: procfile / single = ${(p.rate / s.rate).toFixed(2)}×`);
 }
-console.log('\nCPU ms/call: user + system CPU of the web and worker processes (ours), and with the simulator and redis-server (all), over the run, per call; MariaDB and the driver are not counted.');
+console.log('\nCPU ms/call: user + system CPU of the web and worker processes (ours), and with the simulator and redis-server (all), over the run, per call; the driver is not counted, MariaDB (when local) is in the process table below.');
 console.log('\nprocesses (peak RSS = VmHWM; start-up = spawn → its ready log line; CPU = user + system seconds from the first post until the queues were empty):\n');
 console.log(
   table(
@@ -600,8 +585,8 @@ console.log(
     results.map((r) => [
       r.mode,
       r.system,
-      perCall(r.redisCommands, N),
-      r.system === 'noop' ? '–' : perCall(Object.fromEntries(Object.entries(r.dbStatements).filter(([k]) => !k.endsWith(':s') && !k.startsWith('job '))), N),
+      perUnit(r.redisCommands, N),
+      r.system === 'noop' ? '–' : perUnit(Object.fromEntries(Object.entries(r.dbStatements).filter(([k]) => !k.endsWith(':s') && !k.startsWith('job '))), N),
     ]),
   ),
 );

@@ -1,7 +1,7 @@
 /** Helpers shared by the benchmarks: child processes, a private database and key prefix, tables. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
@@ -143,12 +143,56 @@ export async function startRedis(): Promise<PrivateRedis> {
   };
 }
 
+/** Calls per Redis command since start (INFO commandstats; meaningful on a Redis of the run's own). */
+export async function commandCounts(redis: Redis): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** What each counter grew by from `before` to `after` (counters that did not grow left out). */
+export function diffCounts(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+
+/** "total per unit (the biggest counters per unit, …)" for a table cell; n units (calls, requests); counters below `least` per unit left out of the list. */
+export function perUnit(counts: Record<string, number>, n: number, least = 0.95): string {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const top = Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, v]) => v / n >= least)
+    .slice(0, 12)
+    .map(([k, v]) => `${k} ${(v / n).toFixed(1)}`)
+    .join(', ');
+  return `${(total / n).toFixed(1)} (${top}${Object.keys(counts).length > 12 ? ', …' : ''})`;
+}
+
 export interface ProcStats {
   /** Resident set now, and its high-water mark (VmHWM), in MiB. */
   rssMiB: number;
   peakRssMiB: number;
   /** User + system CPU seconds so far. */
   cpuSec: number;
+}
+
+/**
+ * The pid of a local server process by its command name (e.g. mariadbd), to count its CPU during a
+ * run; undefined when none runs here (a remote database, another OS).
+ */
+export function localPid(...names: string[]): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) return Number(entry);
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return undefined;
 }
 
 /** RSS, peak RSS and CPU time of a live process, from /proc (Linux). */

@@ -4,7 +4,7 @@
  * Cal.com simulator answering every request after 50 ms.
  *
  * Three OS processes: the simulator (`sim/calcom/server.ts`, latency 50 ms, rate limit out of
- * the way), the real ingress HTTP server (`apps/ingress/main.ts`, the web entry point, a child process, with
+ * the way), the real ingress HTTP server (`node dist/web.js`, the built web entry point, a child process, with
  * CALCOM_RATE_LIMIT_PER_MINUTE raised out of the way) and this driver, which holds one
  * keep-alive connection per simulated call and measures each request client-side, from
  * sending to the last byte of the answer. Bodies are signed with retell-sdk before the clock
@@ -40,7 +40,7 @@ import { createRedis } from '../lib/redis';
 import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
-import { benchVars, dropBenchState, freePort, load, machine, percentile, procStats, simAdmin, startProcess, stopProcess, table, waitForHttp, waitForLine } from './lib';
+import { benchVars, commandCounts, diffCounts, dropBenchState, freePort, load, localPid, machine, percentile, perUnit, procStats, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -55,6 +55,8 @@ const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 1000);
  * request within the same millisecond, every time (a burst test).
  */
 const JITTER = process.env.BENCH_JITTER !== '0';
+/** Seconds the ingress sits idle before the run, to measure what it costs doing nothing. */
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 5);
 const rnd = prng(Number(process.env.BENCH_SEED ?? 7));
 const pause = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 const think = () => pause(JITTER ? THINK_MS * (0.5 + rnd()) : THINK_MS);
@@ -174,7 +176,7 @@ async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: 
 }
 
 /** Counters from the ingress's /api/metrics that explain where time goes. */
-async function scrape(base: string): Promise<{ l1: number; l2: number; dbQueries: number; dbSeconds: number }> {
+async function scrape(base: string): Promise<{ l1: number; l2: number; dbQueries: number; dbSeconds: number; dbByOp: Record<string, number> }> {
   const res = await fetch(`${base}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   if (!res.ok) throw new Error(`/api/metrics: ${res.status}`);
   const text = await res.text();
@@ -184,6 +186,7 @@ async function scrape(base: string): Promise<{ l1: number; l2: number; dbQueries
     l2: sum(/^mcp_cache_hits_total\{.*cache="l2"/),
     dbQueries: sum(/^mcp_db_query_duration_seconds_count/),
     dbSeconds: sum(/^mcp_db_query_duration_seconds_sum/),
+    dbByOp: [...text.matchAll(/^mcp_db_query_duration_seconds_count\{[^}]*op="([^"]+)"[^}]*\} (\S+)/gm)].reduce<Record<string, number>>((by, m) => ({ ...by, [m[1]!]: (by[m[1]!] ?? 0) + Number(m[2]) }), {}),
   };
 }
 
@@ -214,6 +217,8 @@ const tenants = tenantsFileSchema.parse({
 async function main(): Promise<number> {
   const children: ChildProcess[] = [];
   let vars: Record<string, string> | undefined;
+  // A redis-server of the run's own, so its command counts are the ingress's alone.
+  const redisServer = await startRedis();
   try {
     const simProc = startProcess(['sim/calcom/server.ts'], { PORT: '0' }, 'sim');
     children.push(simProc);
@@ -222,32 +227,48 @@ async function main(): Promise<number> {
     await seedSim(origin);
 
     const port = await freePort();
-    vars = benchVars({ METRICS_TOKEN, CALCOM_API_URL: simUrl!, CALCOM_RATE_LIMIT_PER_MINUTE: '100000000', PORT: String(port), HOST: '127.0.0.1', ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}) });
+    vars = benchVars({ REDIS_URL: redisServer.url, METRICS_TOKEN, CALCOM_API_URL: simUrl!, CALCOM_RATE_LIMIT_PER_MINUTE: '100000000', PORT: String(port), HOST: '127.0.0.1', ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}) });
     await ensureDatabase(vars.DATABASE_URL!);
     const database = connectDatabase(vars.DATABASE_URL!, 2);
     await runMigrations(database);
     const redis = createRedis(vars.REDIS_URL!, 'client');
     await importTenants({ db: database.db, cipher: new Cipher(vars.ENCRYPTION_KEY!), cache: new TieredCache(redis, `${vars.REDIS_PREFIX}:`) }, tenants, 'bench');
-    redis.disconnect();
     await database.close();
 
-    // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of the ingress there when it exits.
-    // apps/ingress/main.ts, not server.ts: server.ts only exports main() since the entry points moved.
+    // The built web entry (`npm run bench:live` builds first), as production runs it.
+    // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of the ingress there when it exits;
+    // BENCH_NODE_FLAGS adds node flags to it (e.g. "--perf-basic-prof" for `perf`).
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const ingress = startProcess([...profile, 'apps/ingress/main.ts'], vars, 'ingress');
+    const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const ingress = startProcess([...profile, ...nodeFlags, 'dist/web.js'], vars, 'ingress');
     children.push(ingress);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/healthz`);
     console.error(`${CALLS} calls × ${ROUNDS} rounds, layout ${LAYOUT}, simulator latency ${LATENCY_MS} ms, DB pool ${vars.DB_POOL_SIZE ?? 'default'}; signing bodies`);
 
+    // What the ingress spends doing nothing (timers, metrics publishing, queue listeners), so the
+    // per-request figure can be read net of it.
+    const idle0 = procStats(ingress.pid!);
+    await pause(IDLE_S * 1000);
+    const idle1 = procStats(ingress.pid!);
+    const idleCpuPerSec = idle0 && idle1 ? (idle1.cpuSec - idle0.cpuSec) / IDLE_S : 0;
+
     const loadBefore = load();
     const before = await scrape(base);
+    const commandsBefore = await commandCounts(redis);
+    const mariadbPid = localPid('mariadbd', 'mysqld');
     const cpu0 = procStats(ingress.pid!);
     const simCpu0 = procStats(simProc.pid!);
+    const dbCpu0 = mariadbPid ? procStats(mariadbPid) : undefined;
+    const redisCpu0 = procStats(redisServer.pid);
     const live = await runCallbook(base);
     const cpu1 = procStats(ingress.pid!);
     const simCpu1 = procStats(simProc.pid!);
+    const dbCpu1 = mariadbPid ? procStats(mariadbPid) : undefined;
+    const redisCpu1 = procStats(redisServer.pid);
     const after = await scrape(base);
+    const commands = diffCounts(await commandCounts(redis), commandsBefore);
+    redis.disconnect();
     const simRequests = ((await (await fetch(`${origin}/__sim/requests`)).json()) as { data: Array<{ path: string; query?: Record<string, string> }> }).data;
     const slotGets = simRequests.filter((r) => r.path === '/v2/slots' && r.query?.eventTypeId === String(EVENT_TYPE)).length;
     console.error(`callbook done in ${live.seconds.toFixed(1)} s; measuring the ceiling on an emptied simulator`);
@@ -273,9 +294,18 @@ async function main(): Promise<number> {
         (dbq ? `${dbq} DB statements, mean ${(((after.dbSeconds - before.dbSeconds) / dbq) * 1000).toFixed(2)} ms (pool wait included); ` : '') +
         `${live.failures.length} failed calls.`,
     );
+    console.log(`Redis commands per function request: ${perUnit(commands, live.samples.length, 0.1)}.`);
+    console.log(`DB statements per function request: ${perUnit(diffCounts(after.dbByOp, before.dbByOp), live.samples.length, 0.1)}.`);
     if (cpu0 && cpu1 && simCpu0 && simCpu1) {
-      const perReq = ((cpu1.cpuSec - cpu0.cpuSec) * 1000) / live.samples.length;
-      console.log(`CPU in the callbook phase: ingress ${(cpu1.cpuSec - cpu0.cpuSec).toFixed(1)} s (${perReq.toFixed(1)} ms per request), simulator ${(simCpu1.cpuSec - simCpu0.cpuSec).toFixed(1)} s.`);
+      const cpu = cpu1.cpuSec - cpu0.cpuSec;
+      const perReq = (cpu * 1000) / live.samples.length;
+      const netPerReq = ((cpu - idleCpuPerSec * live.seconds) * 1000) / live.samples.length;
+      console.log(
+        `CPU in the callbook phase: ingress ${cpu.toFixed(1)} s (${perReq.toFixed(1)} ms per request; ${netPerReq.toFixed(1)} ms net of its idle ${(idleCpuPerSec * 1000).toFixed(0)} ms per second, measured over ${IDLE_S} s before), simulator ${(simCpu1.cpuSec - simCpu0.cpuSec).toFixed(1)} s` +
+          (redisCpu0 && redisCpu1 ? `, redis-server ${(redisCpu1.cpuSec - redisCpu0.cpuSec).toFixed(1)} s` : '') +
+          (dbCpu0 && dbCpu1 ? `, MariaDB ${(dbCpu1.cpuSec - dbCpu0.cpuSec).toFixed(1)} s (${(((dbCpu1.cpuSec - dbCpu0.cpuSec) * 1000) / live.samples.length).toFixed(1)} ms per request)` : '') +
+          '.',
+      );
     }
     console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
     if (live.failures.length) console.log(live.failures.slice(0, 5).join('\n'));
@@ -283,6 +313,7 @@ async function main(): Promise<number> {
   } finally {
     for (const child of children.reverse()) await stopProcess(child);
     if (vars) await dropBenchState(vars);
+    await redisServer.stop();
   }
 }
 
