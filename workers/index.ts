@@ -12,7 +12,7 @@ import { bullPrefix, concurrencyOf, isQueueName, JOB_TIMEOUT_MS, QUEUE_NAMES, ty
 import { workerServing } from '../lib/metrics';
 import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
-import { whenReachable } from '../lib/startup';
+import { openDatabaseConnections, whenReachable } from '../lib/startup';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
@@ -136,6 +136,7 @@ export async function main(): Promise<void> {
   if (!config.REDIS_SKIP_POLICY_CHECK) await whenReachable(() => assertNoEviction(ctx.redis), { logger, what: 'Redis eviction policy' });
   // A company that encrypts personal data needs BLIND_INDEX_KEY: stop here, naming it.
   await whenReachable(() => assertPiiKeys(ctx.database.db), { logger, what: 'personal-data keys' });
+  await openDatabaseConnections(ctx);
   const running = startWorkers(ctx, names);
   // No HTTP listener here: metrics go to Redis and the web process serves them (lib/metrics).
   const stopPublishing = startMetricsPublisher(

@@ -75,6 +75,27 @@ export function connectDatabase(url: string, poolSize = 10, opts: DatabaseOption
   return { db, pool, breaker, close: () => pool.end() };
 }
 
+/**
+ * Open `count` of the pool's connections now and put them back idle (mysql2 keeps up to
+ * connectionLimit idle ones open: maxIdle defaults to it). Called once when a web or worker
+ * process starts (lib/startup `openDatabaseConnections`), so the first burst of calls after a
+ * deploy does not also pay a TCP connect and a MySQL handshake per connection while its code is
+ * still cold. A connection that fails to open is left for the pool to open on demand; the first
+ * such error is returned for the caller to log.
+ */
+export async function openConnections(pool: mysql.Pool, count: number): Promise<{ opened: number; error?: unknown }> {
+  const settled = await Promise.allSettled(Array.from({ length: count }, () => pool.getConnection()));
+  let opened = 0;
+  let error: unknown;
+  for (const r of settled) {
+    if (r.status === 'fulfilled') {
+      r.value.release();
+      opened++;
+    } else error ??= r.reason;
+  }
+  return error === undefined ? { opened } : { opened, error };
+}
+
 /** Create the database named in the URL when it does not exist (sandbox and tests). */
 export async function ensureDatabase(url: string): Promise<void> {
   const u = new URL(url);
