@@ -10,7 +10,15 @@ export async function runEntry(serviceName: string, main: () => Promise<void>): 
     const tracing = await startTracing({ serviceName });
     if (tracing) {
       // process.exit skips async work; flush on the signals the service drains on, then let it exit.
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing.shutdown().catch(() => {}));
+      // A signal before `main` has installed its own handler (during the start-up checks) would
+      // otherwise be swallowed by this listener, which takes away Node's default exit: exit as
+      // Node would, after the flush.
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          const flushed = tracing.shutdown().catch(() => {});
+          if (process.listenerCount(signal) === 0) void flushed.finally(() => process.exit(signal === 'SIGTERM' ? 143 : 130));
+        });
+      }
     }
     await main();
   } catch (err) {

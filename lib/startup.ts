@@ -28,17 +28,26 @@ export async function whenReachable<T>(check: () => Promise<T>, opts: { logger: 
   }
 }
 
+/** Answers of the server that retrying will not change: a wrong user or password, no such database. */
+const WRONG_DATABASE_SETTINGS = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
+
 /**
- * Open the process's database connections before it takes work (lib/db `openConnections`): a
- * worker or web process started into a burst of calls otherwise opens them one by one inside its
- * first jobs. At 100 calls/s on a just-started worker this took the run's p99 from 352–417 ms to
- * 212–267 ms (bench/RESULTS.md). Never fails start-up: a connection that does not open now is
- * opened on demand, as before, and the reason is logged.
+ * Open the connections a worker process will use at once (`count`: its queues' concurrency,
+ * capped by DB_POOL_SIZE) before it takes work (lib/db `openConnections`): a worker started into
+ * a burst of calls otherwise opens them one by one inside its first, still cold, jobs. No more
+ * than it would open under load anyway, so the deployment's connection budget (the server's
+ * max_connections) is what it was. A connection that does not open now is opened on demand, as
+ * before, and the reason logged; a wrong user, password or database name stops start-up here,
+ * naming it, instead of failing every job after it.
  */
-export async function openDatabaseConnections(ctx: Pick<AppContext, 'database' | 'config' | 'logger'>): Promise<void> {
+export async function openDatabaseConnections(ctx: Pick<AppContext, 'database' | 'logger'>, count: number): Promise<void> {
   const started = Date.now();
-  const want = ctx.config.DB_POOL_SIZE;
-  const { opened, error } = await openConnections(ctx.database.pool, want);
-  if (error === undefined) ctx.logger.info({ opened, ms: Date.now() - started }, 'database connections opened');
-  else ctx.logger.warn({ opened, of: want, err: error }, 'could not open every database connection at start-up; the rest open on demand');
+  const { opened, error } = await openConnections(ctx.database.pool, count);
+  if (error === undefined) {
+    ctx.logger.info({ opened, ms: Date.now() - started }, 'database connections opened');
+    return;
+  }
+  const code = (error as { code?: string }).code;
+  if (code && WRONG_DATABASE_SETTINGS.has(code)) throw new Error(`DATABASE_URL: ${(error as Error).message} (${code})`);
+  ctx.logger.warn({ opened, of: count, err: error }, 'could not open every database connection at start-up; the rest open on demand');
 }

@@ -80,7 +80,7 @@ describe('database layer', () => {
     const sessions = async () => Number(((await env.ctx.database.pool.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [name])) as unknown as [[{ n: number }]])[0][0].n);
     const before = await sessions();
     const { lines, logger } = capture();
-    await openDatabaseConnections({ database, config: { ...env.config, DB_POOL_SIZE: 4 }, logger });
+    await openDatabaseConnections({ database, logger }, 4);
     expect(await sessions()).toBe(before + 4);
     expect(lines.map((l) => JSON.parse(l) as { msg: string; opened: number }).find((l) => l.msg === 'database connections opened')?.opened).toBe(4);
     await Promise.all(Array.from({ length: 4 }, () => database.db.execute(sql`SELECT SLEEP(0.05)`)));
@@ -91,7 +91,7 @@ describe('database layer', () => {
   it('starts without its connections when the database is out of reach, and says why', async () => {
     const dead = connectDatabase('mysql://root@127.0.0.1:1/nowhere', 3);
     const { lines, logger } = capture();
-    await openDatabaseConnections({ database: dead, config: { ...env.config, DB_POOL_SIZE: 3 }, logger });
+    await openDatabaseConnections({ database: dead, logger }, 3);
     const warn = lines.map((l) => JSON.parse(l) as { msg: string; opened: number; of: number; err?: { message?: string } }).find((l) => l.msg.startsWith('could not open every database connection'));
     expect(warn).toMatchObject({ opened: 0, of: 3 });
     expect(warn?.err?.message).toMatch(/ECONNREFUSED/);

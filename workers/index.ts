@@ -94,6 +94,11 @@ export function startWorkers(ctx: AppContext, names: readonly QueueName[]): Runn
   };
 }
 
+/** The most database connections this process's jobs use at once: one per job in flight, up to DB_POOL_SIZE. */
+export function connectionsAtOnce(config: Parameters<typeof concurrencyOf>[0] & { DB_POOL_SIZE: number }, names: readonly QueueName[]): number {
+  return Math.min(config.DB_POOL_SIZE, names.reduce((n, name) => n + concurrencyOf(config, name), 0));
+}
+
 /** Queues that have a handler, in the design's order. */
 export function availableQueues(): QueueName[] {
   return QUEUE_NAMES.filter((n) => HANDLERS[n]);
@@ -136,7 +141,7 @@ export async function main(): Promise<void> {
   if (!config.REDIS_SKIP_POLICY_CHECK) await whenReachable(() => assertNoEviction(ctx.redis), { logger, what: 'Redis eviction policy' });
   // A company that encrypts personal data needs BLIND_INDEX_KEY: stop here, naming it.
   await whenReachable(() => assertPiiKeys(ctx.database.db), { logger, what: 'personal-data keys' });
-  await openDatabaseConnections(ctx);
+  await openDatabaseConnections(ctx, connectionsAtOnce(config, names));
   const running = startWorkers(ctx, names);
   // No HTTP listener here: metrics go to Redis and the web process serves them (lib/metrics).
   const stopPublishing = startMetricsPublisher(

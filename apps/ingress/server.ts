@@ -10,7 +10,7 @@ import { createContext, type AppContext } from '../../lib/context';
 import { closeEventHubs } from '../../lib/events/hub';
 import { startMetricsPublisher, thisProcess } from '../../lib/metrics/publish';
 import { assertPiiKeys } from '../../lib/pii';
-import { openDatabaseConnections, whenReachable } from '../../lib/startup';
+import { whenReachable } from '../../lib/startup';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
 
@@ -46,7 +46,6 @@ export async function main(): Promise<void> {
   const config = loadConfig();
   const ctx = createContext(config);
   await whenReachable(() => assertPiiKeys(ctx.database.db), { logger: ctx.logger, what: 'personal-data keys' });
-  await openDatabaseConnections(ctx);
   let stopping = false;
   const self = thisProcess('web');
   const running = await listen(ctx, config.PORT, config.HOST, createApp({ ...ingressDeps(ctx, self), isDraining: () => stopping }));

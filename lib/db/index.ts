@@ -64,6 +64,10 @@ export function connectDatabase(url: string, poolSize = 10, opts: DatabaseOption
     timezone: 'Z',
     dateStrings: false,
     enableKeepAlive: true,
+    // The first TCP keep-alive probe after 30 s idle instead of the OS's 2 h: an idle connection
+    // kept in the pool then survives a NAT or load balancer that forgets quiet flows after minutes
+    // (the pool hands out the most recently used connection first, so a quiet one can sit for long).
+    keepAliveInitialDelay: 30_000,
     connectTimeout: 5_000,
     // No caller stack captured per query (mysql2's promise API does it for every statement: 1.7 %
     // of a worker's CPU in bench/e2e). Errors still carry their MySQL code and message, and the
@@ -77,11 +81,11 @@ export function connectDatabase(url: string, poolSize = 10, opts: DatabaseOption
 
 /**
  * Open `count` of the pool's connections now and put them back idle (mysql2 keeps up to
- * connectionLimit idle ones open: maxIdle defaults to it). Called once when a web or worker
- * process starts (lib/startup `openDatabaseConnections`), so the first burst of calls after a
- * deploy does not also pay a TCP connect and a MySQL handshake per connection while its code is
- * still cold. A connection that fails to open is left for the pool to open on demand; the first
- * such error is returned for the caller to log.
+ * connectionLimit idle ones open: maxIdle defaults to it, as it keeps the connections a burst
+ * opened). Called once when a worker process starts (lib/startup `openDatabaseConnections`), so the
+ * first burst of calls after a deploy does not also pay a TCP connect and a MySQL handshake per
+ * connection while its code is still cold. A connection that fails to open is left for the pool
+ * to open on demand; the first such error is returned for the caller to judge and log.
  */
 export async function openConnections(pool: mysql.Pool, count: number): Promise<{ opened: number; error?: unknown }> {
   const settled = await Promise.allSettled(Array.from({ length: count }, () => pool.getConnection()));
