@@ -175,6 +175,11 @@ export interface ProcStats {
   cpuSec: number;
 }
 
+/** True when the database URL names this machine (its server's CPU can be read from /proc). */
+export function isLocalDatabase(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
 /**
  * The pid of a local server process by its command name (e.g. mariadbd), to count its CPU during a
  * run; undefined when none runs here (a remote database, another OS).
