@@ -4,7 +4,7 @@
  * Cal.com simulator answering every request after 50 ms.
  *
  * Three OS processes: the simulator (`sim/calcom/server.ts`, latency 50 ms, rate limit out of
- * the way), the real ingress HTTP server (`node dist/web.js`, the built web entry point, a child process, with
+ * the way), the real ingress HTTP server (`node dist/web.js` with the Procfile's flags for `web`, a child process, with
  * CALCOM_RATE_LIMIT_PER_MINUTE raised out of the way) and this driver, which holds one
  * keep-alive connection per simulated call and measures each request client-side, from
  * sending to the last byte of the answer. Bodies are signed with retell-sdk before the clock
@@ -40,6 +40,7 @@ import { createRedis } from '../lib/redis';
 import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
+import { readProcfile } from '../test/helpers/procfile';
 import { benchVars, commandCounts, diffCounts, dropBenchState, freePort, isLocalDatabase, load, localPid, machine, percentile, perUnit, procStats, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
@@ -235,12 +236,14 @@ async function main(): Promise<number> {
     await importTenants({ db: database.db, cipher: new Cipher(vars.ENCRYPTION_KEY!), cache: new TieredCache(redis, `${vars.REDIS_PREFIX}:`) }, tenants, 'bench');
     await database.close();
 
-    // The built web entry (`npm run bench:live` builds first), as production runs it.
+    // The built web entry (`npm run bench:live` builds first) with the Procfile's node flags for
+    // it (heap caps), as production runs it.
     // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of the ingress there when it exits;
     // BENCH_NODE_FLAGS adds node flags to it (e.g. "--perf-basic-prof" for `perf`).
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
     const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const ingress = startProcess([...profile, ...nodeFlags, 'dist/web.js'], vars, 'ingress');
+    const procfileFlags = (readProcfile().get('web') ?? []).filter((w) => w.startsWith('-'));
+    const ingress = startProcess([...procfileFlags, ...profile, ...nodeFlags, 'dist/web.js'], vars, 'ingress');
     children.push(ingress);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/healthz`);

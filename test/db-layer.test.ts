@@ -3,7 +3,6 @@
  * metric, prepared statements, and the breaker — open on an unreachable server (a pool pointed
  * at a closed port), never on constraint violations — with jobs that wait instead of failing.
  */
-import { Writable } from 'node:stream';
 import { Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
@@ -18,6 +17,7 @@ import { withTimeout } from '../workers/run-job';
 import { webhooksHandler } from '../workers/webhooks';
 import { createContext } from '../lib/context';
 import { openDatabaseConnections } from '../lib/startup';
+import { captureLogs } from './helpers/log-capture';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { callId, retellEvent } from './helpers/fixtures';
 
@@ -27,16 +27,6 @@ beforeAll(async () => {
 });
 afterAll(() => env.cleanup());
 
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
 
 describe('database layer', () => {
   it('names operations without values', () => {
@@ -47,7 +37,7 @@ describe('database layer', () => {
   });
 
   it('logs a slow statement with its operation and duration, never its values, and times it', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const database = connectDatabase(env.config.DATABASE_URL, 2, { slowMs: 200, logger });
     await database.db.execute(sql`SELECT SLEEP(${0.3}) AS s, ${'secret-value-4711'} AS v`);
     await database.db.execute(sql`SELECT ${'quick'} AS v`);
@@ -79,7 +69,7 @@ describe('database layer', () => {
     const name = new URL(env.config.DATABASE_URL).pathname.slice(1);
     const sessions = async () => Number(((await env.ctx.database.pool.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [name])) as unknown as [[{ n: number }]])[0][0].n);
     const before = await sessions();
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     await openDatabaseConnections({ database, logger }, 4);
     expect(await sessions()).toBe(before + 4);
     expect(lines.map((l) => JSON.parse(l) as { msg: string; opened: number }).find((l) => l.msg === 'database connections opened')?.opened).toBe(4);
@@ -90,7 +80,7 @@ describe('database layer', () => {
 
   it('starts without its connections when the database is out of reach, and says why', async () => {
     const dead = connectDatabase('mysql://root@127.0.0.1:1/nowhere', 3);
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     await openDatabaseConnections({ database: dead, logger }, 3);
     const warn = lines.map((l) => JSON.parse(l) as { msg: string; opened: number; of: number; err?: { message?: string } }).find((l) => l.msg.startsWith('could not open every database connection'));
     expect(warn).toMatchObject({ opened: 0, of: 3 });

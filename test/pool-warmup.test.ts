@@ -8,7 +8,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
@@ -16,18 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../lib/db';
 import { openDatabaseConnections } from '../lib/startup';
 import { connectionsAtOnce } from '../workers/index';
+import { captureLogs } from './helpers/log-capture';
 import { createTestEnv, MYSQL_ROOT, type TestEnv } from './helpers/env';
 
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
 
 describe('start-up warm-up of a worker\'s database connections', () => {
   let env: TestEnv;
@@ -72,7 +62,7 @@ describe('start-up warm-up of a worker\'s database connections', () => {
     const running = connectDatabase(userUrl, LIMIT);
     await running.db.execute(sql`SELECT 1`); // serving, one connection open
     const sync = connectDatabase(userUrl, LIMIT); // a sync worker (concurrency 1) with the same DB_POOL_SIZE
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     await openDatabaseConnections({ database: sync, logger }, connectionsAtOnce({ ...env.config, DB_POOL_SIZE: LIMIT, CONCURRENCY_SYNC: 1 }, ['sync']));
     expect(lines.map((l) => JSON.parse(l) as { msg: string; opened?: number }).find((l) => l.msg === 'database connections opened')?.opened).toBe(1);
     const [[{ n }]] = (await root.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as unknown as [[{ n: number }]];
