@@ -18,6 +18,13 @@
  *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=1000 BENCH_JITTER=1 npm run bench:live
  *   BENCH_THINK_MS=0 npm run bench:live       # saturation: back to back, no pause
  *   DB_POOL_SIZE=20 BENCH_PROFILE_DIR=/tmp/prof npm run bench:live   # ingress pool size; CPU profile
+ *   BENCH_NODE_FLAGS="--perf-basic-prof" npm run bench:live   # extra node flags for the ingress (here: for `perf`)
+ *   BENCH_IDLE_S=5                                # seconds the idle ingress is measured before the run
+ *
+ * Besides latency it prints, per function request: Redis commands (INFO commandstats of its own
+ * redis-server, net of what the idle ingress sends over as long), DB statements by operation, and
+ * the ingress's CPU (also net of its idle CPU), with the CPU of the simulator, redis-server and a
+ * MariaDB on this machine.
  *
  * BENCH_THINK_MS: the mean pause after each request, as a caller talks between function calls
  * (default 1000 ms — a real conversation leaves several seconds between function calls, so this
