@@ -85,12 +85,7 @@ export const envSchema = z.object({
   /** Statements slower than this are logged by operation name and duration (never values). */
   DB_SLOW_QUERY_MS: z.coerce.number().int().positive().default(200),
   CONCURRENCY_WEBHOOKS: z.coerce.number().int().positive().default(10),
-  /**
-   * A booking job mostly waits on Cal.com: one process books at most this many ÷ Cal.com's
-   * latency per second (5 gave 23 calls/s with Cal.com answering in 200 ms, 20 gave 85;
-   * bench/RESULTS.md, sixth session). Cal.com's per-key budget is kept by the rate limiter, not by this.
-   */
-  CONCURRENCY_BOOKINGS: z.coerce.number().int().positive().default(20),
+  CONCURRENCY_BOOKINGS: z.coerce.number().int().positive().default(5),
   CONCURRENCY_SYNC: z.coerce.number().int().positive().default(1),
   CONCURRENCY_NOTIFICATIONS: z.coerce.number().int().positive().default(5),
   CONCURRENCY_DEFAULT: z.coerce.number().int().positive().default(2),
