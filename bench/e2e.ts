@@ -50,8 +50,7 @@ import {
   machine,
   mib,
   percentile,
-  isLocalDatabase,
-  localPid,
+  databaseServerPid,
   procStats,
   redisMemory,
   retellBody,
@@ -350,7 +349,7 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   // Let the start-up work (the sync worker's first run, metrics publishing) settle.
   await new Promise((r) => setTimeout(r, 2_000));
   const memBefore = await redisMemory(redis);
-  const mariadbPid = isLocalDatabase(vars.DATABASE_URL!) ? localPid('mariadbd', 'mysqld') : undefined;
+  const mariadbPid = databaseServerPid(vars.DATABASE_URL!);
   const all: Array<{ name: string; pid: number }> = [
     ...procs.map((p) => ({ name: p.name, pid: p.child.pid! })),
     ...(sim ? [{ name: 'simulator', pid: sim.pid! }] : []),

@@ -175,21 +175,17 @@ export interface ProcStats {
   cpuSec: number;
 }
 
-/** True when the database URL names this machine (its server's CPU can be read from /proc). */
-export function isLocalDatabase(url: string): boolean {
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
-}
-
 /**
- * The pid of a local server process by its command name (e.g. mariadbd), to count its CPU during a
- * run; undefined when none runs here (a remote database, another OS).
+ * The pid of the database server `url` names when it runs on this machine (mariadbd or mysqld),
+ * to count its CPU during a run; undefined for a remote server or without /proc.
  */
-export function localPid(...names: string[]): number | undefined {
+export function databaseServerPid(url: string): number | undefined {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) return undefined;
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) return Number(entry);
+        if (['mariadbd', 'mysqld'].includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) return Number(entry);
       } catch {
         // the process ended while we looked
       }

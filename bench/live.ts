@@ -48,7 +48,7 @@ import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
 import { readProcfile } from '../test/helpers/procfile';
-import { benchVars, commandCounts, diffCounts, dropBenchState, freePort, isLocalDatabase, load, localPid, machine, percentile, perUnit, procStats, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
+import { benchVars, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -268,16 +268,15 @@ async function main(): Promise<number> {
     const loadBefore = load();
     const before = await scrape(base);
     const commandsBefore = await commandCounts(redis);
-    const mariadbPid = isLocalDatabase(vars.DATABASE_URL!) ? localPid('mariadbd', 'mysqld') : undefined;
-    const cpu0 = procStats(ingress.pid!);
-    const simCpu0 = procStats(simProc.pid!);
-    const dbCpu0 = mariadbPid ? procStats(mariadbPid) : undefined;
-    const redisCpu0 = procStats(redisServer.pid);
+    // CPU seconds of the ingress and of what it talks to, over the callbook phase.
+    const mariadbPid = databaseServerPid(vars.DATABASE_URL!);
+    const watched = { ingress: ingress.pid!, simulator: simProc.pid!, 'redis-server': redisServer.pid, ...(mariadbPid ? { MariaDB: mariadbPid } : {}) };
+    const cpuNow = () => Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, procStats(pid)?.cpuSec ?? NaN]));
+    const cpu0 = cpuNow();
     const live = await runCallbook(base);
-    const cpu1 = procStats(ingress.pid!);
-    const simCpu1 = procStats(simProc.pid!);
-    const dbCpu1 = mariadbPid ? procStats(mariadbPid) : undefined;
-    const redisCpu1 = procStats(redisServer.pid);
+    // Processes that used no CPU (or could not be read) are left out.
+    const cpu = diffCounts(cpuNow(), cpu0);
+    const ingressCpu = cpu.ingress ?? NaN;
     const after = await scrape(base);
     // Net of what the idle ingress sends on its own (queue and metrics housekeeping) over as long.
     const commands = Object.fromEntries(
@@ -313,17 +312,13 @@ async function main(): Promise<number> {
     );
     console.log(`Redis commands per function request, net of the idle ingress's own: ${perUnit(commands, live.samples.length, 0.1)}.`);
     console.log(`DB statements per function request: ${perUnit(diffCounts(after.dbByOp, before.dbByOp), live.samples.length, 0.1)}.`);
-    if (cpu0 && cpu1 && simCpu0 && simCpu1) {
-      const cpu = cpu1.cpuSec - cpu0.cpuSec;
-      const perReq = (cpu * 1000) / live.samples.length;
-      const netPerReq = ((cpu - idleCpuPerSec * live.seconds) * 1000) / live.samples.length;
-      console.log(
-        `CPU in the callbook phase: ingress ${cpu.toFixed(1)} s (${perReq.toFixed(1)} ms per request; ${netPerReq.toFixed(1)} ms net of its idle ${(idleCpuPerSec * 1000).toFixed(0)} ms per second, measured over ${IDLE_S} s before), simulator ${(simCpu1.cpuSec - simCpu0.cpuSec).toFixed(1)} s` +
-          (redisCpu0 && redisCpu1 ? `, redis-server ${(redisCpu1.cpuSec - redisCpu0.cpuSec).toFixed(1)} s` : '') +
-          (dbCpu0 && dbCpu1 ? `, MariaDB ${(dbCpu1.cpuSec - dbCpu0.cpuSec).toFixed(1)} s (${(((dbCpu1.cpuSec - dbCpu0.cpuSec) * 1000) / live.samples.length).toFixed(1)} ms per request)` : '') +
-          '.',
-      );
-    }
+    const perRequest = (seconds: number) => ((seconds * 1000) / live.samples.length).toFixed(1);
+    const others = Object.entries(cpu)
+      .filter(([name]) => name !== 'ingress')
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s${name === 'MariaDB' ? ` (${perRequest(seconds)} ms per request)` : ''}`);
+    console.log(
+      `CPU in the callbook phase: ingress ${ingressCpu.toFixed(1)} s (${perRequest(ingressCpu)} ms per request; ${perRequest(ingressCpu - idleCpuPerSec * live.seconds)} ms net of its idle ${(idleCpuPerSec * 1000).toFixed(0)} ms per second, measured over ${IDLE_S} s before), ${others.join(', ')}.`,
+    );
     console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
     if (live.failures.length) console.log(live.failures.slice(0, 5).join('\n'));
     return live.failures.length ? 1 : 0;

@@ -16,7 +16,6 @@ import { createRedis } from '../lib/redis';
 import { withTimeout } from '../workers/run-job';
 import { webhooksHandler } from '../workers/webhooks';
 import { createContext } from '../lib/context';
-import { openDatabaseConnections } from '../lib/startup';
 import { captureLogs } from './helpers/log-capture';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { callId, retellEvent } from './helpers/fixtures';
@@ -61,31 +60,6 @@ describe('database layer', () => {
     await q();
     expect(await prepares()).toBe(before + 1); // cached by mysql2 on that connection
     await one.close();
-  });
-
-  it('opens the pool\'s connections at start-up, which later statements reuse', async () => {
-    const database = connectDatabase(env.config.DATABASE_URL, 4);
-    // Counted by the server: sessions whose default database is this test's.
-    const name = new URL(env.config.DATABASE_URL).pathname.slice(1);
-    const sessions = async () => Number(((await env.ctx.database.pool.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [name])) as unknown as [[{ n: number }]])[0][0].n);
-    const before = await sessions();
-    const { lines, logger } = captureLogs();
-    await openDatabaseConnections({ database, logger }, 4);
-    expect(await sessions()).toBe(before + 4);
-    expect(lines.map((l) => JSON.parse(l) as { msg: string; opened: number }).find((l) => l.msg === 'database connections opened')?.opened).toBe(4);
-    await Promise.all(Array.from({ length: 4 }, () => database.db.execute(sql`SELECT SLEEP(0.05)`)));
-    expect(await sessions()).toBe(before + 4);
-    await database.close();
-  });
-
-  it('starts without its connections when the database is out of reach, and says why', async () => {
-    const dead = connectDatabase('mysql://root@127.0.0.1:1/nowhere', 3);
-    const { lines, logger } = captureLogs();
-    await openDatabaseConnections({ database: dead, logger }, 3);
-    const warn = lines.map((l) => JSON.parse(l) as { msg: string; opened: number; of: number; err?: { message?: string } }).find((l) => l.msg.startsWith('could not open every database connection'));
-    expect(warn).toMatchObject({ opened: 0, of: 3 });
-    expect(warn?.err?.message).toMatch(/ECONNREFUSED/);
-    await dead.close().catch(() => {});
   });
 
   it('does not open on constraint violations', async () => {

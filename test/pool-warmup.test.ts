@@ -51,6 +51,31 @@ describe('start-up warm-up of a worker\'s database connections', () => {
     return rs.map((r) => (r.status === 'fulfilled' ? 'ok' : String((r.reason as { cause?: { code?: string } }).cause?.code ?? (r.reason as Error).message)));
   }
 
+  it('opens the pool\'s connections at start-up, which later statements reuse', async () => {
+    const database = connectDatabase(env.config.DATABASE_URL, 4);
+    // Counted by the server: sessions whose default database is this test's.
+    const name = new URL(env.config.DATABASE_URL).pathname.slice(1);
+    const sessions = async () => Number(((await env.ctx.database.pool.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?', [name])) as unknown as [[{ n: number }]])[0][0].n);
+    const before = await sessions();
+    const { lines, logger } = captureLogs();
+    await openDatabaseConnections({ database, logger }, 4);
+    expect(await sessions()).toBe(before + 4);
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; opened: number }).find((l) => l.msg === 'database connections opened')?.opened).toBe(4);
+    await Promise.all(Array.from({ length: 4 }, () => database.db.execute(sql`SELECT SLEEP(0.05)`)));
+    expect(await sessions()).toBe(before + 4);
+    await database.close();
+  });
+
+  it('starts without its connections when the database is out of reach, and says why', async () => {
+    const dead = connectDatabase('mysql://root@127.0.0.1:1/nowhere', 3);
+    const { lines, logger } = captureLogs();
+    await openDatabaseConnections({ database: dead, logger }, 3);
+    const warn = lines.map((l) => JSON.parse(l) as { msg: string; opened: number; of: number; err?: { message?: string } }).find((l) => l.msg.startsWith('could not open every database connection'));
+    expect(warn).toMatchObject({ opened: 0, of: 3 });
+    expect(warn?.err?.message).toMatch(/ECONNREFUSED/);
+    await dead.close().catch(() => {});
+  });
+
   it('opens one connection per job in flight, capped by DB_POOL_SIZE', () => {
     const config = { ...env.config, DB_POOL_SIZE: 10, CONCURRENCY_WEBHOOKS: 10, CONCURRENCY_BOOKINGS: 5, CONCURRENCY_SYNC: 1, CONCURRENCY_NOTIFICATIONS: 5, CONCURRENCY_DEFAULT: 2 };
     expect(connectionsAtOnce(config, ['sync'])).toBe(1);
