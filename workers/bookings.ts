@@ -3,8 +3,8 @@
  * - booked / already booked → completed (the result names the appointment and uid);
  * - rejected (slot taken, bad event type, bad key) → UnrecoverableError: failed at once, the
  *   reason on the job and on the appointment;
- * - deferred (breaker open, 429, lock held) → moved to delayed until the given time, without
- *   spending an attempt;
+ * - deferred (breaker open, 429, the company's Cal.com budget spent, lock held) → moved to
+ *   delayed until the given time, without spending an attempt;
  * - anything else → thrown: BullMQ retries (3 attempts, 1 s / 2 s / 4 s with jitter); after the
  *   last one the appointment is marked failed with the reason and operators are alerted.
  */
@@ -53,5 +53,7 @@ export function bookingsHandlerWith(deps: BookingDeps): JobHandler {
 }
 
 export function bookingsHandler(ctx: AppContext): JobHandler {
-  return bookingsHandlerWith(bookingDeps(ctx));
+  // Deferred, not waited for, when the company's Cal.com budget is spent: a waiting job would
+  // hold one of CONCURRENCY_BOOKINGS slots, and the other companies' bookings wait behind it.
+  return bookingsHandlerWith(bookingDeps(ctx, {}, 'defer'));
 }

@@ -4,7 +4,7 @@
  * row per key, and its `calcom_request_sent_at` tells a later attempt whether a request may
  * already have reached Cal.com.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { isDuplicateKey, type Db } from '../db';
 import { prepared, preparedSql } from '../db/prepared';
 import { appointments, calls, customers } from '../../drizzle/schema';
@@ -141,6 +141,18 @@ export async function markRequestSent(db: Db, id: number): Promise<void> {
     .update(appointments)
     .set({ calcomRequestSentAt: new Date(), attempts: sql`${appointments.attempts} + 1`, status: 'pending', failureReason: null })
     .where(eq(appointments.id, id));
+}
+
+/**
+ * Takes back `markRequestSent` (or a pending insert marked sent) when the request was refused
+ * before it left (breaker open, budget spent). Only a pending row without a uid: never one that
+ * was booked meanwhile.
+ */
+export async function unmarkRequestSent(db: Db, id: number): Promise<void> {
+  await db
+    .update(appointments)
+    .set({ calcomRequestSentAt: null, attempts: sql`GREATEST(${appointments.attempts} - 1, 0)` })
+    .where(and(eq(appointments.id, id), eq(appointments.status, 'pending'), isNull(appointments.calcomBookingUid)));
 }
 
 /**

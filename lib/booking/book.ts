@@ -17,7 +17,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { cacheKeys, redisKeys, TTL_MS, type TieredCache } from '../cache';
-import { CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
+import { CalcomBudgetSpent, CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
 import type { LiveEvent } from '../events';
@@ -26,7 +26,7 @@ import { confirmationSnapshotSchema, sealConfirmation, type ConfirmationSnapshot
 import { fitsIdPayload, jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
-import { findByKey, findCustomerAndAppointment, insertPending, insertPendingFor, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
+import { findByKey, findCustomerAndAppointment, insertPending, insertPendingFor, markBooked, markFailed, markRequestSent, unmarkRequestSent, type AppointmentRow } from './appointment-store';
 import { openCustomerSnapshot, type CustomerSnapshot } from './customer-snapshot';
 import { BookingDeferred, BookingRejected } from './errors';
 import { cachedCatalogue, checkService, loadCatalogue } from './event-types';
@@ -228,13 +228,20 @@ async function bookLocked(
       signal,
     );
   } catch (err) {
+    // Refused before it left: the row goes back to "nothing sent", so the next attempt posts
+    // at once instead of first asking Cal.com for a booking that cannot exist. Only a mark this
+    // attempt made is taken back; one from an earlier attempt stays.
+    if (err instanceof BookingDeferred && err.nothingSent && (marked || row.calcomRequestSentAt === null)) await unmarkRequestSent(deps.db, row.id);
     if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
+      // The booking is refused either way; the free slots only make the answer useful (and a
+      // bookings job does not wait for Cal.com budget to look them up).
       const alternatives = await nearestFreeSlots(client, { eventTypeId: ctx.service.calcomEventTypeId, requested: start, timeZone: ctx.branch.timezone }, signal).catch(
-        (e: unknown) => (log.warn({ err: e }, 'could not look up free slots'), [] as string[]),
+        (e: unknown) => (log.warn({ err: e }, 'could not look up free slots'), null),
       );
       const when = DateTime.fromJSDate(start).setZone(ctx.branch.timezone).toFormat('dd.MM.yyyy HH:mm');
-      const reason = `slot taken (${when}); ${alternatives.length ? `free: ${describeSlots(alternatives, start, ctx.branch.timezone)}` : 'no free slot nearby'}`;
-      return reject(deps, row, new BookingRejected(reason, err.kind, alternatives));
+      const free = alternatives === null ? 'free slots could not be looked up' : alternatives.length ? `free: ${describeSlots(alternatives, start, ctx.branch.timezone)}` : 'no free slot nearby';
+      const reason = `slot taken (${when}); ${free}`;
+      return reject(deps, row, new BookingRejected(reason, err.kind, alternatives ?? []));
     }
     if (err instanceof CalcomError && PERMANENT.has(err.kind)) {
       return reject(deps, row, new BookingRejected(`Cal.com refused the booking (${err.kind}): ${err.message}`, err.kind));
@@ -271,7 +278,8 @@ export async function callCalcom<T>(deps: Pick<BookingDeps, 'breaker'>, fn: () =
   try {
     return await deps.breaker.run(fn, isServiceFailure);
   } catch (err) {
-    if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt);
+    if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt, true);
+    if (err instanceof CalcomBudgetSpent) throw new BookingDeferred('the Cal.com request budget for background work is spent', err.retryAt, true);
     if (err instanceof CalcomError && err.kind === 'rate_limited') {
       throw new BookingDeferred('Cal.com rate limit reached', err.retryAt ?? Date.now() + 60_000);
     }

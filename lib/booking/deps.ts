@@ -1,17 +1,33 @@
 /**
  * Builds the booking dependencies from an AppContext: one client per API key, shared limiter and
  * breaker; the breaker opening alerts operators through the notifications queue.
+ *
+ * `calcomBudget` says whose Cal.com requests these are (lib/calcom/rate-limiter):
+ * - 'call': a live call's; may take the requests reserved for calls, waits for a slot;
+ * - 'wait' (default): background work's; leaves the reserve alone, waits for a slot;
+ * - 'defer': the bookings worker's; leaves the reserve alone and does not wait: the job is
+ *   deferred (BookingDeferred) until a slot frees, so it holds no worker slot meanwhile.
  */
 import { CalcomClient, CalcomRateLimiter } from '../calcom';
 import type { AppContext } from '../context';
+import { reservedForCalls } from '../config';
 import { publishEvent } from '../events';
 import { keepAliveRequest } from '../http/keep-alive';
 import { breakerOpenedAlert } from '../notifications/breaker-alert';
 import { serviceBreaker } from '../resilience/service-breakers';
 import type { BookingDeps } from './book';
 
-export function bookingDeps(ctx: AppContext, extra: Partial<BookingDeps> = {}): BookingDeps {
-  const limiter = new CalcomRateLimiter({ redis: ctx.redis, keyPrefix: ctx.ns, limitPerMinute: ctx.config.CALCOM_RATE_LIMIT_PER_MINUTE });
+export type CalcomBudget = 'call' | 'wait' | 'defer';
+
+export function bookingDeps(ctx: AppContext, extra: Partial<BookingDeps> = {}, calcomBudget: CalcomBudget = 'wait'): BookingDeps {
+  const budget = new CalcomRateLimiter({
+    redis: ctx.redis,
+    keyPrefix: ctx.ns,
+    limitPerMinute: ctx.config.CALCOM_RATE_LIMIT_PER_MINUTE,
+    reservedForCalls: reservedForCalls(ctx.config),
+    forCalls: calcomBudget === 'call',
+  });
+  const limiter = calcomBudget === 'defer' ? budget.deferring() : budget;
   const clients = new Map<string, CalcomClient>();
   return {
     db: ctx.database.db,

@@ -23,5 +23,5 @@ export {
   retryAtFromReset,
   type CalcomErrorKind,
 } from './errors';
-export { CalcomRateLimiter, type CalcomRateLimiterOptions } from './rate-limiter';
+export { CalcomBudgetSpent, CalcomRateLimiter, type CalcomRateLimiterOptions } from './rate-limiter';
 export type { CalEventType, CalTeamEventType, CalSlot } from './schemas';

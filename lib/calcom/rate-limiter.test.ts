@@ -2,14 +2,15 @@
  * Tests of the Redis-backed Cal.com rate limiter against the machine's real Redis (random key prefix,
  * keys deleted afterwards): the N+1th request waits for the window, two instances on two connections
  * share one budget, keys have separate budgets, aborting rejects without spending a slot, and the API
- * key never appears in Redis in clear. Windows are 1 s here instead of 60 s.
+ * key never appears in Redis in clear; background limiters leave the reserve to call limiters, and a
+ * deferring one refuses at once with the time a slot frees. Windows are 1 s here instead of 60 s.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCalcomSim, startCalcomSim } from '../../sim/calcom';
 import { CalcomClient } from './client';
-import { CalcomRateLimiter } from './rate-limiter';
+import { CalcomBudgetSpent, CalcomRateLimiter } from './rate-limiter';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `cbt${randomBytes(4).toString('hex')}:`;
@@ -115,6 +116,33 @@ describe('CalcomRateLimiter', () => {
     const ttl = await connA.pttl(k);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(WINDOW);
+  });
+
+  it('background limiters stop at the limit less the reserve; a call limiter takes the rest; a deferring one refuses at once', async () => {
+    const opts = { keyPrefix: PREFIX, limitPerMinute: 5, windowMs: WINDOW, reservedForCalls: 2 };
+    const background = new CalcomRateLimiter({ redis: connA, ...opts });
+    const calls = new CalcomRateLimiter({ redis: connB, ...opts, forCalls: true });
+    const key = uniqueKey();
+    for (let i = 0; i < 3; i++) expect(await background.tryAcquire(key)).toBe(0);
+    const t0 = Date.now();
+    const refused = await background
+      .deferring()
+      .acquire(key)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(Date.now() - t0).toBeLessThan(200); // no wait
+    expect(refused).toBeInstanceOf(CalcomBudgetSpent);
+    // Due when the first request leaves the window, spread over at most one slot's share (1000 / 3 ms).
+    const due = (refused as CalcomBudgetSpent).retryAt - t0;
+    expect(due).toBeGreaterThanOrEqual(WINDOW - 200);
+    expect(due).toBeLessThanOrEqual(WINDOW + 334 + 100);
+    expect(await connA.zcard(background.keyFor(key))).toBe(3); // a refusal takes nothing
+    expect(await calls.tryAcquire(key)).toBe(0);
+    expect(await calls.tryAcquire(key)).toBe(0);
+    expect(await calls.tryAcquire(key)).toBeGreaterThan(0);
+    expect(() => new CalcomRateLimiter({ redis: connA, limitPerMinute: 5, reservedForCalls: 5 })).toThrow(RangeError);
   });
 
   it('paces a CalcomClient', async () => {

@@ -17,12 +17,21 @@
  * Server time means processes with skewed clocks still agree. Key (the API key never appears in clear):
  * `${keyPrefix}mcp:calcom:ratelimit:<sha256(apiKey) first 16 hex>`.
  *
+ * Live calls go first. `reservedForCalls` of each key's window belong to live calls: a limiter made
+ * `forCalls` (the live-call functions) admits up to the full limit, every other one stops at
+ * limit − reserved. A company whose booking jobs spend their share still answers its callers.
+ * The bookings worker does not wait at all (`deferring()`): it is refused with CalcomBudgetSpent,
+ * and the job moves to delayed until a slot frees. A job waiting here held one of its worker's
+ * `CONCURRENCY_BOOKINGS` slots; twenty such waiters made a live request of that company wait 4×
+ * longer in review (bench/RESULTS.md, sixth session).
+ *
  * Redis errors propagate from `acquire` (fail closed): the caller's job fails and is retried.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { withCommand } from '../redis/command';
 import { redisKeys } from '../redis/keys';
 import type { Redis } from 'ioredis';
+import type { CalcomLimiter } from './client';
 
 export interface CalcomRateLimiterOptions {
   redis: Redis;
@@ -34,6 +43,21 @@ export interface CalcomRateLimiterOptions {
   windowMs?: number;
   /** Upper bound of the random delay added to each wait, spreading waiters' retries (default 25 ms). */
   jitterMs?: number;
+  /** Requests of each window only live calls may take (default 0); below `limitPerMinute`. */
+  reservedForCalls?: number;
+  /** This limiter serves live calls: it may take the reserved requests too (default false). */
+  forCalls?: boolean;
+}
+
+/** A background request refused without waiting (`deferring()`): nothing was sent. */
+export class CalcomBudgetSpent extends Error {
+  override readonly name = 'CalcomBudgetSpent';
+  constructor(
+    /** Epoch ms (this process's clock) when a slot frees. */
+    readonly retryAt: number,
+  ) {
+    super(`the Cal.com request budget for background work is spent until ${new Date(retryAt).toISOString()}`);
+  }
 }
 
 const COMMAND = 'callbookCalcomRateLimit';
@@ -95,7 +119,12 @@ export class CalcomRateLimiter {
 
   constructor(opts: CalcomRateLimiterOptions) {
     this.keyPrefix = opts.keyPrefix ?? '';
-    this.limit = positiveInt('limitPerMinute', opts.limitPerMinute ?? 120);
+    const limit = positiveInt('limitPerMinute', opts.limitPerMinute ?? 120);
+    const reserved = opts.reservedForCalls ?? 0;
+    if (!Number.isSafeInteger(reserved) || reserved < 0 || reserved >= limit) {
+      throw new RangeError(`CalcomRateLimiter: reservedForCalls must be an integer from 0 to limitPerMinute − 1 (${limit - 1})`);
+    }
+    this.limit = opts.forCalls ? limit : limit - reserved;
     this.windowMs = positiveInt('windowMs', opts.windowMs ?? 60_000);
     this.jitterMs = Math.max(0, opts.jitterMs ?? 25);
     this.redis = withCommand<RateLimitCommands>(opts.redis, COMMAND, RATE_LIMIT_LUA);
@@ -107,17 +136,36 @@ export class CalcomRateLimiter {
     return this.keyPrefix + redisKeys.calcomRateLimit(hash);
   }
 
+  /** Takes a free request of the key's window if there is one: 0, else the ms until one frees. */
+  async tryAcquire(apiKey: string): Promise<number> {
+    const [admitted, waitMs] = await this.redis[COMMAND](this.keyFor(apiKey), this.limit, this.windowMs, randomUUID());
+    return Number(admitted) === 1 ? 0 : Number(waitMs);
+  }
+
   /** Waits until the key has a free request in the window and takes it; rejects with the reason if `signal` aborts. */
   async acquire(apiKey: string, signal?: AbortSignal): Promise<void> {
-    const key = this.keyFor(apiKey);
     for (;;) {
       signal?.throwIfAborted();
-      const [admitted, waitMs] = await this.redis[COMMAND](key, this.limit, this.windowMs, randomUUID());
-      if (Number(admitted) === 1) {
-        // The script may have run although the caller aborted meanwhile; the slot is spent either way.
-        return;
-      }
-      await sleep(Number(waitMs) + Math.floor(Math.random() * (this.jitterMs + 1)), signal);
+      // The script may run although the caller aborted meanwhile; the slot is spent either way.
+      const waitMs = await this.tryAcquire(apiKey);
+      if (waitMs === 0) return;
+      await sleep(waitMs + Math.floor(Math.random() * (this.jitterMs + 1)), signal);
     }
+  }
+
+  /**
+   * The same budget, refused at once with CalcomBudgetSpent instead of waited for (the bookings
+   * worker). The retry time is spread over one slot's share of the window past the first free slot,
+   * so a backlog of deferred jobs does not all come back for that one slot.
+   */
+  deferring(): CalcomLimiter {
+    const spreadMs = Math.max(this.jitterMs, Math.ceil(this.windowMs / this.limit));
+    return {
+      acquire: async (apiKey, signal) => {
+        signal?.throwIfAborted();
+        const waitMs = await this.tryAcquire(apiKey);
+        if (waitMs > 0) throw new CalcomBudgetSpent(Date.now() + waitMs + Math.floor(Math.random() * (spreadMs + 1)));
+      },
+    };
   }
 }

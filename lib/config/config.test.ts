@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index';
+import { ConfigError, loadConfig, reservedForCalls } from './index';
 
 const good = {
   DATABASE_URL: 'mysql://root@127.0.0.1:3306/callbook',
@@ -35,6 +35,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...good, SMTP_URL: 'smtp://mailer:50%off@mail.example.com:587' })).toThrow(/SMTP_URL is invalid: the password is not valid URL encoding/);
     expect(() => loadConfig({ ...good, SMTP_URL: 'smtp://mailer:50%off@mail.example.com:587' })).not.toThrow(/50%off/);
     expect(loadConfig({ ...good, SMTP_URL: 'smtp://mailer:50%25off@mail.example.com:587' }).SMTP_URL).toBe('smtp://mailer:50%25off@mail.example.com:587');
+  });
+
+  it('keeps a sixth of each Cal.com key\'s budget for live calls unless told, and refuses a reserve that leaves background work nothing', () => {
+    expect(reservedForCalls(loadConfig(good))).toBe(20);
+    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_PER_MINUTE: '5' }))).toBe(0);
+    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '0' }))).toBe(0);
+    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '119' }))).toBe(119);
+    expect(() => loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '120' })).toThrow(/CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid: must be below CALCOM_RATE_LIMIT_PER_MINUTE \(120\)/);
+    expect(() => loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '-1' })).toThrow(/CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid/);
+    expect(() => loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: 'some' })).toThrow(/CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid/);
   });
 
   it('treats an empty variable as unset', () => {

@@ -46,6 +46,8 @@ export const envSchema = z.object({
   RETELL_API_URL: z.string().url().default('https://api.retellai.com'),
   CALCOM_API_URL: z.string().url().default('https://api.cal.com/v2'),
   CALCOM_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  /** Of each key's CALCOM_RATE_LIMIT_PER_MINUTE, how many only live calls may use; unset: a sixth (see reservedForCalls). */
+  CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: z.coerce.number().int().min(0).optional(),
   CALCOM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ENCRYPTION_KEY: base64Key32,
   /** Earlier ENCRYPTION_KEYs (comma-separated base64), still accepted for decryption while `callbook keys rotate` runs. */
@@ -85,7 +87,12 @@ export const envSchema = z.object({
   /** Statements slower than this are logged by operation name and duration (never values). */
   DB_SLOW_QUERY_MS: z.coerce.number().int().positive().default(200),
   CONCURRENCY_WEBHOOKS: z.coerce.number().int().positive().default(10),
-  CONCURRENCY_BOOKINGS: z.coerce.number().int().positive().default(5),
+  /**
+   * A booking job mostly waits on Cal.com, and one past its company's Cal.com budget is deferred
+   * rather than waiting here (lib/calcom/rate-limiter), so a process keeps 20 in flight: with Cal.com
+   * answering in 200 ms that is 85 bookings a second against 23 with 5 (bench/RESULTS.md).
+   */
+  CONCURRENCY_BOOKINGS: z.coerce.number().int().positive().default(20),
   CONCURRENCY_SYNC: z.coerce.number().int().positive().default(1),
   CONCURRENCY_NOTIFICATIONS: z.coerce.number().int().positive().default(5),
   CONCURRENCY_DEFAULT: z.coerce.number().int().positive().default(2),
@@ -145,6 +152,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Requests per key and minute only live calls may take (lib/calcom/rate-limiter): the setting, or a
+ * sixth of the budget (20 of Cal.com's 120), so a company's booking jobs never leave its callers
+ * waiting for Cal.com.
+ */
+export function reservedForCalls(config: Pick<Config, 'CALCOM_RATE_LIMIT_PER_MINUTE' | 'CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS'>): number {
+  return config.CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS ?? Math.floor(config.CALCOM_RATE_LIMIT_PER_MINUTE / 6);
+}
+
 /** Parse an environment (default process.env); throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`SMTP_URL=` in a compose file) means "not set", as it does in most tools.
@@ -164,6 +180,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const result = envSchema.safeParse(given);
   if (result.success) {
+    const reserved = result.data.CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS;
+    if (reserved !== undefined && reserved >= result.data.CALCOM_RATE_LIMIT_PER_MINUTE) {
+      throw new ConfigError([
+        `CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid: must be below CALCOM_RATE_LIMIT_PER_MINUTE (${result.data.CALCOM_RATE_LIMIT_PER_MINUTE}), or background work could never reach Cal.com`,
+      ]);
+    }
     if (result.data.PII_ENCRYPTION_DEFAULT && !result.data.BLIND_INDEX_KEY) {
       throw new ConfigError(['BLIND_INDEX_KEY is missing: PII_ENCRYPTION_DEFAULT=true needs it (32 bytes, base64: openssl rand -base64 32)']);
     }

@@ -30,7 +30,8 @@ export const FUNCTIONS_MAX_BODY_BYTES = 64 * 1024;
  *   createApp({ ...deps, routes: [mountFunctions(ctx)] })
  */
 export function mountFunctions(ctx: AppContext): (app: Hono) => void {
-  const deps: LiveDeps = { booking: bookingDeps(ctx) };
+  // A caller is on the line: these requests may use the Cal.com budget reserved for calls.
+  const deps: LiveDeps = { booking: bookingDeps(ctx, {}, 'call') };
   const log = ctx.logger.child({ component: 'functions' });
   const guards = ingressGuards(ctx);
   return (app) => {

@@ -1,0 +1,150 @@
+/**
+ * A company's Cal.com budget (CALCOM_RATE_LIMIT_PER_MINUTE per API key) shared between its booking
+ * jobs and its live calls, against real MariaDB and Redis and the Cal.com simulator: jobs stop at
+ * the budget less the requests reserved for calls and are deferred (delayed, no attempt spent, no
+ * worker slot held, the row's "request sent" mark taken back); a live call still gets through at
+ * once; a mark from an earlier attempt is kept; a freed budget books exactly once without asking
+ * Cal.com whether the refused request arrived.
+ */
+import { eq } from 'drizzle-orm';
+import type { DateTime } from 'luxon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../apps/ingress/app';
+import { ingressDeps } from '../apps/ingress/deps';
+import { appointments } from '../drizzle/schema';
+import { executeBooking } from '../lib/booking/book';
+import { bookingDeps } from '../lib/booking/deps';
+import { BookingDeferred } from '../lib/booking/errors';
+import { CalcomRateLimiter } from '../lib/calcom';
+import { jobIds, type BookingJob } from '../lib/queues';
+import { startWorkers, type RunningWorkers } from '../workers';
+import { bookingJobForNewCall, slotSequence } from './helpers/bookings';
+import { CLINIC_NUMBER, SALON_NUMBER, CALLER, callId, signed } from './helpers/fixtures';
+import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
+import type { TestEnv } from './helpers/env';
+
+/** 6 requests a minute per key, 2 of them for calls: booking jobs may send 4. */
+const LIMIT = 6;
+const RESERVED = 2;
+
+let env: TestEnv;
+let sim: SeededSim;
+let workers: RunningWorkers | undefined;
+
+useSimTestEnv(
+  { CALCOM_TIMEOUT_MS: '1500', CALCOM_RATE_LIMIT_PER_MINUTE: String(LIMIT), CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: String(RESERVED), CONCURRENCY_BOOKINGS: '1' },
+  (started) => ({ sim, env } = started),
+);
+beforeEach(async () => {
+  // Each test starts with the salon's event types cached (so a new row is inserted marked "sent")
+  // and its whole budget.
+  await executeBooking(bookingDeps(env.ctx), await makeJob());
+  await env.ctx.redis.del(budgetKey());
+});
+afterEach(async () => {
+  await workers?.close();
+  workers = undefined;
+});
+
+const db = () => env.ctx.database.db;
+const nextSlot = slotSequence();
+const budgetKey = () => new CalcomRateLimiter({ redis: env.ctx.redis, keyPrefix: env.ctx.ns }).keyFor(SALON_KEY);
+const makeJob = (opts: { number?: string; service?: string; start?: DateTime } = {}): Promise<BookingJob> => bookingJobForNewCall(db(), (opts.start ?? nextSlot()).toUTC().toISO()!, opts);
+const rowFor = async (key: string) => (await db().select().from(appointments).where(eq(appointments.idempotencyKey, key)))[0]!;
+const simBookingsFor = (key: string) => sim.sim.bookings().filter((b) => b.metadata.callbook_key === key);
+const salonRequests = () => sim.sim.requests().filter((r) => r.apiKey === SALON_KEY);
+
+/** Takes the salon's background budget until `left` requests of it remain. */
+async function spendBackgroundBudget(left: number): Promise<void> {
+  const background = new CalcomRateLimiter({ redis: env.ctx.redis, keyPrefix: env.ctx.ns, limitPerMinute: LIMIT, reservedForCalls: RESERVED });
+  let taken = 0;
+  while ((await env.ctx.redis.zcard(budgetKey())) < LIMIT - RESERVED - left) {
+    expect(await background.tryAcquire(SALON_KEY)).toBe(0);
+    if (++taken > LIMIT) throw new Error('budget did not fill');
+  }
+}
+
+async function waitState(jobId: string, states: string[], ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const job = await env.ctx.queues.bookings.getJob(jobId);
+    const state = job ? await job.getState() : 'missing';
+    if (states.includes(state)) return { job: job!, state };
+    if (Date.now() > end) throw new Error(`job ${jobId} is ${state}, not ${states.join('/')}, after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('Cal.com budget: booking jobs defer, live calls go first', () => {
+  it('a job past the background budget is delayed without an attempt and without holding its slot; a live call still books at once; the freed budget books it once', async () => {
+    await spendBackgroundBudget(0);
+    workers = startWorkers(env.ctx, ['bookings']);
+    const salon = await makeJob();
+    const salonId = jobIds.booking(salon.idempotencyKey);
+    await env.ctx.queues.bookings.add('book', salon, { jobId: salonId });
+    const { job: delayed } = await waitState(salonId, ['delayed']);
+    expect(delayed.attemptsMade).toBe(0);
+    // The retry is due when the first request of the window leaves it (about 60 s), not now.
+    expect(delayed.timestamp + delayed.delay).toBeGreaterThan(Date.now() + 50_000);
+    // Nothing left callbook for it, and the row says so: the next attempt posts without reconciling.
+    expect(simBookingsFor(salon.idempotencyKey)).toHaveLength(0);
+    expect(await rowFor(salon.idempotencyKey)).toMatchObject({ status: 'pending', calcomRequestSentAt: null, attempts: 0 });
+
+    // One worker slot (CONCURRENCY_BOOKINGS=1): another company's booking is not stuck behind it.
+    const clinic = await makeJob({ number: CLINIC_NUMBER, service: 'checkup' });
+    await env.ctx.queues.bookings.add('book', clinic, { jobId: jobIds.booking(clinic.idempotencyKey) });
+    expect((await waitState(jobIds.booking(clinic.idempotencyKey), ['completed'])).state).toBe('completed');
+
+    // The salon's caller is on the line: the requests reserved for calls answer it at once.
+    const app = createApp(ingressDeps(env.ctx));
+    const body = JSON.stringify({ call_id: callId(), to_number: SALON_NUMBER, from_number: CALLER, when: nextSlot().setLocale('de').toFormat("dd.MM.yyyy 'um' HH:mm 'Uhr'") });
+    const t0 = Date.now();
+    const res = await app.request('/functions/retell/check_availability', { method: 'POST', body, headers: await signed(body) });
+    expect(res.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(((await res.json()) as { status: string }).status).not.toBe('error');
+
+    // The window frees: the job books once, with no look-up for a request that never left.
+    await env.ctx.redis.del(budgetKey());
+    const before = salonRequests().length;
+    await delayed.promote();
+    expect((await waitState(salonId, ['completed'])).job.attemptsMade).toBe(1);
+    expect(simBookingsFor(salon.idempotencyKey)).toHaveLength(1);
+    expect(salonRequests().slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v2/bookings']);
+    expect(await rowFor(salon.idempotencyKey)).toMatchObject({ status: 'booked', attempts: 1 });
+  });
+
+  it('a mark from an earlier attempt stays when the retry is refused before its post', async () => {
+    const job = await makeJob();
+    const deferring = bookingDeps(env.ctx, {}, 'defer');
+    // Attempt 1: the post meets a 500, so it may have arrived; the row keeps "request sent".
+    sim.sim.setFaults({ errorRatio: 1 }, SALON_KEY);
+    await expect(executeBooking(deferring, job)).rejects.toThrow();
+    sim.sim.clearFaults();
+    const marked = (await rowFor(job.idempotencyKey)).calcomRequestSentAt;
+    expect(marked).not.toBeNull();
+
+    // Attempt 2: one request left: the look-up for attempt 1's booking takes it, the post is refused.
+    await spendBackgroundBudget(1);
+    const before = salonRequests().length;
+    const err = await executeBooking(deferring, job).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BookingDeferred);
+    expect((err as BookingDeferred).nothingSent).toBe(true);
+    expect(salonRequests().slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v2/bookings']);
+    expect((await rowFor(job.idempotencyKey)).calcomRequestSentAt).not.toBeNull();
+
+    await env.ctx.redis.del(budgetKey());
+    expect((await executeBooking(deferring, job)).status).toBe('booked');
+    expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
+  });
+
+  it('background work that waits (sync, erasure, operators) leaves the reserve alone; a call may use it', async () => {
+    await spendBackgroundBudget(0);
+    const opts = { redis: env.ctx.redis, keyPrefix: env.ctx.ns, limitPerMinute: LIMIT, reservedForCalls: RESERVED };
+    expect(await new CalcomRateLimiter(opts).tryAcquire(SALON_KEY)).toBeGreaterThan(50_000);
+    const forCalls = new CalcomRateLimiter({ ...opts, forCalls: true });
+    expect(await forCalls.tryAcquire(SALON_KEY)).toBe(0);
+    expect(await forCalls.tryAcquire(SALON_KEY)).toBe(0);
+    expect(await forCalls.tryAcquire(SALON_KEY)).toBeGreaterThan(50_000); // the whole budget is spent now
+  });
+});
