@@ -2,9 +2,10 @@
  * A company's Cal.com budget (CALCOM_RATE_LIMIT_PER_MINUTE per API key) shared between its booking
  * jobs and its live calls, against real MariaDB and Redis and the Cal.com simulator: jobs stop at
  * the budget less the requests reserved for calls and are deferred (delayed, no attempt spent, no
- * worker slot held, the row's "request sent" mark taken back); a live call still gets through at
- * once; a mark from an earlier attempt is kept; a freed budget books exactly once without asking
- * Cal.com whether the refused request arrived.
+ * worker slot held, the POST's slot taken before the row is marked "request sent"); a live call
+ * still gets through at once; an earlier attempt's mark is kept; a freed budget books exactly once
+ * without asking Cal.com whether the refused request arrived; an attempt whose lock lapsed while it
+ * waited does not post over another attempt's request.
  */
 import { eq } from 'drizzle-orm';
 import type { DateTime } from 'luxon';
@@ -15,12 +16,14 @@ import { appointments } from '../drizzle/schema';
 import { executeBooking } from '../lib/booking/book';
 import { bookingDeps } from '../lib/booking/deps';
 import { BookingDeferred } from '../lib/booking/errors';
-import { CalcomRateLimiter } from '../lib/calcom';
+import { CalcomClient, CalcomRateLimiter, type CalcomLimiter } from '../lib/calcom';
+import { cacheKeys } from '../lib/cache';
+import { redisKeys } from '../lib/redis/keys';
 import { jobIds, type BookingJob } from '../lib/queues';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { bookingJobForNewCall, slotSequence } from './helpers/bookings';
 import { CLINIC_NUMBER, SALON_NUMBER, CALLER, callId, signed } from './helpers/fixtures';
-import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
+import { CLINIC_KEY, SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
 import type { TestEnv } from './helpers/env';
 
 /** 6 requests a minute per key, 2 of them for calls: booking jobs may send 4. */
@@ -39,7 +42,7 @@ beforeEach(async () => {
   // Each test starts with the salon's event types cached (so a new row is inserted marked "sent")
   // and its whole budget.
   await executeBooking(bookingDeps(env.ctx), await makeJob());
-  await env.ctx.redis.del(budgetKey());
+  await freshBudgets();
 });
 afterEach(async () => {
   await workers?.close();
@@ -48,9 +51,13 @@ afterEach(async () => {
 
 const db = () => env.ctx.database.db;
 const nextSlot = slotSequence();
-const budgetKey = () => new CalcomRateLimiter({ redis: env.ctx.redis, keyPrefix: env.ctx.ns }).keyFor(SALON_KEY);
+const budgetKey = (apiKey = SALON_KEY) => new CalcomRateLimiter({ redis: env.ctx.redis, keyPrefix: env.ctx.ns }).keyFor(apiKey);
+/** Both companies' whole budgets again (their windows and deferred turns dropped). */
+async function freshBudgets(): Promise<void> {
+  for (const key of [budgetKey(SALON_KEY), budgetKey(CLINIC_KEY)]) await env.ctx.redis.del(key, redisKeys.calcomRateLimitTurns(key));
+}
 const makeJob = (opts: { number?: string; service?: string; start?: DateTime } = {}): Promise<BookingJob> => bookingJobForNewCall(db(), (opts.start ?? nextSlot()).toUTC().toISO()!, opts);
-const rowFor = async (key: string) => (await db().select().from(appointments).where(eq(appointments.idempotencyKey, key)))[0]!;
+const rowFor = async (key: string) => (await db().select().from(appointments).where(eq(appointments.idempotencyKey, key)))[0];
 const simBookingsFor = (key: string) => sim.sim.bookings().filter((b) => b.metadata.callbook_key === key);
 const salonRequests = () => sim.sim.requests().filter((r) => r.apiKey === SALON_KEY);
 
@@ -86,9 +93,10 @@ describe('Cal.com budget: booking jobs defer, live calls go first', () => {
     expect(delayed.attemptsMade).toBe(0);
     // The retry is due when the first request of the window leaves it (about 60 s), not now.
     expect(delayed.timestamp + delayed.delay).toBeGreaterThan(Date.now() + 50_000);
-    // Nothing left callbook for it, and the row says so: the next attempt posts without reconciling.
+    // Refused before anything was written: no request left, no row says "sent" (there is no row
+    // yet), so the next attempt posts without first asking Cal.com about it.
     expect(simBookingsFor(salon.idempotencyKey)).toHaveLength(0);
-    expect(await rowFor(salon.idempotencyKey)).toMatchObject({ status: 'pending', calcomRequestSentAt: null, attempts: 0 });
+    expect(await rowFor(salon.idempotencyKey)).toBeUndefined();
 
     // One worker slot (CONCURRENCY_BOOKINGS=1): another company's booking is not stuck behind it.
     const clinic = await makeJob({ number: CLINIC_NUMBER, service: 'checkup' });
@@ -121,7 +129,7 @@ describe('Cal.com budget: booking jobs defer, live calls go first', () => {
     sim.sim.setFaults({ errorRatio: 1 }, SALON_KEY);
     await expect(executeBooking(deferring, job)).rejects.toThrow();
     sim.sim.clearFaults();
-    const marked = (await rowFor(job.idempotencyKey)).calcomRequestSentAt;
+    const marked = (await rowFor(job.idempotencyKey))!.calcomRequestSentAt;
     expect(marked).not.toBeNull();
 
     // Attempt 2: one request left: the look-up for attempt 1's booking takes it, the post is refused.
@@ -129,13 +137,62 @@ describe('Cal.com budget: booking jobs defer, live calls go first', () => {
     const before = salonRequests().length;
     const err = await executeBooking(deferring, job).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BookingDeferred);
-    expect((err as BookingDeferred).nothingSent).toBe(true);
+    expect((err as BookingDeferred).reason).toMatch(/budget/);
     expect(salonRequests().slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v2/bookings']);
-    expect((await rowFor(job.idempotencyKey)).calcomRequestSentAt).not.toBeNull();
+    expect(await rowFor(job.idempotencyKey)).toMatchObject({ calcomRequestSentAt: marked, attempts: 1 });
 
     await env.ctx.redis.del(budgetKey());
     expect((await executeBooking(deferring, job)).status).toBe('booked');
     expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
+  });
+
+  it('an attempt whose lock lapsed while it waited for its budget does not post over the request another attempt sent meanwhile', async () => {
+    // The clinic's round-robin event type with a second host, as a real practice has: a second
+    // post for the same slot would be accepted, so a duplicate would show.
+    sim.sim.addAccount({ apiKey: 'cal_second_host', username: 'clinic-second', timeZone: 'Europe/Berlin', teamIds: [77] });
+    await executeBooking(bookingDeps(env.ctx), await makeJob({ number: CLINIC_NUMBER, service: 'checkup' })); // event types cached
+    const job = await makeJob({ number: CLINIC_NUMBER, service: 'checkup' });
+    // Attempt 0 leaves a pending row nobody has posted for: its event types could not be read.
+    await env.ctx.cache.invalidate(cacheKeys.eventTypes(job.companyId));
+    await freshBudgets();
+    sim.sim.setFaults({ errorRatio: 1 });
+    await expect(executeBooking(bookingDeps(env.ctx), job)).rejects.toThrow();
+    sim.sim.clearFaults();
+    await freshBudgets();
+    await executeBooking(bookingDeps(env.ctx), await makeJob({ number: CLINIC_NUMBER, service: 'checkup' })); // cached again
+    await freshBudgets();
+    expect(await rowFor(job.idempotencyKey)).toMatchObject({ status: 'pending', calcomRequestSentAt: null, attempts: 0 });
+
+    // Attempt A waits for its POST's slot (Redis slow for this process) ...
+    let admit!: () => void;
+    const gate = new Promise<void>((r) => (admit = r));
+    let waiting!: () => void;
+    const inLimiter = new Promise<void>((r) => (waiting = r));
+    const slow: CalcomLimiter = { acquire: () => (waiting(), gate) };
+    const depsA = bookingDeps(env.ctx, { clientFor: (k) => new CalcomClient({ baseUrl: env.ctx.config.CALCOM_API_URL, apiKey: k, limiter: slow }) }, 'defer');
+    const a = executeBooking(depsA, job).catch((e: unknown) => e);
+    await inLimiter;
+    // ... long enough for its lease to lapse; attempt B takes over, marks, posts, and loses the answer.
+    await env.ctx.redis.del(env.ctx.ns + redisKeys.bookingLock(job.idempotencyKey));
+    const dropPost: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      if (init?.method === 'POST') headers.set('x-sim-fault', 'drop');
+      return fetch(input, { ...init, headers });
+    };
+    const depsB = bookingDeps(env.ctx, { clientFor: (k) => new CalcomClient({ baseUrl: env.ctx.config.CALCOM_API_URL, apiKey: k, fetch: dropPost }) }, 'call');
+    await expect(executeBooking(depsB, job)).rejects.toThrow();
+    expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
+
+    // A gets its slot: the row is no longer as A read it, so A does not post.
+    admit();
+    const errA = await a;
+    expect(errA).toBeInstanceOf(BookingDeferred);
+    expect((errA as BookingDeferred).reason).toMatch(/another attempt sent a request/);
+    expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
+    // The retry looks first and finds B's booking.
+    expect((await executeBooking(bookingDeps(env.ctx, {}, 'defer'), job)).status).toBe('booked');
+    expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
+    expect((await rowFor(job.idempotencyKey))!.calcomBookingUid).toBe(simBookingsFor(job.idempotencyKey)[0]!.uid);
   });
 
   it('background work that waits (sync, erasure, operators) leaves the reserve alone; a call may use it', async () => {

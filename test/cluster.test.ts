@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type RunningServer } from '../apps/ingress/server';
 import { appointments, calls } from '../drizzle/schema';
 import { cacheKeys } from '../lib/cache';
+import { CalcomBudgetSpent, CalcomRateLimiter } from '../lib/calcom';
+import { redisKeys } from '../lib/redis/keys';
 import { publishEvent } from '../lib/events';
 import { EventHub, type LiveEventMessage } from '../lib/events/hub';
 import { metricsKeys, publishOnce } from '../lib/metrics/publish';
@@ -122,6 +124,15 @@ describe('on a 3-master Redis Cluster', () => {
     stop();
     await hub.close();
     expect(got.map((e) => e.type)).toEqual(['call.updated']);
+  });
+
+  it('the Cal.com limiter\'s window and its deferred turns share a slot: a refused booking job takes its turn without CROSSSLOT', async () => {
+    const limiter = new CalcomRateLimiter({ redis: env.ctx.redis, keyPrefix: env.ctx.ns, limitPerMinute: 2 });
+    const apiKey = `cal_cluster_${Date.now()}`;
+    expect(await limiter.tryAcquire(apiKey)).toBe(0);
+    expect(await limiter.tryAcquire(apiKey)).toBe(0);
+    await expect(limiter.deferring().acquire(apiKey)).rejects.toBeInstanceOf(CalcomBudgetSpent);
+    expect(await env.ctx.redis.exists(redisKeys.calcomRateLimitTurns(limiter.keyFor(apiKey)))).toBe(1);
   });
 
   it('cache invalidation deletes keys of many slots without CROSSSLOT', async () => {

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { redisKeys } from '../lib/redis/keys';
+import { redisKeys, sameSlotKey } from '../lib/redis/keys';
 
 const ROOTS = ['lib', 'apps', 'workers'];
 const REGISTRY = join('lib', 'redis', 'keys.ts');
@@ -36,5 +36,13 @@ describe('Redis key registry', () => {
     expect(redisKeys.bookingLock('k')).toBe('mcp:calcom:booking-lock:k');
     expect(redisKeys.retellAgents(null)).toBe('mcp:retell:agents:global');
     expect(redisKeys.rateLimit('company', 7, 29_000_000)).toBe('ratelimit:company:7:29000000');
+  });
+
+  it('a key beside another keeps its Redis Cluster slot: an existing hash tag stays, a key without one becomes its own', () => {
+    expect(sameSlotKey('cb:mcp:calcom:ratelimit:ab12', ':turns')).toBe('{cb:mcp:calcom:ratelimit:ab12}:turns');
+    expect(sameSlotKey('{cb}:mcp:calcom:ratelimit:ab12', ':turns')).toBe('{cb}:mcp:calcom:ratelimit:ab12:turns');
+    // An empty tag is no tag: Redis hashes the whole key, so it is wrapped like one without.
+    expect(sameSlotKey('{}cb:x', ':turns')).toBe('{{}cb:x}:turns');
+    expect(redisKeys.calcomRateLimitTurns('cb:mcp:calcom:ratelimit:ab12')).toBe('{cb:mcp:calcom:ratelimit:ab12}:turns');
   });
 });

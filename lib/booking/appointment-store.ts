@@ -4,7 +4,7 @@
  * row per key, and its `calcom_request_sent_at` tells a later attempt whether a request may
  * already have reached Cal.com.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { isDuplicateKey, type Db } from '../db';
 import { prepared, preparedSql } from '../db/prepared';
 import { appointments, calls, customers } from '../../drizzle/schema';
@@ -136,23 +136,17 @@ function pendingRow(job: BookingJob, endAt: Date, markSent: boolean) {
   return { values, built };
 }
 
-export async function markRequestSent(db: Db, id: number): Promise<void> {
-  await db
+/**
+ * Marks the row "request sent" just before the POST. Fenced by `attempts` as this attempt read it:
+ * false when another attempt marked it meanwhile (this one's lock lapsed while it waited), which may
+ * have posted; the caller must not post without reconciling first.
+ */
+export async function markRequestSent(db: Db, row: Pick<AppointmentRow, 'id' | 'attempts'>): Promise<boolean> {
+  const [res] = await db
     .update(appointments)
     .set({ calcomRequestSentAt: new Date(), attempts: sql`${appointments.attempts} + 1`, status: 'pending', failureReason: null })
-    .where(eq(appointments.id, id));
-}
-
-/**
- * Takes back `markRequestSent` (or a pending insert marked sent) when the request was refused
- * before it left (breaker open, budget spent). Only a pending row without a uid: never one that
- * was booked meanwhile.
- */
-export async function unmarkRequestSent(db: Db, id: number): Promise<void> {
-  await db
-    .update(appointments)
-    .set({ calcomRequestSentAt: null, attempts: sql`GREATEST(${appointments.attempts} - 1, 0)` })
-    .where(and(eq(appointments.id, id), eq(appointments.status, 'pending'), isNull(appointments.calcomBookingUid)));
+    .where(and(eq(appointments.id, row.id), eq(appointments.attempts, row.attempts)));
+  return res.affectedRows === 1;
 }
 
 /**

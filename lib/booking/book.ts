@@ -26,7 +26,7 @@ import { confirmationSnapshotSchema, sealConfirmation, type ConfirmationSnapshot
 import { fitsIdPayload, jobIds, type BookingJob, type NotificationJob } from '../queues';
 import { BreakerOpenError, type RedisBreaker } from '../resilience';
 import { describeSlots, nearestFreeSlots } from './alternatives';
-import { findByKey, findCustomerAndAppointment, insertPending, insertPendingFor, markBooked, markFailed, markRequestSent, unmarkRequestSent, type AppointmentRow } from './appointment-store';
+import { findByKey, findCustomerAndAppointment, insertPending, insertPendingFor, markBooked, markFailed, markRequestSent, type AppointmentRow } from './appointment-store';
 import { openCustomerSnapshot, type CustomerSnapshot } from './customer-snapshot';
 import { BookingDeferred, BookingRejected } from './errors';
 import { cachedCatalogue, checkService, loadCatalogue } from './event-types';
@@ -170,6 +170,13 @@ async function bookLocked(
   const company = { id: ctx.company.id, calcomUsername: ctx.company.calcomUsername };
   let catalogue = current ? null : await cachedCatalogue(deps.cache, company, teams);
   const markSent = catalogue !== null && checkService(catalogue, ctx.service) === null;
+  const calcom = deps.clientFor(ctx.company.calcomApiKey);
+  // The POST's slot of the company's Cal.com budget is taken before anything says "sent": a
+  // bookings job refused here (budget spent) leaves no mark and no row, and its retry posts
+  // without first asking Cal.com about a request that never left. (A path that ends without the
+  // POST — the row booked meanwhile — leaves that slot unused.)
+  let budgetTaken = false;
+  if (markSent) budgetTaken = await takePostBudget(calcom, signal);
   let inserted: { row: AppointmentRow; fresh: boolean };
   if (snapshot) {
     const fresh = await insertPendingFor(deps.db, job, end, markSent, snapshot);
@@ -182,7 +189,7 @@ async function bookLocked(
   const marked = fresh && markSent;
   const already = await answeredFromRow(deps, row);
   if (already) return already;
-  const client = guard(deps, deps.clientFor(ctx.company.calcomApiKey));
+  const client = guard(deps, calcom);
   const uidKey = deps.ns + cacheKeys.booking(job.idempotencyKey);
 
   // Cal.com answered an earlier attempt, which died before committing. (A row this attempt just
@@ -208,7 +215,12 @@ async function bookLocked(
   const invalid = checkService(catalogue, ctx.service);
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
-  if (!marked) await markRequestSent(deps.db, row.id);
+  if (!budgetTaken) budgetTaken = await takePostBudget(calcom, signal);
+  if (!marked && !(await markRequestSent(deps.db, row))) {
+    // Another attempt marked it since this one read the row (this one's lock lapsed while it
+    // waited): that one may have posted. Not without looking first, which the retry does.
+    throw new BookingDeferred('another attempt sent a request for this booking meanwhile', Date.now() + LOCK_RETRY_MS);
+  }
   let booking: CalBooking;
   try {
     booking = await client.createBooking(
@@ -226,12 +238,9 @@ async function bookLocked(
         metadata: { callbook_key: job.idempotencyKey, callbook_company: ctx.company.slug, ...(job.callId ? { callbook_call: String(job.callId) } : {}) },
       },
       signal,
+      budgetTaken,
     );
   } catch (err) {
-    // Refused before it left: the row goes back to "nothing sent", so the next attempt posts
-    // at once instead of first asking Cal.com for a booking that cannot exist. Only a mark this
-    // attempt made is taken back; one from an earlier attempt stays.
-    if (err instanceof BookingDeferred && err.nothingSent && (marked || row.calcomRequestSentAt === null)) await unmarkRequestSent(deps.db, row.id);
     if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
       // The booking is refused either way; the free slots only make the answer useful (and a
       // bookings job does not wait for Cal.com budget to look them up).
@@ -270,6 +279,19 @@ function guard(deps: BookingDeps, c: CalcomClient): GuardedClient {
   };
 }
 
+const BUDGET_SPENT = "the company's Cal.com request budget for background work is spent";
+
+/** Takes the POST's slot of the budget (waiting, or refused as a deferral, as the deps' limiter does); true once taken. */
+async function takePostBudget(calcom: CalcomClient, signal?: AbortSignal): Promise<true> {
+  try {
+    await calcom.takeBudget(signal);
+    return true;
+  } catch (err) {
+    if (err instanceof CalcomBudgetSpent) throw new BookingDeferred(BUDGET_SPENT, err.retryAt);
+    throw err;
+  }
+}
+
 /**
  * A Cal.com request through the shared breaker; an open breaker and a 429 become deferrals, not
  * failures. Every Cal.com request of the booking path, appointment management and live slots.
@@ -278,8 +300,8 @@ export async function callCalcom<T>(deps: Pick<BookingDeps, 'breaker'>, fn: () =
   try {
     return await deps.breaker.run(fn, isServiceFailure);
   } catch (err) {
-    if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt, true);
-    if (err instanceof CalcomBudgetSpent) throw new BookingDeferred('the Cal.com request budget for background work is spent', err.retryAt, true);
+    if (err instanceof BreakerOpenError) throw new BookingDeferred(`Cal.com circuit breaker is ${err.state}`, err.retryAt);
+    if (err instanceof CalcomBudgetSpent) throw new BookingDeferred(BUDGET_SPENT, err.retryAt);
     if (err instanceof CalcomError && err.kind === 'rate_limited') {
       throw new BookingDeferred('Cal.com rate limit reached', err.retryAt ?? Date.now() + 60_000);
     }

@@ -21,8 +21,6 @@ export class BookingDeferred extends Error {
   constructor(
     readonly reason: string,
     readonly retryAt: number,
-    /** Refused before a request left (breaker open, budget spent): Cal.com saw nothing. */
-    readonly nothingSent = false,
   ) {
     super(`${reason}; retry at ${new Date(retryAt).toISOString()}`);
   }

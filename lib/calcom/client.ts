@@ -185,8 +185,12 @@ export class CalcomClient {
     this.transport = opts.transport ?? fetchTransport(opts.fetch ?? globalThis.fetch);
   }
 
-  /** Books `start` for an event type (POST /bookings); the body holds only whitelisted fields. */
-  async createBooking(input: CreateBookingInput, signal?: AbortSignal): Promise<CalBooking> {
+  /**
+   * Books `start` for an event type (POST /bookings); the body holds only whitelisted fields.
+   * `budgetTaken`: the caller took this request's slot from the limiter already (the booking path
+   * takes it before it marks the row "request sent"), so it is not taken twice.
+   */
+  async createBooking(input: CreateBookingInput, signal?: AbortSignal, budgetTaken = false): Promise<CalBooking> {
     const a = input.attendee;
     const attendee: Record<string, unknown> = { name: a.name, timeZone: a.timeZone };
     if (a.email !== undefined) attendee.email = a.email;
@@ -204,8 +208,15 @@ export class CalcomClient {
     const res = await this.request(
       { route: 'POST /bookings', path: '/bookings', body, schema: bookingResponseSchema },
       signal,
+      budgetTaken,
     );
     return res.data;
+  }
+
+  /** Takes one request's slot from the limiter now (waiting, or refused, as the limiter does), for a later `createBooking(…, true)`. */
+  async takeBudget(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.limiter) await this.limiter.acquire(this.apiKey, signal);
   }
 
   /** One booking by uid (404 → not_found). */
@@ -344,14 +355,14 @@ export class CalcomClient {
     return res.data;
   }
 
-  private async request<S extends z.ZodType>(spec: RequestSpec<S>, signal?: AbortSignal): Promise<z.output<S>> {
+  private async request<S extends z.ZodType>(spec: RequestSpec<S>, signal?: AbortSignal, budgetTaken = false): Promise<z.output<S>> {
     const method = spec.route.slice(0, spec.route.indexOf(' '));
     const version = ROUTES[spec.route];
     const fail = (init: Omit<ConstructorParameters<typeof CalcomError>[0], 'method' | 'path' | 'route'>) =>
       new CalcomError({ ...init, method, path: spec.path, route: spec.route });
 
     signal?.throwIfAborted();
-    if (this.limiter) await this.limiter.acquire(this.apiKey, signal);
+    if (this.limiter && !budgetTaken) await this.limiter.acquire(this.apiKey, signal);
     signal?.throwIfAborted();
 
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };

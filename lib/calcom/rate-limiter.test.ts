@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCalcomSim, startCalcomSim } from '../../sim/calcom';
 import { CalcomClient } from './client';
+import { redisKeys } from '../redis/keys';
 import { CalcomBudgetSpent, CalcomRateLimiter } from './rate-limiter';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -134,15 +135,41 @@ describe('CalcomRateLimiter', () => {
       );
     expect(Date.now() - t0).toBeLessThan(200); // no wait
     expect(refused).toBeInstanceOf(CalcomBudgetSpent);
-    // Due when the first request leaves the window, spread over at most one slot's share (1000 / 3 ms).
+    // Due when the first request leaves the window (plus up to 25 ms of jitter).
     const due = (refused as CalcomBudgetSpent).retryAt - t0;
     expect(due).toBeGreaterThanOrEqual(WINDOW - 200);
-    expect(due).toBeLessThanOrEqual(WINDOW + 334 + 100);
+    expect(due).toBeLessThanOrEqual(WINDOW + 25 + 100);
     expect(await connA.zcard(background.keyFor(key))).toBe(3); // a refusal takes nothing
     expect(await calls.tryAcquire(key)).toBe(0);
     expect(await calls.tryAcquire(key)).toBe(0);
     expect(await calls.tryAcquire(key)).toBeGreaterThan(0);
     expect(() => new CalcomRateLimiter({ redis: connA, limitPerMinute: 5, reservedForCalls: 5 })).toThrow(RangeError);
+  });
+
+  it('deferred callers get turns one slot\'s share of the window apart, so a backlog comes back one by one', async () => {
+    const l = new CalcomRateLimiter({ redis: connA, keyPrefix: PREFIX, limitPerMinute: 4, windowMs: WINDOW, jitterMs: 0 });
+    const key = uniqueKey();
+    for (let i = 0; i < 4; i++) expect(await l.tryAcquire(key)).toBe(0);
+    const deferring = l.deferring();
+    const turns: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const e = await deferring.acquire(key).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(CalcomBudgetSpent);
+      turns.push((e as CalcomBudgetSpent).retryAt);
+    }
+    // The first when the window's first request leaves it; each next one 250 ms (1000 / 4) later.
+    expect(turns[0]! - Date.now()).toBeGreaterThan(WINDOW - 300);
+    for (let i = 1; i < turns.length; i++) expect(turns[i]! - turns[i - 1]!).toBeGreaterThanOrEqual(240);
+    expect(turns[5]! - turns[0]!).toBeLessThan(5 * 250 + 100);
+    // A caller that waits takes no turn: it is told when the first slot frees.
+    expect(await l.tryAcquire(key)).toBeLessThan(WINDOW);
+    // The turns key sits beside the window (one Redis Cluster slot) and expires.
+    const turnsKey = redisKeys.calcomRateLimitTurns(l.keyFor(key));
+    expect(turnsKey).toBe(`{${l.keyFor(key)}}:turns`);
+    expect(await connA.pttl(turnsKey)).toBeGreaterThan(0);
   });
 
   it('paces a CalcomClient', async () => {

@@ -21,7 +21,8 @@
  * `forCalls` (the live-call functions) admits up to the full limit, every other one stops at
  * limit − reserved. A company whose booking jobs spend their share still answers its callers.
  * The bookings worker does not wait at all (`deferring()`): it is refused with CalcomBudgetSpent,
- * and the job moves to delayed until a slot frees. A job waiting here held one of its worker's
+ * and the job moves to delayed until its turn: deferred callers get turns one slot's share of the
+ * window apart (a second key beside the window, `…:turns`), so each comes back about once. A job waiting here held one of its worker's
  * `CONCURRENCY_BOOKINGS` slots; twenty such waiters made a live request of that company wait 4×
  * longer in review (bench/RESULTS.md, sixth session).
  *
@@ -63,8 +64,11 @@ export class CalcomBudgetSpent extends Error {
 const COMMAND = 'callbookCalcomRateLimit';
 
 /**
- * KEYS[1] sorted set; ARGV limit, windowMs, member. Returns {1, 0} when admitted (member added), else
- * {0, waitMs} until a slot frees.
+ * KEYS[1] sorted set, KEYS[2] the next deferred turn (same slot); ARGV limit, windowMs, member,
+ * takeTurn (0/1). Returns {1, 0} when admitted (member added), else {0, waitMs}: until a slot
+ * frees, or, with takeTurn, until this caller's turn — one slot's share of the window
+ * (windowMs / limit) after the turn handed out before it, so a backlog of deferred jobs comes back
+ * one after another instead of all at once for the first free slot.
  */
 const RATE_LIMIT_LUA = `
 local key = KEYS[1]
@@ -80,13 +84,20 @@ if count < limit then
   return {1, 0}
 end
 local nth = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-local wait = tonumber(nth[2]) + window - now
+local at = tonumber(nth[2]) + window
+if ARGV[4] == '1' then
+  local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local turn = math.max(at, last + math.ceil(window / limit))
+  redis.call('SET', KEYS[2], turn, 'PX', turn - now + window)
+  at = turn
+end
+local wait = at - now
 if wait < 1 then wait = 1 end
 return {0, wait}
 `;
 
 type RateLimitCommands = {
-  [COMMAND](key: string, limit: number, windowMs: number, member: string): Promise<[number, number]>;
+  [COMMAND](key: string, turnsKey: string, limit: number, windowMs: number, member: string, takeTurn: 0 | 1): Promise<[number, number]>;
 };
 
 function positiveInt(name: string, v: number): number {
@@ -127,7 +138,7 @@ export class CalcomRateLimiter {
     this.limit = opts.forCalls ? limit : limit - reserved;
     this.windowMs = positiveInt('windowMs', opts.windowMs ?? 60_000);
     this.jitterMs = Math.max(0, opts.jitterMs ?? 25);
-    this.redis = withCommand<RateLimitCommands>(opts.redis, COMMAND, RATE_LIMIT_LUA);
+    this.redis = withCommand<RateLimitCommands>(opts.redis, COMMAND, RATE_LIMIT_LUA, 2);
   }
 
   /** The Redis key of an API key's window (hashed; never the key in clear). */
@@ -136,9 +147,13 @@ export class CalcomRateLimiter {
     return this.keyPrefix + redisKeys.calcomRateLimit(hash);
   }
 
-  /** Takes a free request of the key's window if there is one: 0, else the ms until one frees. */
-  async tryAcquire(apiKey: string): Promise<number> {
-    const [admitted, waitMs] = await this.redis[COMMAND](this.keyFor(apiKey), this.limit, this.windowMs, randomUUID());
+  /**
+   * Takes a free request of the key's window if there is one: 0, else the ms until one frees (with
+   * `takeTurn`, until this caller's turn among the deferred).
+   */
+  async tryAcquire(apiKey: string, takeTurn = false): Promise<number> {
+    const key = this.keyFor(apiKey);
+    const [admitted, waitMs] = await this.redis[COMMAND](key, redisKeys.calcomRateLimitTurns(key), this.limit, this.windowMs, randomUUID(), takeTurn ? 1 : 0);
     return Number(admitted) === 1 ? 0 : Number(waitMs);
   }
 
@@ -155,16 +170,14 @@ export class CalcomRateLimiter {
 
   /**
    * The same budget, refused at once with CalcomBudgetSpent instead of waited for (the bookings
-   * worker). The retry time is spread over one slot's share of the window past the first free slot,
-   * so a backlog of deferred jobs does not all come back for that one slot.
+   * worker). Each refusal takes a turn: the retry time is when this caller's turn comes.
    */
   deferring(): CalcomLimiter {
-    const spreadMs = Math.max(this.jitterMs, Math.ceil(this.windowMs / this.limit));
     return {
       acquire: async (apiKey, signal) => {
         signal?.throwIfAborted();
-        const waitMs = await this.tryAcquire(apiKey);
-        if (waitMs > 0) throw new CalcomBudgetSpent(Date.now() + waitMs + Math.floor(Math.random() * (spreadMs + 1)));
+        const waitMs = await this.tryAcquire(apiKey, true);
+        if (waitMs > 0) throw new CalcomBudgetSpent(Date.now() + waitMs + Math.floor(Math.random() * (this.jitterMs + 1)));
       },
     };
   }

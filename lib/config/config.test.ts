@@ -39,7 +39,9 @@ describe('loadConfig', () => {
 
   it('keeps a sixth of each Cal.com key\'s budget for live calls unless told, and refuses a reserve that leaves background work nothing', () => {
     expect(reservedForCalls(loadConfig(good))).toBe(20);
-    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_PER_MINUTE: '5' }))).toBe(0);
+    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_PER_MINUTE: '5' }))).toBe(1);
+    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_PER_MINUTE: '2' }))).toBe(1);
+    expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_PER_MINUTE: '1' }))).toBe(0);
     expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '0' }))).toBe(0);
     expect(reservedForCalls(loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '119' }))).toBe(119);
     expect(() => loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: '120' })).toThrow(/CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid: must be below CALCOM_RATE_LIMIT_PER_MINUTE \(120\)/);

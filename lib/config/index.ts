@@ -46,7 +46,7 @@ export const envSchema = z.object({
   RETELL_API_URL: z.string().url().default('https://api.retellai.com'),
   CALCOM_API_URL: z.string().url().default('https://api.cal.com/v2'),
   CALCOM_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
-  /** Of each key's CALCOM_RATE_LIMIT_PER_MINUTE, how many only live calls may use; unset: a sixth (see reservedForCalls). */
+  /** Of each key's CALCOM_RATE_LIMIT_PER_MINUTE, how many only live calls may use; unset: a sixth, rounded up (see reservedForCalls). */
   CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: z.coerce.number().int().min(0).optional(),
   CALCOM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ENCRYPTION_KEY: base64Key32,
@@ -154,11 +154,12 @@ export class ConfigError extends Error {
 
 /**
  * Requests per key and minute only live calls may take (lib/calcom/rate-limiter): the setting, or a
- * sixth of the budget (20 of Cal.com's 120), so a company's booking jobs never leave its callers
- * waiting for Cal.com.
+ * sixth of the budget rounded up (20 of Cal.com's 120; at least 1 while background work keeps 1),
+ * so a company's booking jobs never leave its callers waiting for Cal.com.
  */
 export function reservedForCalls(config: Pick<Config, 'CALCOM_RATE_LIMIT_PER_MINUTE' | 'CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS'>): number {
-  return config.CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS ?? Math.floor(config.CALCOM_RATE_LIMIT_PER_MINUTE / 6);
+  const limit = config.CALCOM_RATE_LIMIT_PER_MINUTE;
+  return config.CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS ?? Math.min(Math.ceil(limit / 6), limit - 1);
 }
 
 /** Parse an environment (default process.env); throws ConfigError naming every bad variable. */

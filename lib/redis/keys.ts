@@ -28,6 +28,8 @@ export const redisKeys = {
   breaker: (service: string) => `mcp:breaker:${service}`,
   /** Cal.com sliding window per API key, by the key's hash (lib/calcom/rate-limiter). */
   calcomRateLimit: (apiKeyHash: string) => `mcp:calcom:ratelimit:${apiKeyHash}`,
+  /** Beside a window (its full key, namespace included): when the next deferred job's turn comes. */
+  calcomRateLimitTurns: (windowKey: string) => sameSlotKey(windowKey, ':turns'),
   /**
    * Counts per minute window (lib/ratelimit/minute-counter): families `company` and `operator`
    * (budgets per company) and `authfail` (failed authentications per address).
@@ -41,3 +43,13 @@ export const redisKeys = {
   /** Pub/sub channel of a company's live events (lib/events). */
   eventsChannel: (companyId: number) => `events:company:${companyId}`,
 };
+
+/**
+ * `key` + `suffix` in the same Redis Cluster slot as `key`, for a script that touches both: a key
+ * with a hash tag (`{…}` with something inside) keeps it; one without becomes its own tag.
+ */
+export function sameSlotKey(key: string, suffix: string): string {
+  const open = key.indexOf('{');
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
+  return close > open + 1 ? key + suffix : `{${key}}${suffix}`;
+}
