@@ -22,7 +22,8 @@ import { redisKeys } from '../lib/redis/keys';
 import { jobIds, type BookingJob } from '../lib/queues';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { bookingJobForNewCall, slotSequence } from './helpers/bookings';
-import { CLINIC_NUMBER, SALON_NUMBER, CALLER, callId, signed } from './helpers/fixtures';
+import { CLINIC_NUMBER, SALON_NUMBER, CALLER, callId, retellEvent, signed } from './helpers/fixtures';
+import { webhookDeliverer } from './helpers/webhooks';
 import { CLINIC_KEY, SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
 import type { TestEnv } from './helpers/env';
 
@@ -41,6 +42,7 @@ useSimTestEnv(
 beforeEach(async () => {
   // Each test starts with the salon's event types cached (so a new row is inserted marked "sent")
   // and its whole budget.
+  await freshBudgets();
   await executeBooking(bookingDeps(env.ctx), await makeJob());
   await freshBudgets();
 });
@@ -60,6 +62,20 @@ const makeJob = (opts: { number?: string; service?: string; start?: DateTime } =
 const rowFor = async (key: string) => (await db().select().from(appointments).where(eq(appointments.idempotencyKey, key)))[0];
 const simBookingsFor = (key: string) => sim.sim.bookings().filter((b) => b.metadata.callbook_key === key);
 const salonRequests = () => sim.sim.requests().filter((r) => r.apiKey === SALON_KEY);
+
+const deliver = webhookDeliverer(() => env.ctx);
+let caller = 0;
+/** The booking job a call_analyzed webhook queues (with its sealed customer), taken off the queue to run by hand. */
+async function webhookJob(): Promise<BookingJob> {
+  const start = nextSlot();
+  const from = `+49151777${String(Date.now() % 10_000).padStart(4, '0')}${String(caller++).padStart(2, '0')}`;
+  const analysis = { booking_confirmed: true, appointment_datetime: start.toFormat("yyyy-MM-dd'T'HH:mm:ss"), service: 'Haarschnitt', customer_name: 'Snap' };
+  const outcome = await deliver(retellEvent('call_analyzed', { callId: callId(), from, analysis }));
+  const key = (outcome as { decision: { idempotencyKey: string } }).decision.idempotencyKey;
+  const queued = (await env.ctx.queues.bookings.getJob(jobIds.booking(key)))!;
+  await queued.remove();
+  return queued.data as BookingJob;
+}
 
 /** Takes the salon's background budget until `left` requests of it remain. */
 async function spendBackgroundBudget(left: number): Promise<void> {
@@ -193,6 +209,26 @@ describe('Cal.com budget: booking jobs defer, live calls go first', () => {
     expect((await executeBooking(bookingDeps(env.ctx, {}, 'defer'), job)).status).toBe('booked');
     expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
     expect((await rowFor(job.idempotencyKey))!.calcomBookingUid).toBe(simBookingsFor(job.idempotencyKey)[0]!.uid);
+  });
+
+  it('a retried job that carries its customer (every webhook job does) spends the slots its requests need and no more', async () => {
+    const job = await webhookJob();
+    expect(job.sealedCustomer).toBeDefined();
+    const deferring = bookingDeps(env.ctx, {}, 'defer');
+    // Attempt 1 posts and meets a 500: the row stays, marked "sent".
+    sim.sim.setFaults({ errorRatio: 1 }, SALON_KEY);
+    await expect(executeBooking(deferring, job)).rejects.toThrow();
+    sim.sim.clearFaults();
+    expect(await rowFor(job.idempotencyKey)).toMatchObject({ attempts: 1 });
+    // Attempt 2 finds the row (its insert does not take) and reads it: exactly the two slots the
+    // look-up and the POST need are enough.
+    await freshBudgets();
+    await spendBackgroundBudget(2);
+    const before = salonRequests().length;
+    expect((await executeBooking(deferring, job)).status).toBe('booked');
+    expect(salonRequests().slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v2/bookings', 'POST /v2/bookings']);
+    expect(await env.ctx.redis.zcard(budgetKey())).toBe(LIMIT - RESERVED);
+    expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
   });
 
   it('background work that waits (sync, erasure, operators) leaves the reserve alone; a call may use it', async () => {

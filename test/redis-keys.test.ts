@@ -41,8 +41,9 @@ describe('Redis key registry', () => {
   it('a key beside another keeps its Redis Cluster slot: an existing hash tag stays, a key without one becomes its own', () => {
     expect(sameSlotKey('cb:mcp:calcom:ratelimit:ab12', ':turns')).toBe('{cb:mcp:calcom:ratelimit:ab12}:turns');
     expect(sameSlotKey('{cb}:mcp:calcom:ratelimit:ab12', ':turns')).toBe('{cb}:mcp:calcom:ratelimit:ab12:turns');
-    // An empty tag is no tag: Redis hashes the whole key, so it is wrapped like one without.
-    expect(sameSlotKey('{}cb:x', ':turns')).toBe('{{}cb:x}:turns');
+    // An empty tag is no tag, and wrapping a key with braces in it would change its tag: refused.
+    expect(() => sameSlotKey('{}cb:x', ':turns')).toThrow(/braces but no hash tag/);
+    expect(() => sameSlotKey('a}b:x', ':turns')).toThrow(/braces but no hash tag/);
     expect(redisKeys.calcomRateLimitTurns('cb:mcp:calcom:ratelimit:ab12')).toBe('{cb:mcp:calcom:ratelimit:ab12}:turns');
   });
 });

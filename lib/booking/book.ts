@@ -110,11 +110,14 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
     );
   }, LOCK_RENEW_MS);
   renew.unref();
+  // The POST's Cal.com slot, once taken, is this attempt's: a second pass (the snapshot's insert
+  // did not take) uses it rather than taking another.
+  const budget: PostBudget = { taken: false };
   try {
     if (snapshot) {
       // An input rejection (the tenant's config changed since) is decided on the rows below: the
       // appointment may be booked already, which is answered from the row.
-      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, signal, snapshot).catch((err: unknown) => {
+      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, budget, signal, snapshot).catch((err: unknown) => {
         if (err instanceof BookingRejected && err.kind === 'input') return null;
         throw err;
       });
@@ -125,9 +128,9 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
       const row = read?.appointment ?? undefined;
       const already = await answeredFromRow(deps, row);
       if (already) return already;
-      return (await bookLocked(deps, job, read?.customer, row !== undefined, log, signal))!;
+      return (await bookLocked(deps, job, read?.customer, row !== undefined, log, budget, signal))!;
     }
-    return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, signal))!;
+    return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, budget, signal))!;
   } finally {
     clearInterval(renew);
     await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
@@ -148,6 +151,7 @@ async function bookLocked(
   customer: CustomerRow | undefined,
   rowExisted: boolean,
   log: Logger,
+  budget: PostBudget,
   signal?: AbortSignal,
   snapshot?: CustomerSnapshot,
 ): Promise<BookingResult | null> {
@@ -175,8 +179,7 @@ async function bookLocked(
   // bookings job refused here (budget spent) leaves no mark and no row, and its retry posts
   // without first asking Cal.com about a request that never left. (A path that ends without the
   // POST — the row booked meanwhile — leaves that slot unused.)
-  let budgetTaken = false;
-  if (markSent) budgetTaken = await takePostBudget(calcom, signal);
+  if (markSent && !budget.taken) budget.taken = await takePostBudget(calcom, signal);
   let inserted: { row: AppointmentRow; fresh: boolean };
   if (snapshot) {
     const fresh = await insertPendingFor(deps.db, job, end, markSent, snapshot);
@@ -215,7 +218,7 @@ async function bookLocked(
   const invalid = checkService(catalogue, ctx.service);
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
-  if (!budgetTaken) budgetTaken = await takePostBudget(calcom, signal);
+  if (!budget.taken) budget.taken = await takePostBudget(calcom, signal);
   if (!marked && !(await markRequestSent(deps.db, row))) {
     // Another attempt marked it since this one read the row (this one's lock lapsed while it
     // waited): that one may have posted. Not without looking first, which the retry does.
@@ -238,7 +241,7 @@ async function bookLocked(
         metadata: { callbook_key: job.idempotencyKey, callbook_company: ctx.company.slug, ...(job.callId ? { callbook_call: String(job.callId) } : {}) },
       },
       signal,
-      budgetTaken,
+      budget.taken,
     );
   } catch (err) {
     if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
@@ -277,6 +280,11 @@ function guard(deps: BookingDeps, c: CalcomClient): GuardedClient {
     createBooking: (...a) => callCalcom(deps, () => c.createBooking(...a)),
     getSlots: (...a) => callCalcom(deps, () => c.getSlots(...a)),
   };
+}
+
+/** Whether this attempt holds its POST's slot of the Cal.com budget (see bookLocked). */
+interface PostBudget {
+  taken: boolean;
 }
 
 const BUDGET_SPENT = "the company's Cal.com request budget for background work is spent";

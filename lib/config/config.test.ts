@@ -49,6 +49,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: 'some' })).toThrow(/CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid/);
   });
 
+  it('takes braces in REDIS_PREFIX only as one hash tag with something inside', () => {
+    expect(loadConfig({ ...good, REDIS_PREFIX: '{cb}' }).REDIS_PREFIX).toBe('{cb}');
+    expect(loadConfig({ ...good, REDIS_PREFIX: 'app-{cb}_1' }).REDIS_PREFIX).toBe('app-{cb}_1');
+    for (const bad of ['{}', 'a}b', '{}{t}', '{a}{b}', 'a{b']) {
+      expect(() => loadConfig({ ...good, REDIS_PREFIX: bad }), bad).toThrow(/REDIS_PREFIX is invalid: braces only as one Redis Cluster hash tag/);
+    }
+  });
+
   it('treats an empty variable as unset', () => {
     const c = loadConfig({ ...good, SMTP_URL: '', PUBLIC_URL: '', PORT: '' });
     expect(c.SMTP_URL).toBeUndefined();

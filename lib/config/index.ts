@@ -38,7 +38,12 @@ export const envSchema = z.object({
     .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
     .optional(),
   /** Namespace for every Redis key and queue; tests use one per run. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_{}-]*$/, 'letters, digits, _ - { } only').default('callbook'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]*$/, 'letters, digits, _ - { } only')
+    // A brace elsewhere would change which Redis Cluster slot a key beside another lands in (lib/redis/keys sameSlotKey).
+    .refine((p) => !/[{}]/.test(p) || /^[^{}]*\{[^{}]+\}[^{}]*$/.test(p), 'braces only as one Redis Cluster hash tag with something inside, e.g. {callbook}')
+    .default('callbook'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.string().url().optional(),

@@ -45,11 +45,15 @@ export const redisKeys = {
 };
 
 /**
- * `key` + `suffix` in the same Redis Cluster slot as `key`, for a script that touches both: a key
- * with a hash tag (`{…}` with something inside) keeps it; one without becomes its own tag.
+ * `key` + `suffix` in the same Redis Cluster slot as `key`, for a script that touches both. Redis
+ * hashes the first `{…}` with something inside, else the whole key: a key with such a tag keeps it;
+ * one without becomes its own tag, which only works without braces in it (REDIS_PREFIX allows
+ * braces only as one such tag, lib/config).
  */
 export function sameSlotKey(key: string, suffix: string): string {
   const open = key.indexOf('{');
   const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
-  return close > open + 1 ? key + suffix : `{${key}}${suffix}`;
+  if (close > open + 1) return key + suffix;
+  if (/[{}]/.test(key)) throw new Error(`no key beside ${key} can share its Redis Cluster slot: it has braces but no hash tag`);
+  return `{${key}}${suffix}`;
 }
