@@ -21,10 +21,10 @@
  * `forCalls` (the live-call functions) admits up to the full limit, every other one stops at
  * limit − reserved. A company whose booking jobs spend their share still answers its callers.
  * The bookings worker does not wait at all (`deferring()`): it is refused with CalcomBudgetSpent,
- * and the job moves to delayed until its turn: deferred callers get turns one slot's share of the
- * window apart (a second key beside the window, `…:turns`), so each comes back about once. A job waiting here held one of its worker's
- * `CONCURRENCY_BOOKINGS` slots; twenty such waiters made a live request of that company wait 4×
- * longer in review (bench/RESULTS.md, sixth session).
+ * and the job moves to delayed until its turn. Deferred callers get turns one slot's share of the
+ * window apart (a second key beside the window, `…:turns`), so each comes back about once. (A job
+ * that waited here held one of its worker's `CONCURRENCY_BOOKINGS` slots; twenty such waiters made
+ * a live request of that company wait 4× longer in review: bench/RESULTS.md, sixth session.)
  *
  * Redis errors propagate from `acquire` (fail closed): the caller's job fails and is retried.
  */
