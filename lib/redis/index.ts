@@ -27,20 +27,12 @@ export function redisTarget(config: { REDIS_URL: string; REDIS_CLUSTER_NODES?: s
   return config.REDIS_CLUSTER_NODES?.length ? { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES } : { url: config.REDIS_URL };
 }
 
-/**
- * A connection made while a restarted Redis still loads its data asks again after at most this
- * long. ioredis waits Redis's own loading estimate, up to 10 s: in the chaos run the ingress kept
- * answering 503 for 11 s after a restart whose load took about 1 s (the workers, without a ready
- * check, were back within 1–4 s), and Retell's retries of some webhooks ran out.
- */
-export const LOADING_RECHECK_MS = 250;
-
 function roleOptions(role: ConnectionRole): RedisOptions {
   return role === 'worker'
     ? { maxRetriesPerRequest: null, enableReadyCheck: false }
     : role === 'producer'
-      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 5_000, maxLoadingRetryTime: LOADING_RECHECK_MS }
-      : { maxRetriesPerRequest: 2, connectTimeout: 2_000, maxLoadingRetryTime: LOADING_RECHECK_MS };
+      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 5_000 }
+      : { maxRetriesPerRequest: 2, connectTimeout: 2_000 };
 }
 
 // Back off, capped, and never give up: a restarted Redis must be picked up again.

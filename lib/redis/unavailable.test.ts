@@ -4,7 +4,7 @@
  * a real error (wrong type, a script bug) does not count.
  */
 import { describe, expect, it } from 'vitest';
-import { createRedis, isRedisUnavailable, LOADING_RECHECK_MS } from './index';
+import { isRedisUnavailable } from './index';
 
 const replyError = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
 
@@ -24,21 +24,5 @@ describe('isRedisUnavailable', () => {
 
   it.each(['WRONGTYPE Operation against a key holding the wrong kind of value', 'ERR Error running script: attempt to compare nil with number'])('%s: a real error', (message) => {
     expect(isRedisUnavailable(replyError(message))).toBe(false);
-  });
-});
-
-describe('connections to a Redis that is still loading after a restart', () => {
-  it('the ingress and client connections ask again within 250 ms instead of waiting Redis\'s estimate (up to 10 s)', () => {
-    for (const role of ['producer', 'client'] as const) {
-      const r = createRedis('redis://127.0.0.1:6379', role, { lazyConnect: true });
-      expect(r.options.maxLoadingRetryTime, role).toBe(LOADING_RECHECK_MS);
-      expect(r.options.enableReadyCheck, role).toBe(true);
-      r.disconnect();
-    }
-    expect(LOADING_RECHECK_MS).toBeLessThanOrEqual(250);
-    // Workers make no ready check: they are back as soon as Redis answers.
-    const w = createRedis('redis://127.0.0.1:6379', 'worker', { lazyConnect: true });
-    expect(w.options.enableReadyCheck).toBe(false);
-    w.disconnect();
   });
 });
