@@ -152,7 +152,8 @@ describe('a booking that carries its customer', () => {
     workers = startWorkers(env.ctx, ['bookings']);
     const failed = await waitFor(async () => {
       const j = await env.ctx.queues.bookings.getJob(jobIds.booking(job.idempotencyKey));
-      return j && (await j.getState()) === 'failed' ? j : undefined;
+      // Read again once failed: the object fetched before the state changed lacks failedReason.
+      return j && (await j.getState()) === 'failed' ? env.ctx.queues.bookings.getJob(jobIds.booking(job.idempotencyKey)) : undefined;
     });
     expect(failed.failedReason).toMatch(/erased/);
     expect((failed.data as BookingJob).sealedCustomer).toBeUndefined();

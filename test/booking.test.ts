@@ -44,7 +44,8 @@ async function waitJob(jobId: string, states = ['completed', 'failed'], ms = 15_
   for (;;) {
     const job = await env.ctx.queues.bookings.getJob(jobId);
     const state = job ? await job.getState() : 'missing';
-    if (states.includes(state) || Date.now() > end) return { job: job!, state };
+    // Read again: the job object fetched before its state changed holds the old attempts and reasons.
+    if (states.includes(state) || Date.now() > end) return { job: (await env.ctx.queues.bookings.getJob(jobId)) ?? job!, state };
     await new Promise((r) => setTimeout(r, 50));
   }
 }

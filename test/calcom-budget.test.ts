@@ -92,7 +92,8 @@ async function waitState(jobId: string, states: string[], ms = 10_000) {
   for (;;) {
     const job = await env.ctx.queues.bookings.getJob(jobId);
     const state = job ? await job.getState() : 'missing';
-    if (states.includes(state)) return { job: job!, state };
+    // Read again: the job object fetched before its state changed holds the old attempts.
+    if (states.includes(state)) return { job: (await env.ctx.queues.bookings.getJob(jobId))!, state };
     if (Date.now() > end) throw new Error(`job ${jobId} is ${state}, not ${states.join('/')}, after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
