@@ -179,7 +179,7 @@ async function bookLocked(
   // bookings job refused here (budget spent) leaves no mark and no row, and its retry posts
   // without first asking Cal.com about a request that never left. (A path that ends without the
   // POST — the row booked meanwhile — leaves that slot unused.)
-  if (markSent && !budget.taken) budget.taken = await takePostBudget(calcom, signal);
+  if (markSent) await takePostBudget(calcom, budget, signal);
   let inserted: { row: AppointmentRow; fresh: boolean };
   if (snapshot) {
     const fresh = await insertPendingFor(deps.db, job, end, markSent, snapshot);
@@ -218,7 +218,7 @@ async function bookLocked(
   const invalid = checkService(catalogue, ctx.service);
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
-  if (!budget.taken) budget.taken = await takePostBudget(calcom, signal);
+  await takePostBudget(calcom, budget, signal);
   if (!marked && !(await markRequestSent(deps.db, row))) {
     // Another attempt marked it since this one read the row (this one's lock lapsed while it
     // waited): that one may have posted. Not without looking first, which the retry does.
@@ -289,11 +289,12 @@ interface PostBudget {
 
 const BUDGET_SPENT = "the company's Cal.com request budget for background work is spent";
 
-/** Takes the POST's slot of the budget (waiting, or refused as a deferral, as the deps' limiter does); true once taken. */
-async function takePostBudget(calcom: CalcomClient, signal?: AbortSignal): Promise<true> {
+/** Takes the POST's slot of the budget unless this attempt holds it (waiting, or refused as a deferral, as the deps' limiter does). */
+async function takePostBudget(calcom: CalcomClient, budget: PostBudget, signal?: AbortSignal): Promise<void> {
+  if (budget.taken) return;
   try {
     await calcom.takeBudget(signal);
-    return true;
+    budget.taken = true;
   } catch (err) {
     if (err instanceof CalcomBudgetSpent) throw new BookingDeferred(BUDGET_SPENT, err.retryAt);
     throw err;

@@ -361,8 +361,7 @@ export class CalcomClient {
     const fail = (init: Omit<ConstructorParameters<typeof CalcomError>[0], 'method' | 'path' | 'route'>) =>
       new CalcomError({ ...init, method, path: spec.path, route: spec.route });
 
-    signal?.throwIfAborted();
-    if (this.limiter && !budgetTaken) await this.limiter.acquire(this.apiKey, signal);
+    if (!budgetTaken) await this.takeBudget(signal);
     signal?.throwIfAborted();
 
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };

@@ -164,7 +164,7 @@ export class CalcomRateLimiter {
       // The script may run although the caller aborted meanwhile; the slot is spent either way.
       const waitMs = await this.tryAcquire(apiKey);
       if (waitMs === 0) return;
-      await sleep(waitMs + Math.floor(Math.random() * (this.jitterMs + 1)), signal);
+      await sleep(waitMs + this.jitter(), signal);
     }
   }
 
@@ -177,8 +177,13 @@ export class CalcomRateLimiter {
       acquire: async (apiKey, signal) => {
         signal?.throwIfAborted();
         const waitMs = await this.tryAcquire(apiKey, true);
-        if (waitMs > 0) throw new CalcomBudgetSpent(Date.now() + waitMs + Math.floor(Math.random() * (this.jitterMs + 1)));
+        if (waitMs > 0) throw new CalcomBudgetSpent(Date.now() + waitMs + this.jitter());
       },
     };
+  }
+
+  /** A random 0…jitterMs added to each wait, spreading callers told the same time. */
+  private jitter(): number {
+    return Math.floor(Math.random() * (this.jitterMs + 1));
   }
 }
