@@ -104,7 +104,11 @@ export interface RedisProc {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { cluster?: boolean; port?: number } = {}): Promise<RedisProc> {
+/**
+ * `logDir`: where redis-server's log goes (`redis-<port>.log`); the chaos run passes its own log
+ * directory, kept when a run has violations, so the log outlives the data directory.
+ */
+export async function startRedis(opts: { cluster?: boolean; port?: number; logDir?: string } = {}): Promise<RedisProc> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), `callbook-redis-${port}-`));
   const args = [
@@ -113,7 +117,7 @@ export async function startRedis(opts: { cluster?: boolean; port?: number } = {}
     ...(opts.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'] : []),
   ];
   let proc: ChildProcess | undefined;
-  const log = createWriteStream(join(dir, 'redis.log'), { flags: 'a' });
+  const log = createWriteStream(join(opts.logDir ?? dir, `redis-${port}.log`), { flags: 'a' });
   const self: RedisProc = {
     port,
     dir,
@@ -163,8 +167,8 @@ async function clusterOk(port: number): Promise<boolean> {
 }
 
 /** `masters` redis-servers with cluster mode on, joined by `redis-cli --cluster create`, waited on until cluster_state:ok. */
-export async function startRedisCluster(masters = 3): Promise<RedisClusterProc> {
-  const nodes = await Promise.all(Array.from({ length: masters }, () => startRedis({ cluster: true })));
+export async function startRedisCluster(masters = 3, logDir?: string): Promise<RedisClusterProc> {
+  const nodes = await Promise.all(Array.from({ length: masters }, () => startRedis({ cluster: true, logDir })));
   const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
   await run('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
   await waitFor('cluster_state:ok on every node', async () => (await Promise.all(nodes.map((n) => clusterOk(n.port)))).every(Boolean), 30_000, 100);
@@ -700,8 +704,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const figures: Record<string, string | number> = { seed, logs: logDir };
   log(`seed ${seed}; process logs in ${logDir}`);
 
-  const cluster = opts.cluster ? await startRedisCluster(3) : undefined;
-  const redis = cluster ? undefined : await startRedis();
+  const cluster = opts.cluster ? await startRedisCluster(3, logDir) : undefined;
+  const redis = cluster ? undefined : await startRedis({ logDir });
   const sim = await startSimProcess(logDir);
   // Retell's API, for reconcile: in this process (only the reconcile CLI talks to it).
   const retell = await startRetellSim(createRetellSim({ apiKeys: [RETELL_KEY] }));
