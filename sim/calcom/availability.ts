@@ -101,6 +101,11 @@ function timesOf(b: SimBooking): { startMs: number; endMs: number } {
   return t;
 }
 
+/** The bookings that could make one of the event type's hosts busy: only those hosts' own. */
+function hostBookings(state: SimState, et: SimEventType): SimBooking[] {
+  return state.bookingsOfHosts(state.hostsOf(et).map((h) => h.apiKey));
+}
+
 function busy(occupied: Occupied[], host: string, startMs: number, endMs: number): boolean {
   return occupied.some((b) => b.hostApiKeys.includes(host) && b.startMs < endMs && startMs < b.endMs);
 }
@@ -126,7 +131,7 @@ export function pickHosts(
   endMs: number,
   excludeUid?: string,
 ): AccountRecord[] | null {
-  return freeHosts(state, et, occupiedWithin(state.bookings, startMs, endMs, excludeUid), startMs, endMs);
+  return freeHosts(state, et, occupiedWithin(hostBookings(state, et), startMs, endMs, excludeUid), startMs, endMs);
 }
 
 export interface SlotQuery {
@@ -162,7 +167,7 @@ export function listSlots(state: SimState, et: SimEventType, q: SlotQuery, now: 
   // Parse and filter the bookings once per query, not once per slot and host: the slot search
   // otherwise walks every booking for every slot, which made the simulator the CPU bottleneck of
   // bench/live.ts.
-  const occupied = occupiedWithin(state.bookings, fromMs, toMs + q.lengthMinutes * 60_000, q.excludeUid);
+  const occupied = occupiedWithin(hostBookings(state, et), fromMs, toMs + q.lengthMinutes * 60_000, q.excludeUid);
   for (let day = q.from.setZone(zone).startOf('day'); day <= lastDay; day = day.plus({ days: 1 })) {
     for (const start of slotStartsOnDay(et, day, q.lengthMinutes)) {
       const ms = start.toMillis();

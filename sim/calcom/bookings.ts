@@ -339,7 +339,7 @@ export function bookingRoutes({ state, now, webhooks }: SimDeps): Hono<SimEnv> {
       createdAt: at.toISOString(),
       updatedAt: at.toISOString(),
     };
-    state.bookings.push(b);
+    state.addBooking(b);
     webhooks.emit('BOOKING_CREATED', b);
     return success(c, bookingOutput(state, b), 201);
   });
@@ -406,7 +406,7 @@ export function bookingRoutes({ state, now, webhooks }: SimDeps): Hono<SimEnv> {
     old.rescheduledToUid = next.uid;
     old.updatedAt = at.toISOString();
     if (input.rescheduledBy !== undefined) old.rescheduledByEmail = input.rescheduledBy;
-    state.bookings.push(next);
+    state.addBooking(next);
     webhooks.emit('BOOKING_RESCHEDULED', next, { from: structuredClone(old) });
     return success(c, bookingOutput(state, next), 201);
   });

@@ -5,7 +5,8 @@
  * client still speaking the legacy `startTime`/`endTime` dialect fails visibly.
  */
 import { Hono } from 'hono';
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isValidTimeZone } from './time-zone';
 import { MAX_SLOT_RANGE_DAYS, listSlots } from './availability';
 import { MSG, SimHttpError, notAllowed, validationError, type FieldError } from './errors';
 import { API_VERSIONS, requireVersion, success, type SimDeps } from './http';
@@ -84,7 +85,7 @@ export function slotRoutes({ state, now }: SimDeps): Hono<SimEnv> {
     if (!from) errors.push({ prop: 'start', constraints: ['start must be a valid ISO 8601 date string'] });
     if (!to) errors.push({ prop: 'end', constraints: ['end must be a valid ISO 8601 date string'] });
     const timeZone = q.timeZone ?? 'UTC';
-    if (!IANAZone.isValidZone(timeZone)) {
+    if (!isValidTimeZone(timeZone)) {
       errors.push({ prop: 'timeZone', constraints: ['timeZone must be a valid IANA time-zone'] });
     }
     const duration = q.duration;

@@ -3,7 +3,7 @@
  * with the ownership rules every route shares, and `seedDemo` for a ready-to-use standalone account.
  */
 import { randomBytes } from 'node:crypto';
-import { IANAZone } from 'luxon';
+import { isValidTimeZone } from './time-zone';
 import type {
   SimAccount,
   SimBooking,
@@ -45,7 +45,12 @@ export function newUid(): string {
 export class SimState {
   readonly accounts = new Map<string, AccountRecord>();
   readonly eventTypes = new Map<number, SimEventType>();
-  bookings: SimBooking[] = [];
+  /** Every booking, oldest first. Add through `addBooking`, which keeps the indexes below. */
+  readonly bookings: SimBooking[] = [];
+  // bench/e2e books thousands: each booking's host check and a lookup by uid read these instead of
+  // walking every booking. A booking's uid and hosts never change after it is created.
+  private readonly byUid = new Map<string, SimBooking>();
+  private readonly byHost = new Map<string, SimBooking[]>();
   webhooks: SimWebhook[] = [];
   log: SimRequestLogEntry[] = [];
   deliveries: SimWebhookDelivery[] = [];
@@ -56,7 +61,7 @@ export class SimState {
   addAccount(a: SimAccount): AccountRecord {
     if (!a.apiKey) throw new Error('calcom-sim: account needs an apiKey');
     if (!a.username) throw new Error('calcom-sim: account needs a username');
-    if (!IANAZone.isValidZone(a.timeZone)) throw new Error(`calcom-sim: invalid timeZone "${a.timeZone}"`);
+    if (!isValidTimeZone(a.timeZone)) throw new Error(`calcom-sim: invalid timeZone "${a.timeZone}"`);
     const clash = [...this.accounts.values()].find((x) => x.username === a.username && x.apiKey !== a.apiKey);
     if (clash) throw new Error(`calcom-sim: username "${a.username}" is taken`);
     const previous = this.accounts.get(a.apiKey);
@@ -146,13 +151,31 @@ export class SimState {
     return this.nextWebhookId++;
   }
 
+  addBooking(b: SimBooking): void {
+    this.bookings.push(b);
+    if (!this.byUid.has(b.uid)) this.byUid.set(b.uid, b);
+    for (const key of new Set(b.hostApiKeys)) {
+      const list = this.byHost.get(key);
+      if (list) list.push(b);
+      else this.byHost.set(key, [b]);
+    }
+  }
+
   bookingByUid(uid: string): SimBooking | undefined {
-    return this.bookings.find((b) => b.uid === uid);
+    return this.byUid.get(uid);
+  }
+
+  /** Bookings that occupy any of `hostApiKeys`, each once, in no particular order. */
+  bookingsOfHosts(hostApiKeys: readonly string[]): SimBooking[] {
+    if (hostApiKeys.length === 1) return this.byHost.get(hostApiKeys[0]!) ?? [];
+    return [...new Set(hostApiKeys.flatMap((k) => this.byHost.get(k) ?? []))];
   }
 
   /** Forgets runtime data; with `all`, the configuration too. */
   reset(all: boolean): void {
-    this.bookings = [];
+    this.bookings.length = 0;
+    this.byUid.clear();
+    this.byHost.clear();
     this.log = [];
     this.deliveries = [];
     this.nextBookingId = 1;

@@ -3,7 +3,8 @@
  * forbidNonWhitelisted, class-validator messages): an unknown key such as `teamId` is a 400
  * "property teamId should not exist", never silently ignored.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isValidTimeZone } from './time-zone';
 import {
   MSG,
   SimHttpError,
@@ -114,7 +115,7 @@ function attendeeErrors(v: unknown): { errors: FieldError[]; attendee?: Attendee
   }
   if (!email && !phoneNumber) children.push({ prop: 'attendee email or phone', constraints: [MSG.contact] });
   if (typeof name !== 'string' || !name.trim()) children.push({ prop: 'name', constraints: ['name must be a string'] });
-  if (typeof timeZone !== 'string' || !IANAZone.isValidZone(timeZone)) {
+  if (typeof timeZone !== 'string' || !isValidTimeZone(timeZone)) {
     children.push({ prop: 'timeZone', constraints: ['timeZone must be a valid IANA time-zone'] });
   }
   if (phoneNumber !== undefined && phoneNumber !== null && (typeof phoneNumber !== 'string' || !E164.test(phoneNumber))) {
