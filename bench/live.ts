@@ -12,7 +12,10 @@
  *
  * The ceiling, measured in the same run, is the same pair of requests sent straight to the
  * simulator (GET /v2/slots for the day, POST /v2/bookings), on a second account: 50 ms plus the
- * simulator's own time, what callbook would cost if it cost nothing.
+ * simulator's own time, what callbook would cost if it cost nothing. The CPU ceiling is the same
+ * function requests at the same pace to a bare Hono server (bench/ceilings/bare.ts) with the
+ * ingress's node flags: what a request costs any Node process on this machine at this pace, so
+ * the ingress's CPU per request reads as a multiple of it from one day's machine to the next.
  *
  *   npm run bench:live                        # 50 calls at once, 20 rounds: 1000 of each function
  *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=1000 BENCH_JITTER=1 npm run bench:live
@@ -107,6 +110,45 @@ async function timedPost(agent: Agent, url: string, body: string, headers: Recor
   return { ms: performance.now() - t0, status: res.statusCode, json: text ? JSON.parse(text) : null };
 }
 
+/** The two function requests of call (line, round), as Retell sends them (unsigned). */
+function functionBodies(line: number, round: number): { check: string; book: string; slot: DateTime } {
+  const slot = slotOf(line, round);
+  const call = { call_id: `call_bench_${line}_${round}`, agent_id: 'agent_bench', call_type: 'phone_call', call_status: 'ongoing', direction: 'inbound', to_number: NUMBER, from_number: `+4917${10_000_000 + line * 1000 + round}` };
+  const check = JSON.stringify({ name: 'check_availability', call, args: { when: slot.toISODate(), service: 'Schnitt' } });
+  const book = JSON.stringify({ name: 'book_appointment', call, args: { when: slot.toFormat('yyyy-MM-dd HH:mm'), service: 'Schnitt', customer_name: `Bench ${line}.${round}` } });
+  return { check, book, slot };
+}
+
+/**
+ * The CPU ceiling: the same requests at the same pace and concurrency to a bare Hono server
+ * (bench/ceilings/bare.ts: reads and parses the body, answers JSON), `rounds` per line. What one
+ * request costs a Node process at this pace before it does anything: the wake-up, HTTP parsing,
+ * Hono, the answer. Returns the requests sent and the seconds taken.
+ */
+async function runBare(base: string, rounds: number): Promise<{ requests: number; seconds: number }> {
+  const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
+  const headers = { 'content-type': 'application/json', 'x-retell-signature': 'unsigned' };
+  let requests = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CALLS }, async (_, line) => {
+      await stagger();
+      for (let round = 0; round < rounds; round++) {
+        const { check, book } = functionBodies(line, round);
+        for (const [name, body] of [['check_availability', check], ['book_appointment', book]] as const) {
+          const res = await timedPost(agent, `${base}/functions/retell/${name}`, body, headers);
+          if (res.status !== 200) throw new Error(`bare ceiling: ${res.status}`);
+          requests++;
+          await think();
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await agent.close();
+  return { requests, seconds };
+}
+
 /** The callbook run: N lines, each call = check_availability then book_appointment. */
 async function runCallbook(base: string): Promise<{ samples: Timed[]; seconds: number; failures: string[] }> {
   const headers = (sig: string) => ({ 'content-type': 'application/json', 'x-retell-signature': sig });
@@ -115,10 +157,7 @@ async function runCallbook(base: string): Promise<{ samples: Timed[]; seconds: n
   for (let line = 0; line < CALLS; line++) {
     const calls: Prepared[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const slot = slotOf(line, round);
-      const call = { call_id: `call_bench_${line}_${round}`, agent_id: 'agent_bench', call_type: 'phone_call', call_status: 'ongoing', direction: 'inbound', to_number: NUMBER, from_number: `+4917${10_000_000 + line * 1000 + round}` };
-      const check = JSON.stringify({ name: 'check_availability', call, args: { when: slot.toISODate(), service: 'Schnitt' } });
-      const book = JSON.stringify({ name: 'book_appointment', call, args: { when: slot.toFormat('yyyy-MM-dd HH:mm'), service: 'Schnitt', customer_name: `Bench ${line}.${round}` } });
+      const { check, book, slot } = functionBodies(line, round);
       calls.push({ check: [check, await Retell.sign(check, 'key_bench_retell')], book: [book, await Retell.sign(book, 'key_bench_retell')], start: slot.toUTC().toISO()! });
     }
     prepared.push(calls);
@@ -292,6 +331,19 @@ async function main(): Promise<number> {
     await simAdmin(origin, 'reset', {});
     await simAdmin(origin, 'faults', { latencyMs: LATENCY_MS });
     const ceiling = await runCeiling(simUrl!);
+    // The CPU ceiling: a bare Hono server with the ingress's node flags, idle first as the ingress was.
+    const bare = startProcess([...procfileFlags, 'bench/ceilings/bare.ts'], { PORT: '0', HOST: '127.0.0.1' }, 'bare');
+    children.push(bare);
+    const [, barePort] = await waitForLine(bare, /listening on (\d+)/);
+    const bareBase = `http://127.0.0.1:${barePort}`;
+    const bareIdle0 = procStats(bare.pid!);
+    await pause(IDLE_S * 1000);
+    const bareIdleCpuPerSec = ((procStats(bare.pid!)?.cpuSec ?? NaN) - (bareIdle0?.cpuSec ?? NaN)) / IDLE_S;
+    // A warm-up pass as the callbook phase had, then the measured one (a quarter of the rounds: CPU per request does not depend on how many).
+    await runBare(bareBase, 1);
+    const bareCpu0 = procStats(bare.pid!)?.cpuSec ?? NaN;
+    const bareRun = await runBare(bareBase, Math.max(1, Math.ceil(ROUNDS / 4)));
+    const bareCpu = (procStats(bare.pid!)?.cpuSec ?? NaN) - bareCpu0;
     const loadAfter = load();
 
     const all = [...rows(live.samples, live.seconds).map((r) => ({ ...r, via: 'callbook ingress' })), ...rows(ceiling.samples, ceiling.seconds).map((r) => ({ ...r, via: 'simulator direct (ceiling)' }))];
@@ -318,6 +370,12 @@ async function main(): Promise<number> {
       .map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s${name === 'MariaDB' ? ` (${perRequest(seconds)} ms per request)` : ''}`);
     console.log(
       `CPU in the callbook phase: ingress ${ingressCpu.toFixed(1)} s (${perRequest(ingressCpu)} ms per request; ${perRequest(ingressCpu - idleCpuPerSec * live.seconds)} ms net of its idle ${(idleCpuPerSec * 1000).toFixed(0)} ms per second, measured over ${IDLE_S} s before), ${others.join(', ')}.`,
+    );
+    const ingressNetMs = ((ingressCpu - idleCpuPerSec * live.seconds) * 1000) / live.samples.length;
+    const bareNetMs = ((bareCpu - bareIdleCpuPerSec * bareRun.seconds) * 1000) / bareRun.requests;
+    console.log(
+      `CPU ceiling at the same pace: a bare Hono server (bench/ceilings/bare.ts, the same node flags) spent ${bareNetMs.toFixed(2)} ms per request net of its idle ` +
+        `(${bareRun.requests} requests, ${(bareRun.requests / bareRun.seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${(ingressNetMs / bareNetMs).toFixed(1)}× that.`,
     );
     console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
     if (live.failures.length) console.log(live.failures.slice(0, 5).join('\n'));
