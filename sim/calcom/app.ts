@@ -21,7 +21,7 @@ import { bearerToken, type SimContext, type SimDeps } from './http';
 import { RateLimiter, rateLimitHeaders, type RateLimitState } from './ratelimit';
 import { slotRoutes } from './slots';
 import { SimState, DEFAULT_RATE_LIMIT } from './state';
-import type { CalcomSim, SimEnv, SimRequestLogEntry } from './types';
+import type { CalcomSim, SimBooking, SimEnv, SimRequestLogEntry } from './types';
 import { webhookRoutes } from './webhook-routes';
 import { WebhookDispatcher } from './webhooks';
 
@@ -172,7 +172,7 @@ export function createCalcomSim(opts: CalcomSimOptions = {}): CalcomSim {
     removeEventType: (id) => state.removeEventType(id),
     setFaults: (f, apiKey) => faults.set(f, apiKey),
     clearFaults: () => faults.clear(),
-    bookings: () => structuredClone(state.bookings),
+    bookings: () => structuredClone(state.bookings) as SimBooking[], // a copy: callers may change it
     requests: () => structuredClone(state.log),
     addWebhook: (w) => {
       if (!state.accounts.has(w.ownerApiKey)) throw new Error('calcom-sim: webhook owner (ownerApiKey) is unknown');

@@ -78,7 +78,7 @@ interface Occupied {
 }
 
 /** Accepted and pending bookings overlapping `[fromMs, toMs)`, other than `excludeUid`. */
-function occupiedWithin(bookings: SimBooking[], fromMs: number, toMs: number, excludeUid?: string): Occupied[] {
+function occupiedWithin(bookings: readonly SimBooking[], fromMs: number, toMs: number, excludeUid?: string): Occupied[] {
   const out: Occupied[] = [];
   for (const b of bookings) {
     if ((b.status !== 'accepted' && b.status !== 'pending') || b.uid === excludeUid) continue;
@@ -88,8 +88,8 @@ function occupiedWithin(bookings: SimBooking[], fromMs: number, toMs: number, ex
   return out;
 }
 
-// Every booking request scans all bookings (bench/e2e books 20,000): parse each booking's times
-// once, not on every scan. Re-parsed when a reschedule or an admin edit changes them.
+// Every booking request scans its hosts' bookings (bench/e2e books 20,000): parse each booking's
+// times once, not on every scan; parsed again should a booking's times ever change.
 const parsed = new WeakMap<SimBooking, { start: string; end: string; startMs: number; endMs: number }>();
 
 function timesOf(b: SimBooking): { startMs: number; endMs: number } {
@@ -102,7 +102,7 @@ function timesOf(b: SimBooking): { startMs: number; endMs: number } {
 }
 
 /** The bookings that could make one of the event type's hosts busy: only those hosts' own. */
-function hostBookings(state: SimState, et: SimEventType): SimBooking[] {
+function hostBookings(state: SimState, et: SimEventType): readonly SimBooking[] {
   return state.bookingsOfHosts(state.hostsOf(et).map((h) => h.apiKey));
 }
 

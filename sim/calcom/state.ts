@@ -45,10 +45,11 @@ export function newUid(): string {
 export class SimState {
   readonly accounts = new Map<string, AccountRecord>();
   readonly eventTypes = new Map<number, SimEventType>();
-  /** Every booking, oldest first. Add through `addBooking`, which keeps the indexes below. */
-  readonly bookings: SimBooking[] = [];
-  // bench/e2e books thousands: each booking's host check and a lookup by uid read these instead of
-  // walking every booking. A booking's uid and hosts never change after it is created.
+  // Every booking, oldest first, only ever added through `addBooking`, which keeps the indexes
+  // below: bench/e2e books thousands, and each booking's host check and a lookup by uid read
+  // these instead of walking every booking. A booking's uid and hosts never change once added
+  // (its hosts are frozen); its status and times may, and are read at query time.
+  readonly #bookings: SimBooking[] = [];
   private readonly byUid = new Map<string, SimBooking>();
   private readonly byHost = new Map<string, SimBooking[]>();
   webhooks: SimWebhook[] = [];
@@ -151,8 +152,13 @@ export class SimState {
     return this.nextWebhookId++;
   }
 
+  get bookings(): readonly SimBooking[] {
+    return this.#bookings;
+  }
+
   addBooking(b: SimBooking): void {
-    this.bookings.push(b);
+    Object.freeze(b.hostApiKeys);
+    this.#bookings.push(b);
     if (!this.byUid.has(b.uid)) this.byUid.set(b.uid, b);
     for (const key of new Set(b.hostApiKeys)) {
       const list = this.byHost.get(key);
@@ -165,15 +171,35 @@ export class SimState {
     return this.byUid.get(uid);
   }
 
-  /** Bookings that occupy any of `hostApiKeys`, each once, in no particular order. */
-  bookingsOfHosts(hostApiKeys: readonly string[]): SimBooking[] {
+  /**
+   * Every booking that occupies any of `hostApiKeys`, each once, in no particular order — or all
+   * bookings, when these hosts hold about half of them or more: callers check each booking's hosts
+   * anyway, and walking the whole list is then cheaper than merging the hosts' lists.
+   */
+  bookingsOfHosts(hostApiKeys: readonly string[]): readonly SimBooking[] {
     if (hostApiKeys.length === 1) return this.byHost.get(hostApiKeys[0]!) ?? [];
-    return [...new Set(hostApiKeys.flatMap((k) => this.byHost.get(k) ?? []))];
+    const keys = new Set(hostApiKeys);
+    let held = 0;
+    for (const key of keys) held += this.byHost.get(key)?.length ?? 0;
+    if (held * 2 >= this.#bookings.length) return this.#bookings;
+    // Only a booking with several hosts can be in two of these lists: only those are checked for repeats.
+    const out: SimBooking[] = [];
+    const multi = new Set<SimBooking>();
+    for (const key of keys) {
+      for (const b of this.byHost.get(key) ?? []) {
+        if (b.hostApiKeys.length > 1) {
+          if (multi.has(b)) continue;
+          multi.add(b);
+        }
+        out.push(b);
+      }
+    }
+    return out;
   }
 
   /** Forgets runtime data; with `all`, the configuration too. */
   reset(all: boolean): void {
-    this.bookings.length = 0;
+    this.#bookings.length = 0;
     this.byUid.clear();
     this.byHost.clear();
     this.log = [];

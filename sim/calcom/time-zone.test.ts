@@ -14,4 +14,11 @@ describe('isValidTimeZone', () => {
   it('refuses the empty name', () => {
     expect(isValidTimeZone('')).toBe(false);
   });
+
+  it('keeps answering right past its memo’s size and for names longer than any zone’s', () => {
+    for (let i = 0; i < 600; i++) expect(isValidTimeZone(`Nowhere/Place${i}`)).toBe(false);
+    expect(isValidTimeZone('Europe/Berlin')).toBe(true);
+    expect(isValidTimeZone(`Europe/${'x'.repeat(100_000)}`)).toBe(false);
+    expect(isValidTimeZone('America/Argentina/ComodRivadavia')).toBe(IANAZone.isValidZone('America/Argentina/ComodRivadavia'));
+  });
 });
