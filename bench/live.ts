@@ -13,9 +13,10 @@
  * The ceiling, measured in the same run, is the same pair of requests sent straight to the
  * simulator (GET /v2/slots for the day, POST /v2/bookings), on a second account: 50 ms plus the
  * simulator's own time, what callbook would cost if it cost nothing. The CPU ceiling is the same
- * function requests at the same pace to a bare Hono server (bench/ceilings/bare.ts) with the
- * ingress's node flags: what a request costs any Node process on this machine at this pace, so
- * the ingress's CPU per request reads as a multiple of it from one day's machine to the next.
+ * function requests at the same pace to a bare Hono server (bench/ceilings/bare.ts, through tsx's
+ * loader, which acts only at import) with the ingress's node flags: what a request costs any Node
+ * process on this machine at this pace, so the ingress's CPU per request reads as a multiple of it
+ * from one day's machine to the next. Not measured back to back (BENCH_THINK_MS=0).
  *
  *   npm run bench:live                        # 50 calls at once, 20 rounds: 1000 of each function
  *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=1000 BENCH_JITTER=1 npm run bench:live
@@ -149,8 +150,28 @@ async function runBare(base: string, rounds: number): Promise<{ requests: number
   return { requests, seconds };
 }
 
+/**
+ * Starts the bare server with `flags`, measures its idle CPU over IDLE_S, warms it up with one
+ * round per line (as the callbook phase was), then sends ROUNDS rounds — as many requests as the
+ * callbook phase — and returns its CPU per request net of its idle.
+ */
+async function measureBare(flags: string[], children: ChildProcess[]): Promise<{ netMs: number; requests: number; seconds: number }> {
+  const bare = startProcess([...flags, 'bench/ceilings/bare.ts'], { PORT: '0', HOST: '127.0.0.1' }, 'bare');
+  children.push(bare);
+  const [, port] = await waitForLine(bare, /listening on (\d+)/);
+  const base = `http://127.0.0.1:${port}`;
+  const cpu = () => procStats(bare.pid!)?.cpuSec ?? NaN;
+  const idle0 = cpu();
+  await pause(IDLE_S * 1000);
+  const idlePerSec = (cpu() - idle0) / IDLE_S;
+  await runBare(base, 1);
+  const cpu0 = cpu();
+  const run = await runBare(base, ROUNDS);
+  return { netMs: ((cpu() - cpu0 - idlePerSec * run.seconds) * 1000) / run.requests, ...run };
+}
+
 /** The callbook run: N lines, each call = check_availability then book_appointment. */
-async function runCallbook(base: string): Promise<{ samples: Timed[]; seconds: number; failures: string[] }> {
+async function runCallbook(base: string, onStart: () => void): Promise<{ samples: Timed[]; seconds: number; failures: string[] }> {
   const headers = (sig: string) => ({ 'content-type': 'application/json', 'x-retell-signature': sig });
   type Prepared = { check: [string, string]; book: [string, string]; start: string };
   const prepared: Prepared[][] = [];
@@ -167,6 +188,7 @@ async function runCallbook(base: string): Promise<{ samples: Timed[]; seconds: n
   const failures: string[] = [];
   // One warm-up request per line (connections, JIT), not measured.
   await Promise.all(prepared.map(async (calls) => timedPost(agent, `${base}/functions/retell/check_availability`, calls[0]!.check[0], headers(calls[0]!.check[1]))));
+  onStart();
   const t0 = performance.now();
   await Promise.all(
     prepared.map(async (calls) => {
@@ -311,8 +333,9 @@ async function main(): Promise<number> {
     const mariadbPid = databaseServerPid(vars.DATABASE_URL!);
     const watched = { ingress: ingress.pid!, simulator: simProc.pid!, 'redis-server': redisServer.pid, ...(mariadbPid ? { MariaDB: mariadbPid } : {}) };
     const cpuNow = () => Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, procStats(pid)?.cpuSec ?? NaN]));
-    const cpu0 = cpuNow();
-    const live = await runCallbook(base);
+    // From the first measured request: the warm-up and the signing of bodies are left out.
+    let cpu0 = cpuNow();
+    const live = await runCallbook(base, () => (cpu0 = cpuNow()));
     // Processes that used no CPU (or could not be read) are left out.
     const cpu = diffCounts(cpuNow(), cpu0);
     const ingressCpu = cpu.ingress ?? NaN;
@@ -331,20 +354,10 @@ async function main(): Promise<number> {
     await simAdmin(origin, 'reset', {});
     await simAdmin(origin, 'faults', { latencyMs: LATENCY_MS });
     const ceiling = await runCeiling(simUrl!);
-    // The CPU ceiling: a bare Hono server with the ingress's node flags, idle first as the ingress was.
-    const bare = startProcess([...procfileFlags, 'bench/ceilings/bare.ts'], { PORT: '0', HOST: '127.0.0.1' }, 'bare');
-    children.push(bare);
-    const [, barePort] = await waitForLine(bare, /listening on (\d+)/);
-    const bareBase = `http://127.0.0.1:${barePort}`;
-    const bareIdle0 = procStats(bare.pid!);
-    await pause(IDLE_S * 1000);
-    const bareIdleCpuPerSec = ((procStats(bare.pid!)?.cpuSec ?? NaN) - (bareIdle0?.cpuSec ?? NaN)) / IDLE_S;
-    // A warm-up pass as the callbook phase had, then the measured one (a quarter of the rounds: CPU per request does not depend on how many).
-    await runBare(bareBase, 1);
-    const bareCpu0 = procStats(bare.pid!)?.cpuSec ?? NaN;
-    const bareRun = await runBare(bareBase, Math.max(1, Math.ceil(ROUNDS / 4)));
-    const bareCpu = (procStats(bare.pid!)?.cpuSec ?? NaN) - bareCpu0;
     const loadAfter = load();
+    // The CPU ceiling (paced runs only: back to back, a bare server would run many times faster
+    // than the ingress, and a process spends less per request the busier it is).
+    const bareCeiling = THINK_MS > 0 ? await measureBare(procfileFlags, children) : undefined;
 
     const all = [...rows(live.samples, live.seconds).map((r) => ({ ...r, via: 'callbook ingress' })), ...rows(ceiling.samples, ceiling.seconds).map((r) => ({ ...r, via: 'simulator direct (ceiling)' }))];
     const pace = THINK_MS > 0 ? (JITTER ? `pauses of ${THINK_MS / 2}–${THINK_MS * 1.5} ms between requests, random` : `${THINK_MS} ms pause after each request, in lockstep`) : 'back to back';
@@ -372,11 +385,15 @@ async function main(): Promise<number> {
       `CPU in the callbook phase: ingress ${ingressCpu.toFixed(1)} s (${perRequest(ingressCpu)} ms per request; ${perRequest(ingressCpu - idleCpuPerSec * live.seconds)} ms net of its idle ${(idleCpuPerSec * 1000).toFixed(0)} ms per second, measured over ${IDLE_S} s before), ${others.join(', ')}.`,
     );
     const ingressNetMs = ((ingressCpu - idleCpuPerSec * live.seconds) * 1000) / live.samples.length;
-    const bareNetMs = ((bareCpu - bareIdleCpuPerSec * bareRun.seconds) * 1000) / bareRun.requests;
-    console.log(
-      `CPU ceiling at the same pace: a bare Hono server (bench/ceilings/bare.ts, the same node flags) spent ${bareNetMs.toFixed(2)} ms per request net of its idle ` +
-        `(${bareRun.requests} requests, ${(bareRun.requests / bareRun.seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${(ingressNetMs / bareNetMs).toFixed(1)}× that.`,
-    );
+    if (!bareCeiling) console.log('CPU ceiling: not measured back to back (BENCH_THINK_MS=0), only at a pace.');
+    else {
+      const { netMs, requests, seconds } = bareCeiling;
+      const times = netMs > 0 ? `${(ingressNetMs / netMs).toFixed(1)}×` : 'not comparable to';
+      console.log(
+        `CPU ceiling at the same pace: a bare Hono server (bench/ceilings/bare.ts through tsx's loader, with the ingress's node flags) spent ${netMs.toFixed(2)} ms per request net of its idle ` +
+          `(${requests} requests, ${(requests / seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${times} that.`,
+      );
+    }
     console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
     if (live.failures.length) console.log(live.failures.slice(0, 5).join('\n'));
     return live.failures.length ? 1 : 0;
