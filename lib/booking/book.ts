@@ -47,6 +47,10 @@ export interface BookingDeps {
   publish?: (event: LiveEvent) => Promise<void>;
   /** Test seam: runs after Cal.com accepted and before our commit (to simulate a crash there). */
   afterCalcomAccepted?: (uid: string) => Promise<void>;
+  /** CALCOM_TIMEOUT_MS, which the booking lock's lease must outlast (default: the client's 10 s). */
+  calcomTimeoutMs?: number;
+  /** The booking lock's lease, renewal and margin (default: `bookingLockTiming(calcomTimeoutMs)`); tests shorten them. */
+  lockTiming?: BookingLockTiming;
 }
 
 export interface BookingResult {
@@ -58,13 +62,47 @@ export interface BookingResult {
 
 /**
  * The lock is a lease, renewed while the attempt runs: a holder that dies (kill -9, OOM) frees
- * it within LOCK_LEASE_MS. It used to be one fixed 130 s TTL (longer than the job timeout): the
+ * it within its lease (`bookingLockTiming`). It used to be one fixed 130 s TTL (longer than the job timeout): the
  * chaos test found that a bookings worker killed mid-booking then held its booking back for
  * over two minutes — every retry found the dead holder's lock and was deferred again.
  */
 const LOCK_LEASE_MS = 15_000;
+const DEFAULT_CALCOM_TIMEOUT_MS = 10_000;
 const LOCK_RENEW_MS = 5_000;
 const LOCK_RETRY_MS = 2_000;
+/** Between the end of the POST (its client gave up at the latest) and the end of the lease. */
+const LOCK_MARGIN_MS = 3_000;
+
+/**
+ * The booking lock's timing. The POST must be over before the lease can lapse: another attempt
+ * that takes the lock then asks Cal.com what arrived, and a request still in flight would not
+ * show yet — on a round-robin event type its own POST would then book a second host. So the
+ * lease outlasts a POST started at any moment while renewals succeed (`renewMs` since the last
+ * one, the request's `calcomTimeoutMs`, the margin), and when renewals fail (Redis unreachable
+ * for this process) the POST is cut short, or not sent, by what is left of the lease.
+ */
+export interface BookingLockTiming {
+  leaseMs: number;
+  renewMs: number;
+  marginMs: number;
+}
+
+export function bookingLockTiming(calcomTimeoutMs: number): BookingLockTiming {
+  return { leaseMs: Math.max(LOCK_LEASE_MS, calcomTimeoutMs + LOCK_RENEW_MS + LOCK_MARGIN_MS), renewMs: LOCK_RENEW_MS, marginMs: LOCK_MARGIN_MS };
+}
+
+/** The lock this attempt holds: when it was last known to be ours (send time of the last renewal that held). */
+interface HeldLock {
+  timing: BookingLockTiming;
+  renewedAt: number;
+  /** The request's own timeout: a POST left less than half of it is not sent. */
+  calcomTimeoutMs: number;
+}
+
+/** Milliseconds the POST may still take: until the margin before the lease could lapse. */
+const postWindow = (lock: HeldLock): number => lock.renewedAt + lock.timing.leaseMs - lock.timing.marginMs - Date.now();
+
+const LEASE_RUNNING_OUT = 'the booking lock could not be renewed lately (Redis unreachable?); nothing sent';
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 const RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
@@ -100,15 +138,20 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
 
   const lockKey = deps.ns + redisKeys.bookingLock(job.idempotencyKey);
   const token = randomBytes(8).toString('hex');
-  if ((await deps.redis.set(lockKey, token, 'PX', LOCK_LEASE_MS, 'NX')) !== 'OK') {
+  const calcomTimeoutMs = deps.calcomTimeoutMs ?? DEFAULT_CALCOM_TIMEOUT_MS;
+  const timing = deps.lockTiming ?? bookingLockTiming(calcomTimeoutMs);
+  // Times are taken before the command is sent: Redis starts the lease later than that, never earlier.
+  const lock: HeldLock = { timing, renewedAt: Date.now(), calcomTimeoutMs };
+  if ((await deps.redis.set(lockKey, token, 'PX', timing.leaseMs, 'NX')) !== 'OK') {
     throw new BookingDeferred('another attempt for this booking is in progress', Date.now() + LOCK_RETRY_MS);
   }
   const renew = setInterval(() => {
-    deps.redis.eval(RENEW, 1, lockKey, token, LOCK_LEASE_MS).then(
-      (held) => Number(held) === 1 || log.warn('booking lock lapsed while the attempt ran'),
+    const sentAt = Date.now();
+    deps.redis.eval(RENEW, 1, lockKey, token, timing.leaseMs).then(
+      (held) => (Number(held) === 1 ? (lock.renewedAt = Math.max(lock.renewedAt, sentAt)) : log.warn('booking lock lapsed while the attempt ran')),
       (err: unknown) => log.warn({ err }, 'could not renew booking lock'),
     );
-  }, LOCK_RENEW_MS);
+  }, timing.renewMs);
   renew.unref();
   // The POST's Cal.com slot, once taken, is this attempt's: a second pass (the snapshot's insert
   // did not take) uses it rather than taking another.
@@ -117,7 +160,7 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
     if (snapshot) {
       // An input rejection (the tenant's config changed since) is decided on the rows below: the
       // appointment may be booked already, which is answered from the row.
-      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, budget, signal, snapshot).catch((err: unknown) => {
+      const booked = await bookLocked(deps, job, customerOf(snapshot), false, log, budget, lock, signal, snapshot).catch((err: unknown) => {
         if (err instanceof BookingRejected && err.kind === 'input') return null;
         throw err;
       });
@@ -128,9 +171,9 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
       const row = read?.appointment ?? undefined;
       const already = await answeredFromRow(deps, row);
       if (already) return already;
-      return (await bookLocked(deps, job, read?.customer, row !== undefined, log, budget, signal))!;
+      return (await bookLocked(deps, job, read?.customer, row !== undefined, log, budget, lock, signal))!;
     }
-    return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, budget, signal))!;
+    return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, budget, lock, signal))!;
   } finally {
     clearInterval(renew);
     await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
@@ -152,6 +195,7 @@ async function bookLocked(
   rowExisted: boolean,
   log: Logger,
   budget: PostBudget,
+  lock: HeldLock,
   signal?: AbortSignal,
   snapshot?: CustomerSnapshot,
 ): Promise<BookingResult | null> {
@@ -179,7 +223,10 @@ async function bookLocked(
   // bookings job refused here (budget spent) leaves no mark and no row, and its retry posts
   // without first asking Cal.com about a request that never left. (A path that ends without the
   // POST — the row booked meanwhile — leaves that slot unused.)
-  if (markSent) await takePostBudget(calcom, budget, signal);
+  if (markSent) {
+    await takePostBudget(calcom, budget, signal);
+    if (postWindow(lock) < lock.calcomTimeoutMs / 2) throw new BookingDeferred(LEASE_RUNNING_OUT, Date.now() + LOCK_RETRY_MS);
+  }
   let inserted: { row: AppointmentRow; fresh: boolean };
   if (snapshot) {
     const fresh = await insertPendingFor(deps.db, job, end, markSent, snapshot);
@@ -219,12 +266,23 @@ async function bookLocked(
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
   await takePostBudget(calcom, budget, signal);
+  if (!marked && postWindow(lock) < lock.calcomTimeoutMs / 2) throw new BookingDeferred(LEASE_RUNNING_OUT, Date.now() + LOCK_RETRY_MS);
   if (!marked && !(await markRequestSent(deps.db, row))) {
     // Another attempt marked it since this one read the row (this one's lock lapsed while it
     // waited): that one may have posted. Not without looking first, which the retry does.
     throw new BookingDeferred('another attempt sent a request for this booking meanwhile', Date.now() + LOCK_RETRY_MS);
   }
   let booking: CalBooking;
+  // Given up before the lease could lapse, whatever the request's own timeout says (a renewal
+  // that holds meanwhile moves that moment on).
+  const leaseEnd = new AbortController();
+  let leaseTimer: NodeJS.Timeout | undefined;
+  const watchLease = () => {
+    const left = postWindow(lock);
+    if (left > 0) leaseTimer = setTimeout(watchLease, left);
+    else leaseEnd.abort(new DOMException('the booking lock’s lease runs out: request given up before another attempt can take over', 'TimeoutError'));
+  };
+  watchLease();
   try {
     booking = await client.createBooking(
       {
@@ -240,7 +298,7 @@ async function bookLocked(
         // Our key travels with the booking: the only way to find it again after an uncertain outcome.
         metadata: { callbook_key: job.idempotencyKey, callbook_company: ctx.company.slug, ...(job.callId ? { callbook_call: String(job.callId) } : {}) },
       },
-      signal,
+      signal ? AbortSignal.any([signal, leaseEnd.signal]) : leaseEnd.signal,
       budget.taken,
     );
   } catch (err) {
@@ -259,6 +317,8 @@ async function bookLocked(
       return reject(deps, row, new BookingRejected(`Cal.com refused the booking (${err.kind}): ${err.message}`, err.kind));
     }
     throw err;
+  } finally {
+    clearTimeout(leaseTimer);
   }
   await deps.redis.set(uidKey, booking.uid, 'PX', TTL_MS.booking);
   await deps.afterCalcomAccepted?.(booking.uid);

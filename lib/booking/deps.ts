@@ -44,6 +44,7 @@ export function bookingDeps(ctx: AppContext, extra: Partial<BookingDeps> = {}, c
       onStateChange: breakerOpenedAlert(ctx.queues.notifications, ctx.logger),
     }),
     notificationsQueue: ctx.queues.notifications,
+    calcomTimeoutMs: ctx.config.CALCOM_TIMEOUT_MS,
     publish: (e) => publishEvent(ctx.redis, ctx.ns, e, (err) => ctx.logger.warn({ err }, 'live event not published')),
     clientFor: (apiKey) => {
       let client = clients.get(apiKey);
