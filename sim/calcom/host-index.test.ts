@@ -10,18 +10,7 @@ import { listSlots, pickHosts } from './availability';
 import { createCalcomSim } from './app';
 import { SimState, newUid } from './state';
 import type { SimBooking, SimBookingStatus, SimEventType } from './types';
-
-/** mulberry32: a small seeded generator, so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../test/helpers/prng';
 
 /** The state as the code before 2eab397 saw it: every booking is a candidate, the first uid wins. */
 function fullScan(state: SimState): SimState {
