@@ -94,13 +94,19 @@ export function bookingLockTiming(calcomTimeoutMs: number): BookingLockTiming {
 /** The lock this attempt holds: when it was last known to be ours (send time of the last renewal that held). */
 interface HeldLock {
   timing: BookingLockTiming;
+  /** performance.now() (monotonic): a wall-clock step must not move the lease's end. */
   renewedAt: number;
+  /** Aborted when a renewal answers 0: the key is not ours any more (lost, evicted, taken). */
+  lost: AbortController;
   /** The request's own timeout: a POST left less than half of it is not sent. */
   calcomTimeoutMs: number;
+  /** A POST left with no answer (timed out, cut, dropped): the lock is then kept for the margin, not freed. */
+  postUncertain: boolean;
 }
 
 /** Milliseconds the POST may still take: until the margin before the lease could lapse. */
-const postWindow = (lock: HeldLock): number => lock.renewedAt + lock.timing.leaseMs - lock.timing.marginMs - Date.now();
+const postWindow = (lock: HeldLock): number =>
+  lock.lost.signal.aborted ? -Infinity : lock.renewedAt + lock.timing.leaseMs - lock.timing.marginMs - performance.now();
 
 const LEASE_RUNNING_OUT = 'the booking lock could not be renewed lately (Redis unreachable?); nothing sent';
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -141,14 +147,20 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
   const calcomTimeoutMs = deps.calcomTimeoutMs ?? DEFAULT_CALCOM_TIMEOUT_MS;
   const timing = deps.lockTiming ?? bookingLockTiming(calcomTimeoutMs);
   // Times are taken before the command is sent: Redis starts the lease later than that, never earlier.
-  const lock: HeldLock = { timing, renewedAt: Date.now(), calcomTimeoutMs };
+  const lock: HeldLock = { timing, renewedAt: performance.now(), lost: new AbortController(), calcomTimeoutMs, postUncertain: false };
   if ((await deps.redis.set(lockKey, token, 'PX', timing.leaseMs, 'NX')) !== 'OK') {
     throw new BookingDeferred('another attempt for this booking is in progress', Date.now() + LOCK_RETRY_MS);
   }
   const renew = setInterval(() => {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     deps.redis.eval(RENEW, 1, lockKey, token, timing.leaseMs).then(
-      (held) => (Number(held) === 1 ? (lock.renewedAt = Math.max(lock.renewedAt, sentAt)) : log.warn('booking lock lapsed while the attempt ran')),
+      (held) => {
+        if (Number(held) === 1) lock.renewedAt = Math.max(lock.renewedAt, sentAt);
+        else {
+          log.warn('booking lock lost while the attempt ran (not ours in Redis any more): a POST on its way is given up, none is sent');
+          lock.lost.abort(new DOMException('the booking lock was lost (not ours in Redis any more): request given up', 'TimeoutError'));
+        }
+      },
       (err: unknown) => log.warn({ err }, 'could not renew booking lock'),
     );
   }, timing.renewMs);
@@ -176,7 +188,10 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
     return (await bookLocked(deps, job, start?.customer, existing !== undefined, log, budget, lock, signal))!;
   } finally {
     clearInterval(renew);
-    await deps.redis.eval(RELEASE, 1, lockKey, token).catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
+    // After a POST with no answer, Cal.com may still be working on it: the next attempt (which asks
+    // Cal.com first) waits out the margin instead of asking at once.
+    const release = lock.postUncertain ? deps.redis.eval(RENEW, 1, lockKey, token, timing.marginMs) : deps.redis.eval(RELEASE, 1, lockKey, token);
+    await release.catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
   }
 }
 
@@ -298,10 +313,11 @@ async function bookLocked(
         // Our key travels with the booking: the only way to find it again after an uncertain outcome.
         metadata: { callbook_key: job.idempotencyKey, callbook_company: ctx.company.slug, ...(job.callId ? { callbook_call: String(job.callId) } : {}) },
       },
-      signal ? AbortSignal.any([signal, leaseEnd.signal]) : leaseEnd.signal,
+      AbortSignal.any(signal ? [signal, leaseEnd.signal, lock.lost.signal] : [leaseEnd.signal, lock.lost.signal]),
       budget.taken,
     );
   } catch (err) {
+    if (!(err instanceof CalcomError) || err.uncertain) lock.postUncertain = true;
     if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
       // The booking is refused either way; the free slots only make the answer useful (and a
       // bookings job does not wait for Cal.com budget to look them up).
@@ -315,6 +331,9 @@ async function bookLocked(
     }
     if (err instanceof CalcomError && PERMANENT.has(err.kind)) {
       return reject(deps, row, new BookingRejected(`Cal.com refused the booking (${err.kind}): ${err.message}`, err.kind));
+    }
+    if (!signal?.aborted && (leaseEnd.signal.aborted || lock.lost.signal.aborted)) {
+      throw new BookingDeferred('the POST was given up: the booking lock could not be kept (Redis unreachable or the lock lost); it may have reached Cal.com, the retry asks Cal.com first', Date.now() + LOCK_RETRY_MS);
     }
     throw err;
   } finally {

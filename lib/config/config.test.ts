@@ -49,6 +49,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...good, CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: 'some' })).toThrow(/CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS is invalid/);
   });
 
+  it('bounds CALCOM_TIMEOUT_MS at 30 s, naming why: the booking lock is held that long plus 8 s after a worker dies', () => {
+    expect(loadConfig({ ...good, CALCOM_TIMEOUT_MS: '30000' }).CALCOM_TIMEOUT_MS).toBe(30_000);
+    expect(() => loadConfig({ ...good, CALCOM_TIMEOUT_MS: '30001' })).toThrow(/CALCOM_TIMEOUT_MS is invalid: at most 30000 \(30 s\): the booking lock/);
+    expect(() => loadConfig({ ...good, CALCOM_TIMEOUT_MS: '0' })).toThrow(/CALCOM_TIMEOUT_MS is invalid/);
+  });
+
   it('takes braces in REDIS_PREFIX only as one hash tag with something inside', () => {
     expect(loadConfig({ ...good, REDIS_PREFIX: '{cb}' }).REDIS_PREFIX).toBe('{cb}');
     expect(loadConfig({ ...good, REDIS_PREFIX: 'app-{cb}_1' }).REDIS_PREFIX).toBe('app-{cb}_1');

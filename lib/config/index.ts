@@ -53,7 +53,8 @@ export const envSchema = z.object({
   CALCOM_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
   /** Of each key's CALCOM_RATE_LIMIT_PER_MINUTE, how many only live calls may use; unset: a sixth, rounded up (see reservedForCalls). */
   CALCOM_RATE_LIMIT_RESERVED_FOR_CALLS: z.coerce.number().int().min(0).optional(),
-  CALCOM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  // The booking lock's lease is this + 8 s: a worker killed mid-booking holds its booking that long.
+  CALCOM_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000, 'at most 30000 (30 s): the booking lock is held this long plus 8 s after a worker dies').default(10_000),
   ENCRYPTION_KEY: base64Key32,
   /** Earlier ENCRYPTION_KEYs (comma-separated base64), still accepted for decryption while `callbook keys rotate` runs. */
   ENCRYPTION_KEYS_PREVIOUS: csv
