@@ -206,7 +206,14 @@ describe('Cal.com budget: booking jobs defer, live calls go first', () => {
     expect(errA).toBeInstanceOf(BookingDeferred);
     expect((errA as BookingDeferred).reason).toMatch(/another attempt sent a request/);
     expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
-    // The retry looks first and finds B's booking.
+    // B's POST got no answer, so B kept the lock for the margin (Cal.com may still be at it). Then
+    // the retry looks first and finds B's booking.
+    const lockKey = env.ctx.ns + redisKeys.bookingLock(job.idempotencyKey);
+    expect(await env.ctx.redis.pttl(lockKey)).toBeGreaterThan(0);
+    for (const end = Date.now() + 5_000; await env.ctx.redis.exists(lockKey); ) {
+      if (Date.now() > end) throw new Error('B kept the lock past the margin');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect((await executeBooking(bookingDeps(env.ctx, {}, 'defer'), job)).status).toBe('booked');
     expect(simBookingsFor(job.idempotencyKey)).toHaveLength(1);
     expect((await rowFor(job.idempotencyKey))!.calcomBookingUid).toBe(simBookingsFor(job.idempotencyKey)[0]!.uid);

@@ -100,7 +100,7 @@ interface HeldLock {
   lost: AbortController;
   /** The request's own timeout: a POST left less than half of it is not sent. */
   calcomTimeoutMs: number;
-  /** A POST left with no answer (timed out, cut, dropped): the lock is then kept for the margin, not freed. */
+  /** A POST left with no answer (timed out, cut, connection dropped): the lock is then kept for the margin, not freed. */
   postUncertain: boolean;
 }
 
@@ -317,7 +317,8 @@ async function bookLocked(
       budget.taken,
     );
   } catch (err) {
-    if (!(err instanceof CalcomError) || err.uncertain) lock.postUncertain = true;
+    // No answer came (an answer, even a 500, means Cal.com is done with the request).
+    if (!(err instanceof CalcomError) || ((err.kind === 'timeout' || err.kind === 'network') && err.uncertain)) lock.postUncertain = true;
     if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
       // The booking is refused either way; the free slots only make the answer useful (and a
       // bookings job does not wait for Cal.com budget to look them up).
