@@ -317,8 +317,10 @@ async function bookLocked(
       budget.taken,
     );
   } catch (err) {
-    // No answer came (an answer, even a 500, means Cal.com is done with the request).
-    if (!(err instanceof CalcomError) || ((err.kind === 'timeout' || err.kind === 'network') && err.uncertain)) lock.postUncertain = true;
+    // No answer came (an answer, even a 500, means Cal.com is done with the request; an open
+    // breaker or a deferral means nothing was sent).
+    const noAnswer = err instanceof CalcomError ? (err.kind === 'timeout' || err.kind === 'network') && err.uncertain : !(err instanceof BreakerOpenError || err instanceof BookingDeferred);
+    if (noAnswer) lock.postUncertain = true;
     if (err instanceof CalcomError && err.kind === 'slot_unavailable') {
       // The booking is refused either way; the free slots only make the answer useful (and a
       // bookings job does not wait for Cal.com budget to look them up).
