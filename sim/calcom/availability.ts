@@ -6,6 +6,7 @@
 import { DateTime } from 'luxon';
 import { DEFAULT_SCHEDULE, type AccountRecord, type SimState } from './state';
 import type { SimBooking, SimEventType } from './types';
+import { memo } from './memo';
 
 /** Days a single slots query may span; longer ranges are refused rather than walked. */
 export const MAX_SLOT_RANGE_DAYS = 400;
@@ -26,16 +27,6 @@ function atLocalHour(day: DateTime, hour: number): DateTime {
 // memo is emptied when it grows past MEMO_LIMIT entries.
 const MEMO_LIMIT = 20_000;
 
-function memo<V>(map: Map<string, V>, key: string, make: () => V): V {
-  let v = map.get(key);
-  if (v === undefined) {
-    if (map.size >= MEMO_LIMIT) map.clear();
-    v = make();
-    map.set(key, v);
-  }
-  return v;
-}
-
 const dayStarts = new Map<string, DateTime[]>();
 
 /** Slot starts of one local day (any DateTime inside it, in the owner's zone), by the event type's schedule. */
@@ -45,7 +36,7 @@ export function slotStartsOnDay(et: SimEventType, day: DateTime, lengthMinutes: 
   if (!schedule.days.includes(localDay.weekday)) return [];
   const interval = et.slotIntervalMinutes ?? et.lengthInMinutes;
   const key = `${localDay.zoneName}|${localDay.toMillis()}|${schedule.startHour}|${schedule.endHour}|${lengthMinutes}|${interval}`;
-  return memo(dayStarts, key, () => startsBetween(localDay, schedule.startHour, schedule.endHour, lengthMinutes, interval));
+  return memo(dayStarts, key, () => startsBetween(localDay, schedule.startHour, schedule.endHour, lengthMinutes, interval), MEMO_LIMIT);
 }
 
 function startsBetween(localDay: DateTime, startHour: number, endHour: number, lengthMinutes: number, interval: number): DateTime[] {
@@ -149,11 +140,11 @@ const rendered = new Map<string, string>();
 const dates = new Map<string, string>();
 
 function render(t: DateTime, zone: string): string {
-  return memo(rendered, `${t.toMillis()}|${zone}`, () => t.setZone(zone).toISO() ?? t.toUTC().toISO() ?? '');
+  return memo(rendered, `${t.toMillis()}|${zone}`, () => t.setZone(zone).toISO() ?? t.toUTC().toISO() ?? '', MEMO_LIMIT);
 }
 
 function dateIn(t: DateTime, zone: string): string {
-  return memo(dates, `${t.toMillis()}|${zone}`, () => t.setZone(zone).toISODate() ?? '');
+  return memo(dates, `${t.toMillis()}|${zone}`, () => t.setZone(zone).toISODate() ?? '', MEMO_LIMIT);
 }
 
 /** Free slot starts in `[from, to]`, grouped by date in `timeZone` and rendered with its offset. */

@@ -6,18 +6,13 @@
  * memo forgets everything past 256 names, and a name longer than any real zone's is not kept.
  */
 import { IANAZone } from 'luxon';
+import { memo } from './memo';
 
 const MAX_NAMES = 256;
 const MAX_NAME_LENGTH = 64;
 const known = new Map<string, boolean>();
 
 export function isValidTimeZone(name: string): boolean {
-  const hit = known.get(name);
-  if (hit !== undefined) return hit;
-  const valid = IANAZone.isValidZone(name);
-  if (name.length <= MAX_NAME_LENGTH) {
-    if (known.size >= MAX_NAMES) known.clear();
-    known.set(name, valid);
-  }
-  return valid;
+  if (name.length > MAX_NAME_LENGTH) return IANAZone.isValidZone(name);
+  return memo(known, name, () => IANAZone.isValidZone(name), MAX_NAMES);
 }
