@@ -17,7 +17,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { cacheKeys, redisKeys, TTL_MS, type TieredCache } from '../cache';
-import { CalcomBudgetSpent, CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
+import { CALCOM_DEFAULT_TIMEOUT_MS, CalcomBudgetSpent, CalcomClient, CalcomError, isServiceFailure, type CalBooking } from '../calcom';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
 import type { LiveEvent } from '../events';
@@ -67,7 +67,6 @@ export interface BookingResult {
  * over two minutes — every retry found the dead holder's lock and was deferred again.
  */
 const LOCK_LEASE_MS = 15_000;
-const DEFAULT_CALCOM_TIMEOUT_MS = 10_000;
 const LOCK_RENEW_MS = 5_000;
 const LOCK_RETRY_MS = 2_000;
 /** Between the end of the POST (its client gave up at the latest) and the end of the lease. */
@@ -108,7 +107,12 @@ interface HeldLock {
 const postWindow = (lock: HeldLock): number =>
   lock.lost.signal.aborted ? -Infinity : lock.renewedAt + lock.timing.leaseMs - lock.timing.marginMs - performance.now();
 
-const LEASE_RUNNING_OUT = 'the booking lock could not be renewed lately (Redis unreachable?); nothing sent';
+/** Stops an attempt before it marks and posts when its lease leaves the POST less than half its timeout. */
+function requireLeaseForPost(lock: HeldLock): void {
+  if (postWindow(lock) < lock.calcomTimeoutMs / 2) {
+    throw new BookingDeferred('the booking lock could not be renewed lately (Redis unreachable?); nothing sent', Date.now() + LOCK_RETRY_MS);
+  }
+}
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 const RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
@@ -144,7 +148,7 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
 
   const lockKey = deps.ns + redisKeys.bookingLock(job.idempotencyKey);
   const token = randomBytes(8).toString('hex');
-  const calcomTimeoutMs = deps.calcomTimeoutMs ?? DEFAULT_CALCOM_TIMEOUT_MS;
+  const calcomTimeoutMs = deps.calcomTimeoutMs ?? CALCOM_DEFAULT_TIMEOUT_MS;
   const timing = deps.lockTiming ?? bookingLockTiming(calcomTimeoutMs);
   // Times are taken before the command is sent: Redis starts the lease later than that, never earlier.
   const lock: HeldLock = { timing, renewedAt: performance.now(), lost: new AbortController(), calcomTimeoutMs, postUncertain: false };
@@ -240,7 +244,7 @@ async function bookLocked(
   // POST — the row booked meanwhile — leaves that slot unused.)
   if (markSent) {
     await takePostBudget(calcom, budget, signal);
-    if (postWindow(lock) < lock.calcomTimeoutMs / 2) throw new BookingDeferred(LEASE_RUNNING_OUT, Date.now() + LOCK_RETRY_MS);
+    requireLeaseForPost(lock);
   }
   let inserted: { row: AppointmentRow; fresh: boolean };
   if (snapshot) {
@@ -281,7 +285,7 @@ async function bookLocked(
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
   await takePostBudget(calcom, budget, signal);
-  if (!marked && postWindow(lock) < lock.calcomTimeoutMs / 2) throw new BookingDeferred(LEASE_RUNNING_OUT, Date.now() + LOCK_RETRY_MS);
+  if (!marked) requireLeaseForPost(lock);
   if (!marked && !(await markRequestSent(deps.db, row))) {
     // Another attempt marked it since this one read the row (this one's lock lapsed while it
     // waited): that one may have posted. Not without looking first, which the retry does.

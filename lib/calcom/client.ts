@@ -128,7 +128,8 @@ export type CalBooking = {
 
 export type CalSlots = Record<string, Array<{ start: string; end?: string }>>;
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+/** A request's timeout when none is given (CALCOM_TIMEOUT_MS defaults to the same). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 const LIST_PAGE_SIZE = 100;
 /** listAllBookings stops with an error beyond this many pages (a runaway query, not a real tenant). */
 const LIST_MAX_PAGES = 100;

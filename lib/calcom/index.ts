@@ -4,6 +4,7 @@
  */
 export {
   CalcomClient,
+  DEFAULT_TIMEOUT_MS as CALCOM_DEFAULT_TIMEOUT_MS,
   ROUTES as CALCOM_ROUTES,
   type CalBooking,
   type CalSlots,
