@@ -20,6 +20,10 @@
  * by the bookings worker's clock just before the commit; the no-op records Date.now() at the
  * same point). Calls/s: N over the time from the first post to the last booking.
  *
+ * A flood with both systems also prints each kind of process's CPU per call and the ratio's
+ * ceiling from CPU alone (the no-op's CPU per call ÷ callbook's, MariaDB included when local):
+ * what the ratio could be were both runs bound by the two cores and nothing else.
+ *
  *   npm run bench:e2e                                  # 20,000 calls; single and procfile
  *   BENCH_CALLS=2000 BENCH_MODES=single BENCH_SYSTEMS=callbook npm run bench:e2e
  *   BENCH_CALLS=3000 BENCH_SYSTEMS=callbook BENCH_CALCOM_LATENCY_MS=200 npm run bench:e2e   # I/O-bound: scale-out
@@ -28,6 +32,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { eq, sql } from 'drizzle-orm';
@@ -526,6 +531,54 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   return result;
 }
 
+/** CPU seconds per call by kind of process (workers of a procfile layout summed as one kind). */
+function cpuPerCall(r: RunResult): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const p of r.procs) {
+    const kind = p.name.startsWith('worker') ? 'worker' : p.name;
+    m.set(kind, (m.get(kind) ?? 0) + (p.cpuSec * 1000) / N);
+  }
+  return m;
+}
+
+/**
+ * What the two cores allow the ratio to be. Over a flood every process shares the machine's
+ * cores, so were both runs bound by CPU alone, callbook's calls/s could be at most the no-op's
+ * times (the no-op's CPU per call ÷ callbook's): the ratio's ceiling from CPU. Printed with each
+ * kind of process's share, and how busy the cores were (CPU of the counted processes ÷ cores ×
+ * seconds until the queues were empty; the driver posting the calls is not counted).
+ */
+function cpuBound(): string {
+  const lines: string[] = [];
+  for (const mode of MODES) {
+    const noop = find(mode, 'noop');
+    const ours = find(mode, 'callbook');
+    if (!noop || !ours || RATE) continue;
+    const a = cpuPerCall(noop);
+    const b = cpuPerCall(ours);
+    const kinds = [...new Set([...a.keys(), ...b.keys()])].filter((k) => (a.get(k) ?? 0) + (b.get(k) ?? 0) > 0);
+    const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0);
+    const busy = (r: RunResult) => (sum(cpuPerCall(r)) * N) / 1000 / (r.drainedSeconds * cpus().length);
+    const local = ours.procs.some((p) => p.name === 'mariadb');
+    lines.push(
+      '',
+      `CPU per call by process, ${mode} layout (ms; "mariadb" only when DATABASE_URL names this machine${local ? '' : ': here it does not, so the bound below leaves the database out'}):`,
+      '',
+      table(
+        ['workers', ...kinds, 'all', 'cores busy'],
+        [noop, ours].map((r) => {
+          const m = cpuPerCall(r);
+          return [r.system, ...kinds.map((k) => (m.get(k) ?? 0).toFixed(2)), sum(m).toFixed(2), `${(busy(r) * 100).toFixed(0)} %`];
+        }),
+      ),
+      '',
+      `ratio's ceiling from CPU: ${sum(a).toFixed(2)} ÷ ${sum(b).toFixed(2)} ms = ${((sum(a) / sum(b)) * 100).toFixed(1)} % (measured: ${((ours.rate / noop.rate) * 100).toFixed(1)} %); ` +
+        `30 % would need ≤ ${(sum(a) / 0.3).toFixed(2)} ms per call in all, of which the simulator, redis-server and MariaDB take ${['simulator', 'redis-server', 'mariadb'].reduce((x, k) => x + (b.get(k) ?? 0), 0).toFixed(2)} ms here.`,
+    );
+  }
+  return lines.join('\n');
+}
+
 const results: RunResult[] = [];
 for (const mode of MODES) for (const system of SYSTEMS) results.push(await run(mode, system));
 
@@ -578,6 +631,7 @@ console.log(
     ),
   ),
 );
+console.log(cpuBound());
 console.log('\nround trips per call (Redis: INFO commandstats of the run\'s own Redis; database: mcp_db_query_duration_seconds_count by operation, all processes):\n');
 console.log(
   table(
