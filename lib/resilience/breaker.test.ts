@@ -4,9 +4,11 @@
  * ioredis connections stand in for two worker processes. Keys are isolated under a random prefix
  * and deleted afterwards.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../test/helpers/ports';
 import { BreakerOpenError, RedisBreaker, breakerStateValue, type BreakerOptions, type BreakerState } from './index';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -381,5 +383,45 @@ describe('RedisBreaker', () => {
     expect(breakerStateValue('CLOSED')).toBe(0);
     expect(breakerStateValue('HALF_OPEN')).toBe(1);
     expect(breakerStateValue('OPEN')).toBe(2);
+  });
+});
+
+describe('RedisBreaker: Redis work per request', () => {
+  // A redis-server of this test's own: INFO commandstats counts every client's commands, and the
+  // machine's Redis serves other test files at the same time.
+  let server: ChildProcess;
+  let conn: Redis;
+  beforeAll(async () => {
+    const port = await freePort();
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    conn = new Redis({ port, host: '127.0.0.1', retryStrategy: (n) => (n > 50 ? null : 100) });
+    conn.on('error', () => {}); // refused until the server listens; the ping below waits for it
+    await conn.ping();
+  });
+  afterAll(async () => {
+    conn.disconnect();
+    server.kill('SIGKILL');
+  });
+
+  const timeCalls = async () => Number(/cmdstat_time:calls=(\d+)/.exec(await conn.info('commandstats'))?.[1] ?? 0);
+
+  it('a CLOSED breaker admits and records successes without reading the clock; opening, a probe and OPEN do read it', async () => {
+    const br = new RedisBreaker({ redis: conn, service: 'clock', openMs: 200 });
+    const t0 = await timeCalls();
+    for (let i = 0; i < 20; i++) await br.run(async () => i);
+    await fail(br, 4); // CLOSED, counting
+    await br.success(false); // resets the count: CLOSED again
+    expect(await timeCalls()).toBe(t0);
+
+    await fail(br, 5); // the fifth opens: openedAt is the server's time
+    const opened = await timeCalls();
+    expect(opened).toBeGreaterThan(t0);
+    const refused = await br.admit(); // OPEN: is its time up?
+    expect(refused.allowed).toBe(false);
+    expect(await timeCalls()).toBeGreaterThan(opened);
+    await sleep(250);
+    expect(await br.admit()).toEqual({ allowed: true, probe: true });
+    await br.success(true);
+    expect((await br.status()).state).toBe('CLOSED');
   });
 });
