@@ -14,7 +14,6 @@ import { appointments, calls } from '../drizzle/schema';
 import { serviceBreaker } from '../lib/resilience/service-breakers';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { berlinWeekday } from './helpers/bookings';
-import { statements } from './helpers/statements';
 import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
 import { importTestTenants, type TestEnv } from './helpers/env';
 import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
@@ -232,33 +231,6 @@ describe('book_appointment', () => {
     expect(row).toMatchObject({ source: 'live', status: 'booked' });
     const [call] = await db().select().from(calls).where(eq(calls.retellCallId, id));
     expect(call).toMatchObject({ appointmentId: a.appointment_id, status: 'ongoing', fromNumber: CALLER });
-  });
-
-  it('a first booking takes 4 statements: the customer as its upsert left it goes with the booking, which reads no row', async () => {
-    // The tenant catalogue and the event types are cached by an earlier booking of this caller.
-    await fn('book_appointment', { when: de(weekday(37, 9)), customer_name: 'Anna' });
-    const id = callId();
-    const slot = weekday(37, 15);
-    const n0 = await statements();
-    const a = await fn('book_appointment', { when: de(slot), customer_name: 'Anna' }, { callId: id });
-    expect(a.status).toBe('booked');
-    // customer upsert, call upsert, pending insert (checks the customer row), commit
-    expect((await statements()) - n0).toBe(4);
-    // A Retell retry: the insert does not take, the row is read and answered from.
-    const again = await fn('book_appointment', { when: de(slot), customer_name: 'Anna' }, { callId: id });
-    expect(again).toMatchObject({ status: 'already_booked', appointment_id: a.appointment_id });
-    expect(simBookings(1001, utc(slot))).toHaveLength(1);
-  });
-
-  it('a caller who gives no name now is booked under the name the row keeps (the snapshot does not hold; the row is read)', async () => {
-    const caller = '+4917055500011';
-    await fn('book_appointment', { when: de(weekday(37, 10)), customer_name: 'Greta Gespeichert' }, { from: caller });
-    const slot = weekday(37, 11);
-    const a = await fn('book_appointment', { when: de(slot) }, { from: caller });
-    expect(a.status).toBe('booked');
-    const [booking] = simBookings(1001, utc(slot));
-    expect(booking!.attendees[0]).toMatchObject({ name: 'Greta Gespeichert', phoneNumber: caller });
-    expect(simBookings(1001, utc(slot))).toHaveLength(1);
   });
 
   it('books in English', async () => {

@@ -135,13 +135,12 @@ async function answeredFromRow(deps: BookingDeps, row: AppointmentRow | undefine
   return result;
 }
 
-export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?: AbortSignal, customer?: CustomerSnapshot): Promise<BookingResult> {
+export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?: AbortSignal): Promise<BookingResult> {
   const log = deps.logger.child({ booking: job.idempotencyKey.slice(0, 12), companyId: job.companyId });
-  // A job from a webhook carries its customer (./customer-snapshot), and a live booking passes the
-  // one its own upsert just wrote (`customer`): nothing to read before the pending insert, which
-  // checks the row itself. Without one, or when that insert does not take, customer and
-  // appointment are read first, as for every other job.
-  const snapshot = customer ? ownSnapshot(job, customer) : openCustomerSnapshot(deps.cipher, job, log);
+  // A job from a webhook carries its customer (./customer-snapshot): nothing to read before the
+  // pending insert, which checks the row itself. Without one, or when that insert does not take,
+  // customer and appointment are read first, as for every other job.
+  const snapshot = openCustomerSnapshot(deps.cipher, job, log);
   const start = snapshot ? undefined : await findCustomerAndAppointment(deps.db, job);
   const existing = start?.appointment ?? undefined;
   const early = await answeredFromRow(deps, existing);
@@ -198,14 +197,6 @@ export async function executeBooking(deps: BookingDeps, job: BookingJob, signal?
     const release = lock.postUncertain ? deps.redis.eval(RENEW, 1, lockKey, token, timing.marginMs) : deps.redis.eval(RELEASE, 1, lockKey, token);
     await release.catch((err: unknown) => log.warn({ err }, 'could not release booking lock'));
   }
-}
-
-/** A caller's own snapshot must name the job's company and customer: a mix-up is a bug, not a fallback. */
-function ownSnapshot(job: BookingJob, s: CustomerSnapshot): CustomerSnapshot {
-  if (s.companyId !== job.companyId || s.customerId !== job.customerId) {
-    throw new Error(`booking ${job.idempotencyKey}: the customer snapshot names company ${s.companyId} / customer ${s.customerId}, the job ${job.companyId} / ${job.customerId}`);
-  }
-  return s;
 }
 
 /** The snapshot as the customer row bookingContext takes (it opens sealed values itself). */

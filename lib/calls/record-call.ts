@@ -58,32 +58,18 @@ const customerUpsertForCall = () =>
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number>;
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: CallEvent): Promise<CustomerWritten | null>;
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string, forCall?: CallEvent): Promise<number | CustomerWritten | null> {
-  if (forCall === undefined) return (await upsertCustomerWritten(db, companyId, phone, name, email)).id;
-  const { values, written } = await customerValues(db, companyId, phone, name, email);
-  const [res] = await preparedSql(db, 'customers.upsert-for-call', customerUpsertForCall).execute({ ...forCall.inbox, ...values, callId: forCall.callId });
-  const id = Number(res.insertId);
-  return id ? { id, ...written } : null;
-}
-
-/**
- * `upsertCustomer` without a call to refuse for, returning the row as the statement left it (as
- * the webhook path's does): what a booking's customer snapshot needs (lib/live/book-appointment).
- */
-export async function upsertCustomerWritten(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<CustomerWritten> {
-  const { values, written } = await customerValues(db, companyId, phone, name, email);
-  const [res] = await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values);
-  const id = Number(res.insertId);
-  if (!id) throw new Error(`customer upsert in company ${companyId} reported no id`);
-  return { id, ...written };
-}
-
-/** The upsert's parameters, PII sealed where the company's is encrypted (an old-style index upgraded first). */
-async function customerValues(db: Exec, companyId: number, phone: string, name?: string, email?: string) {
   const seal = await piiSealer(db, companyId);
   const written = { name: seal(name ?? null), email: seal(email ?? null) };
   const index = phoneIndex(companyId, phone);
   if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
-  return { values: { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() }, written };
+  const values = { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() };
+  const [res] = forCall === undefined
+    ? await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values)
+    : await preparedSql(db, 'customers.upsert-for-call', customerUpsertForCall).execute({ ...forCall.inbox, ...values, callId: forCall.callId });
+  const id = Number(res.insertId);
+  if (forCall !== undefined) return id ? { id, ...written } : null;
+  if (id) return id;
+  throw new Error(`customer upsert in company ${companyId} reported no id`);
 }
 
 /**

@@ -14,8 +14,7 @@ import { executeBooking, type BookingResult } from '../booking/book';
 import { BookingDeferred, BookingRejected } from '../booking/errors';
 import { isUnknownName } from '../calls/booking-intent';
 import { bookingIdempotencyKey } from '../calls/idempotency';
-import { ForeignCallError, upsertCall, upsertCustomerWritten } from '../calls/record-call';
-import type { CustomerSnapshot } from '../booking/customer-snapshot';
+import { ForeignCallError, upsertCall, upsertCustomer } from '../calls/record-call';
 import type { BookingJob } from '../queues';
 import { branchCatalogue, pickService } from './catalogue';
 import { noCalendar, unknownService } from './check-availability';
@@ -28,11 +27,11 @@ import { defineFunction, type LiveDeps } from './types';
 const LOCK_WAIT_MS = 5_000;
 const LOCK_POLL_MS = 100;
 
-async function bookWaitingForLock(deps: LiveDeps, job: BookingJob, customer: CustomerSnapshot): Promise<BookingResult> {
+async function bookWaitingForLock(deps: LiveDeps, job: BookingJob): Promise<BookingResult> {
   const until = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      return await executeBooking(deps.booking, job, undefined, customer);
+      return await executeBooking(deps.booking, job);
     } catch (err) {
       const locked = err instanceof BookingDeferred && err.reason.startsWith('another attempt');
       if (!locked || Date.now() > until) throw err;
@@ -69,8 +68,7 @@ export const bookAppointment = defineFunction({
 
     // No transaction: both upserts are idempotent, and a customer row without its call is harmless.
     const name = isUnknownName(args.customer_name) ? undefined : args.customer_name;
-    const written = await upsertCustomerWritten(deps.booking.db, where.companyId, call.customerNumber, name, args.email);
-    const customerId = written.id;
+    const customerId = await upsertCustomer(deps.booking.db, where.companyId, call.customerNumber, name, args.email);
     let callRowId: number;
     try {
       callRowId = await upsertCall(deps.booking.db, { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_started', call: call.call });
@@ -96,10 +94,7 @@ export const bookAppointment = defineFunction({
     const requested = timeView(start.start, tz, l);
     const svc = { slug: service.slug, name: service.name, duration_minutes: service.durationMinutes };
     try {
-      // The customer as the upsert above left it: the booking checks the row in its insert
-      // instead of reading it first (as for a job from a webhook).
-      const customer = { companyId: where.companyId, customerId, phone: call.customerNumber, name: written.name, email: written.email };
-      const result = await bookWaitingForLock(deps, job, customer);
+      const result = await bookWaitingForLock(deps, job);
       const booked = timeView(result.start, tz, l);
       return {
         say: say(l, `Gebucht: ${service.name} am ${booked.spoken}.`, `Booked: ${service.name} on ${booked.spoken}.`),
