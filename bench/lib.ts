@@ -19,6 +19,9 @@ export function benchVars(extra: Record<string, string> = {}): Record<string, st
     REDIS_PREFIX: `cbbench${id}`,
     RETELL_API_KEY: 'key_bench_retell',
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // Set as in any deployment where a company encrypts personal data: customers are found by the
+    // HMAC blind index (lib/pii). BENCH_BLIND_INDEX=0 runs without it (the plain number).
+    ...(process.env.BENCH_BLIND_INDEX === '0' ? {} : { BLIND_INDEX_KEY: randomBytes(32).toString('base64') }),
     ADMIN_TOKEN: 'bench-admin-token-0123456789',
     LOG_LEVEL: 'warn',
     ...extra,
