@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calls, companies, customers } from '../drizzle/schema';
-import { PLAIN_INDEX_RECHECK_MS, upsertCustomer } from '../lib/calls/record-call';
+import { upsertCustomer } from '../lib/calls/record-call';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { ciphertextKeyId, isCiphertext, Keyring } from '../lib/crypto';
@@ -21,7 +21,6 @@ import { importTenants } from '../lib/tenants/import';
 import { createLogger } from '../lib/logger';
 import { createTestEnv, MYSQL_ROOT, type TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, callId, retellEvent, SALON_NUMBER, twoCompanies } from './helpers/fixtures';
-import { statements } from './helpers/statements';
 import { webhookDeliverer } from './helpers/webhooks';
 
 const run = promisify(execFile);
@@ -131,43 +130,11 @@ describe('with encryption on', () => {
     const [res] = await db.insert(customers).values({ companyId: salonId, phone: caller, phoneIndex: caller, name: 'Alt Bestand' });
     const id = Number(res.insertId);
     expect((await findCustomer(db, { company: 'salon-anna', phone: caller })).customerId).toBe(id);
-    // Stored before the key, so before this process started: a process of its own (its own
-    // database handle) finds it on its first look.
-    const started = createContext(loadConfig(env.vars), createLogger('silent'));
-    try {
-      await webhookDeliverer(() => started)(retellEvent('call_ended', { callId: callId(), from: caller, to: SALON_NUMBER }));
-    } finally {
-      await started.close();
-    }
+    await deliver(retellEvent('call_ended', { callId: callId(), from: caller, to: SALON_NUMBER }));
     const rows = await db.select().from(customers).where(eq(customers.companyId, salonId));
     const mine = rows.filter((r) => openPii(ctx.cipher, r.phone) === caller);
     expect(mine.map((r) => r.id)).toEqual([id]);
     expect(mine[0]!.phoneIndex).toBe(phoneIndex(salonId, caller));
-  });
-
-  it('a customer upsert looks for plain-indexed rows once a minute per company, not once per call: a booked call keeps its 10 statements', async () => {
-    const started = createContext(loadConfig(env.vars), createLogger('silent'));
-    const send = webhookDeliverer(() => started);
-    const clock = vi.spyOn(performance, 'now');
-    try {
-      await send(retellEvent('call_ended', { callId: callId(), from: newCaller(), to: CLINIC_NUMBER })); // the first look
-      let n0 = await statements();
-      await send(retellEvent('call_ended', { callId: callId(), from: newCaller(), to: CLINIC_NUMBER }));
-      expect((await statements()) - n0).toBe(3); // customer, call, inbox: no look
-      // A plain row written meanwhile by a process without the key is found once the minute is over.
-      const caller = newCaller();
-      const [res] = await ctx.database.db.insert(customers).values({ companyId: clinicId, phone: caller, phoneIndex: caller, name: 'Spät Geschrieben' });
-      const later = performance.now() + PLAIN_INDEX_RECHECK_MS + 1;
-      clock.mockImplementation(() => later);
-      n0 = await statements();
-      await send(retellEvent('call_ended', { callId: callId(), from: caller, to: CLINIC_NUMBER }));
-      expect((await statements()) - n0).toBe(6); // the company's look, the caller's look, its re-index, then the three
-      const [row] = await ctx.database.db.select().from(customers).where(eq(customers.id, Number(res.insertId)));
-      expect(row!.phoneIndex).toBe(phoneIndex(clinicId, caller));
-    } finally {
-      clock.mockRestore();
-      await started.close();
-    }
   });
 
   it('seals the collected variables (they hold the name) and opens them again', async () => {

@@ -3,9 +3,9 @@
  * once, so every write merges: a later event never blanks what an earlier one stored, a
  * call's status only moves forward, and a known name is never replaced by "Unknown".
  */
-import { and, eq, like, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { prepared, preparedSql } from '../db/prepared';
+import { preparedSql } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -61,7 +61,7 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   const seal = await piiSealer(db, companyId);
   const written = { name: seal(name ?? null), email: seal(email ?? null) };
   const index = phoneIndex(companyId, phone);
-  if (index !== phone && (await mayHoldPlainIndexes(db, companyId))) await upgradeLegacyIndex(db, companyId, phone, index);
+  if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
   const values = { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() };
   const [res] = forCall === undefined
     ? await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values)
@@ -72,44 +72,11 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   throw new Error(`customer upsert in company ${companyId} reported no id`);
 }
 
-/** How long a company's answer to "any customer left under the plain number?" is kept per process. */
-export const PLAIN_INDEX_RECHECK_MS = 60_000;
-
-/** Per database handle: company → whether it held plain-indexed customers, and when that was asked. */
-const plainIndexSeen = new WeakMap<object, Map<number, { any: boolean; at: number }>>();
-
-/**
- * Whether a company may still hold customers indexed by the plain number, asked of the database
- * once a minute per company and process (one indexed read: `phone_index LIKE '+%'`; every stored
- * number is E.164, lib/phone/e164, while an HMAC is hex and an erased row's index `erased-<id>`). Only a process without BLIND_INDEX_KEY writes such
- * rows, so once a company has none its upserts skip the per-caller look below: a booked call's
- * two customer upserts take no extra statement. A row written meanwhile by a process without the
- * key (a rolling deploy that adds it) is looked for again after the minute.
- */
-async function mayHoldPlainIndexes(db: Exec, companyId: number): Promise<boolean> {
-  let seen = plainIndexSeen.get(db);
-  if (!seen) plainIndexSeen.set(db, (seen = new Map()));
-  const hit = seen.get(companyId);
-  if (hit && performance.now() - hit.at < PLAIN_INDEX_RECHECK_MS) return hit.any;
-  const at = performance.now();
-  const rows = await prepared(db, 'customers.plain-index-any', (d) =>
-    d
-      .select({ id: customers.id })
-      .from(customers)
-      .where(and(eq(customers.companyId, sql.placeholder('companyId')), like(customers.phoneIndex, '+%')))
-      .limit(1)
-      .prepare(),
-  ).execute({ companyId });
-  const any = rows.length > 0;
-  seen.set(companyId, { any, at });
-  return any;
-}
-
 /**
  * A row written before BLIND_INDEX_KEY was set carries the plain index (the E.164): move it to the
  * HMAC so the upsert below finds it instead of creating a second customer. A non-locking read
- * first; the update (by primary key) only when such a row exists. Run only while the company may
- * hold such rows (mayHoldPlainIndexes); `callbook keys rotate` rewrites all of them in bulk.
+ * first; the update (by primary key) only when such a row exists. `callbook keys rotate` rewrites
+ * all of them in bulk, after which this is one indexed read that finds nothing.
  */
 async function upgradeLegacyIndex(db: Exec, companyId: number, phone: string, index: string): Promise<void> {
   const [legacy] = await db
