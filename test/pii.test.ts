@@ -21,6 +21,7 @@ import { importTenants } from '../lib/tenants/import';
 import { createLogger } from '../lib/logger';
 import { createTestEnv, MYSQL_ROOT, type TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, callId, retellEvent, SALON_NUMBER, twoCompanies } from './helpers/fixtures';
+import { countBuiltStatements, statements } from './helpers/statements';
 import { webhookDeliverer } from './helpers/webhooks';
 
 const run = promisify(execFile);
@@ -135,6 +136,19 @@ describe('with encryption on', () => {
     const mine = rows.filter((r) => openPii(ctx.cipher, r.phone) === caller);
     expect(mine.map((r) => r.id)).toEqual([id]);
     expect(mine[0]!.phoneIndex).toBe(phoneIndex(salonId, caller));
+  });
+
+  it('with the key set, a webhook takes one statement more (the look for a plain-indexed row) and builds none at run time', async () => {
+    await deliver(retellEvent('call_ended', { callId: callId(), from: newCaller(), to: CLINIC_NUMBER })); // warm: catalogue, first preparations
+    const built = countBuiltStatements(ctx.database.db);
+    try {
+      const n0 = await statements();
+      await deliver(retellEvent('call_ended', { callId: callId(), from: newCaller(), to: CLINIC_NUMBER }));
+      expect((await statements()) - n0).toBe(4); // the look, customer, call, inbox
+      expect(built.count()).toBe(0);
+    } finally {
+      built.stop();
+    }
   });
 
   it('seals the collected variables (they hold the name) and opens them again', async () => {

@@ -5,7 +5,7 @@
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { preparedSql } from '../db/prepared';
+import { prepared, preparedSql } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
 import type { RetellCall } from '../retell/webhook';
@@ -79,10 +79,14 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
  * all of them in bulk, after which this is one indexed read that finds nothing.
  */
 async function upgradeLegacyIndex(db: Exec, companyId: number, phone: string, index: string): Promise<void> {
-  const [legacy] = await db
-    .select({ id: customers.id })
-    .from(customers)
-    .where(and(eq(customers.companyId, companyId), eq(customers.phoneIndex, phone)));
+  // Prepared: with the key set this runs on every upsert (two per booked call).
+  const [legacy] = await prepared(db, 'customers.by-plain-index', (d) =>
+    d
+      .select({ id: customers.id })
+      .from(customers)
+      .where(and(eq(customers.companyId, sql.placeholder('companyId')), eq(customers.phoneIndex, sql.placeholder('phone'))))
+      .prepare(),
+  ).execute({ companyId, phone });
   if (!legacy) return;
   try {
     await db.update(customers).set({ phoneIndex: index }).where(and(eq(customers.id, legacy.id), eq(customers.phoneIndex, phone)));
