@@ -531,7 +531,7 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   return result;
 }
 
-/** CPU seconds per call by kind of process (workers of a procfile layout summed as one kind). */
+/** CPU milliseconds per call by kind of process (workers of a procfile layout summed as one kind). */
 function cpuPerCall(r: RunResult): Map<string, number> {
   const m = new Map<string, number>();
   for (const p of r.procs) {
