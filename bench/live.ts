@@ -121,6 +121,22 @@ function functionBodies(line: number, round: number): { check: string; book: str
 }
 
 /**
+ * The drive every run shares: CALLS lines at once, each after its stagger running `rounds` rounds
+ * of `step(line, round)` (which pauses with think() after each request). Returns the seconds from
+ * the start to the last line's end.
+ */
+async function paceLines(rounds: number, step: (line: number, round: number) => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CALLS }, async (_, line) => {
+      await stagger();
+      for (let round = 0; round < rounds; round++) await step(line, round);
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/**
  * The CPU ceiling: the same requests at the same pace and concurrency to a bare Hono server
  * (bench/ceilings/bare.ts: reads and parses the body, answers JSON), `rounds` per line. What one
  * request costs a Node process at this pace before it does anything: the wake-up, HTTP parsing,
@@ -130,22 +146,15 @@ async function runBare(base: string, rounds: number): Promise<{ requests: number
   const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', 'x-retell-signature': 'unsigned' };
   let requests = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CALLS }, async (_, line) => {
-      await stagger();
-      for (let round = 0; round < rounds; round++) {
-        const { check, book } = functionBodies(line, round);
-        for (const [name, body] of [['check_availability', check], ['book_appointment', book]] as const) {
-          const res = await timedPost(agent, `${base}/functions/retell/${name}`, body, headers);
-          if (res.status !== 200) throw new Error(`bare ceiling: ${res.status}`);
-          requests++;
-          await think();
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = await paceLines(rounds, async (line, round) => {
+    const { check, book } = functionBodies(line, round);
+    for (const [name, body] of [['check_availability', check], ['book_appointment', book]] as const) {
+      const res = await timedPost(agent, `${base}/functions/retell/${name}`, body, headers);
+      if (res.status !== 200) throw new Error(`bare ceiling: ${res.status}`);
+      requests++;
+      await think();
+    }
+  });
   await agent.close();
   return { requests, seconds };
 }
@@ -189,23 +198,17 @@ async function runCallbook(base: string, onStart: () => void): Promise<{ samples
   // One warm-up request per line (connections, JIT), not measured.
   await Promise.all(prepared.map(async (calls) => timedPost(agent, `${base}/functions/retell/check_availability`, calls[0]!.check[0], headers(calls[0]!.check[1]))));
   onStart();
-  const t0 = performance.now();
-  await Promise.all(
-    prepared.map(async (calls) => {
-      await stagger();
-      for (const c of calls) {
-        const check = await timedPost(agent, `${base}/functions/retell/check_availability`, c.check[0], headers(c.check[1]));
-        samples.push({ fn: 'check_availability', ms: check.ms });
-        if (check.status !== 200 || check.json.status !== 'available') failures.push(`check ${c.start}: ${check.status} ${JSON.stringify(check.json)}`);
-        await think();
-        const book = await timedPost(agent, `${base}/functions/retell/book_appointment`, c.book[0], headers(c.book[1]));
-        samples.push({ fn: 'book_appointment', ms: book.ms });
-        if (book.status !== 200 || book.json.status !== 'booked') failures.push(`book ${c.start}: ${book.status} ${JSON.stringify(book.json)}`);
-        await think();
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = await paceLines(ROUNDS, async (line, round) => {
+    const c = prepared[line]![round]!;
+    const check = await timedPost(agent, `${base}/functions/retell/check_availability`, c.check[0], headers(c.check[1]));
+    samples.push({ fn: 'check_availability', ms: check.ms });
+    if (check.status !== 200 || check.json.status !== 'available') failures.push(`check ${c.start}: ${check.status} ${JSON.stringify(check.json)}`);
+    await think();
+    const book = await timedPost(agent, `${base}/functions/retell/book_appointment`, c.book[0], headers(c.book[1]));
+    samples.push({ fn: 'book_appointment', ms: book.ms });
+    if (book.status !== 200 || book.json.status !== 'booked') failures.push(`book ${c.start}: ${book.status} ${JSON.stringify(book.json)}`);
+    await think();
+  });
   await agent.close();
   return { samples, seconds, failures };
 }
@@ -215,31 +218,24 @@ async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: 
   const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
   const h = { authorization: `Bearer ${CEILING_KEY}`, 'content-type': 'application/json' };
   const samples: Timed[] = [];
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CALLS }, async (_, line) => {
-      await stagger();
-      for (let round = 0; round < ROUNDS; round++) {
-        const slot = slotOf(line, round);
-        const day = slot.startOf('day');
-        const q = new URLSearchParams({ eventTypeId: String(CEILING_EVENT_TYPE), start: day.toUTC().toISO()!, end: day.endOf('day').toUTC().toISO()!, timeZone: ZONE, format: 'range' });
-        let t = performance.now();
-        const slots = await request(`${simUrl}/slots?${q}`, { headers: { ...h, 'cal-api-version': '2024-09-04' }, dispatcher: agent });
-        await slots.body.text();
-        samples.push({ fn: 'GET /v2/slots', ms: performance.now() - t });
-        if (slots.statusCode !== 200) throw new Error(`ceiling slots: ${slots.statusCode}`);
-        await think();
-        t = performance.now();
-        const body = JSON.stringify({ start: slot.toUTC().toISO(), eventTypeId: CEILING_EVENT_TYPE, attendee: { name: 'Bench', timeZone: ZONE, phoneNumber: '+4917000000000' } });
-        const booked = await request(`${simUrl}/bookings`, { method: 'POST', body, headers: { ...h, 'cal-api-version': '2024-08-13' }, dispatcher: agent });
-        const text = await booked.body.text();
-        samples.push({ fn: 'POST /v2/bookings', ms: performance.now() - t });
-        if (booked.statusCode !== 201) throw new Error(`ceiling booking: ${booked.statusCode} ${text}`);
-        await think();
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = await paceLines(ROUNDS, async (line, round) => {
+    const slot = slotOf(line, round);
+    const day = slot.startOf('day');
+    const q = new URLSearchParams({ eventTypeId: String(CEILING_EVENT_TYPE), start: day.toUTC().toISO()!, end: day.endOf('day').toUTC().toISO()!, timeZone: ZONE, format: 'range' });
+    let t = performance.now();
+    const slots = await request(`${simUrl}/slots?${q}`, { headers: { ...h, 'cal-api-version': '2024-09-04' }, dispatcher: agent });
+    await slots.body.text();
+    samples.push({ fn: 'GET /v2/slots', ms: performance.now() - t });
+    if (slots.statusCode !== 200) throw new Error(`ceiling slots: ${slots.statusCode}`);
+    await think();
+    t = performance.now();
+    const body = JSON.stringify({ start: slot.toUTC().toISO(), eventTypeId: CEILING_EVENT_TYPE, attendee: { name: 'Bench', timeZone: ZONE, phoneNumber: '+4917000000000' } });
+    const booked = await request(`${simUrl}/bookings`, { method: 'POST', body, headers: { ...h, 'cal-api-version': '2024-08-13' }, dispatcher: agent });
+    const text = await booked.body.text();
+    samples.push({ fn: 'POST /v2/bookings', ms: performance.now() - t });
+    if (booked.statusCode !== 201) throw new Error(`ceiling booking: ${booked.statusCode} ${text}`);
+    await think();
+  });
   await agent.close();
   return { samples, seconds };
 }
