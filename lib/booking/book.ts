@@ -107,8 +107,13 @@ interface HeldLock {
 const postWindow = (lock: HeldLock): number =>
   lock.lost.signal.aborted ? -Infinity : lock.renewedAt + lock.timing.leaseMs - lock.timing.marginMs - performance.now();
 
-/** Stops an attempt before it marks and posts when its lease leaves the POST less than half its timeout. */
-function requireLeaseForPost(lock: HeldLock): void {
+/**
+ * What must hold before a row may say "request sent": the POST's slot of the company's Cal.com
+ * budget (taken once per attempt), then a lease that leaves the POST at least half its timeout —
+ * otherwise the attempt stops here, nothing marked and nothing sent.
+ */
+async function readyToMark(calcom: CalcomClient, budget: PostBudget, lock: HeldLock, signal?: AbortSignal): Promise<void> {
+  await takePostBudget(calcom, budget, signal);
   if (postWindow(lock) < lock.calcomTimeoutMs / 2) {
     throw new BookingDeferred('the booking lock could not be renewed lately (Redis unreachable?); nothing sent', Date.now() + LOCK_RETRY_MS);
   }
@@ -242,10 +247,7 @@ async function bookLocked(
   // bookings job refused here (budget spent) leaves no mark and no row, and its retry posts
   // without first asking Cal.com about a request that never left. (A path that ends without the
   // POST — the row booked meanwhile — leaves that slot unused.)
-  if (markSent) {
-    await takePostBudget(calcom, budget, signal);
-    requireLeaseForPost(lock);
-  }
+  if (markSent) await readyToMark(calcom, budget, lock, signal);
   let inserted: { row: AppointmentRow; fresh: boolean };
   if (snapshot) {
     const fresh = await insertPendingFor(deps.db, job, end, markSent, snapshot);
@@ -284,8 +286,8 @@ async function bookLocked(
   const invalid = checkService(catalogue, ctx.service);
   if (invalid) return reject(deps, row, new BookingRejected(invalid, 'event_type'));
 
-  await takePostBudget(calcom, budget, signal);
-  if (!marked) requireLeaseForPost(lock);
+  // A row marked by its insert took its slot and checked its lease then.
+  if (!marked) await readyToMark(calcom, budget, lock, signal);
   if (!marked && !(await markRequestSent(deps.db, row))) {
     // Another attempt marked it since this one read the row (this one's lock lapsed while it
     // waited): that one may have posted. Not without looking first, which the retry does.
