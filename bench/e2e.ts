@@ -59,6 +59,7 @@ import {
   procStats,
   redisMemory,
   retellBody,
+  retirePlainIndex,
   simAdmin,
   startProcess,
   startRedis,
@@ -331,6 +332,7 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   await runMigrations(database);
   const db = database.db;
   await importTenants({ db, cipher: new Cipher(vars.ENCRYPTION_KEY!) }, tenants(), 'bench');
+  await retirePlainIndex(vars);
 
   const redis = new Redis(redisServer.url);
   const prefix = bullPrefix(vars.REDIS_PREFIX!);

@@ -52,7 +52,7 @@ import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
 import { readProcfile } from '../test/helpers/procfile';
-import { benchVars, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
+import { benchVars, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, retirePlainIndex, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -298,6 +298,7 @@ async function main(): Promise<number> {
     await runMigrations(database);
     const redis = createRedis(vars.REDIS_URL!, 'client');
     await importTenants({ db: database.db, cipher: new Cipher(vars.ENCRYPTION_KEY!), cache: new TieredCache(redis, `${vars.REDIS_PREFIX}:`) }, tenants, 'bench');
+    await retirePlainIndex(vars);
     await database.close();
 
     // The built web entry (`npm run bench:live` builds first) with the Procfile's node flags for

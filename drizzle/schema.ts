@@ -327,3 +327,13 @@ export const apiTokens = mysqlTable(
   },
   (t) => [uniqueIndex('api_tokens_hash_uq').on(t.tokenHash), index('api_tokens_company_idx').on(t.companyId)],
 );
+
+/**
+ * Deployment-wide states, one row each (lib/pii/plain-index: `plain_phone_index` moves
+ * open → closing → retired as `callbook keys rotate` takes customers off the pre-key plain index).
+ */
+export const systemState = mysqlTable('system_state', {
+  name: varchar('name', { length: 64 }).primaryKey(),
+  value: varchar('value', { length: 32 }).notNull(),
+  updatedAt: updatedAt(),
+});

@@ -231,6 +231,8 @@ describe('keys rotate', () => {
     const again = await rotateKeys(db(), ctx.cipher, { batch: 5, actor: 'test' });
     expect(counts.customers + counts.calls).toBeGreaterThan(0);
     expect(again.skipped).toBe(0);
+    // With BLIND_INDEX_KEY set rotate also retired the plain phone index (test/plain-index.test.ts).
+    expect(again).toMatchObject({ plainIndex: 'retired', plainLeft: 0 });
 
     // Nothing lost: one customer per distinct (company, caller), one call per call id.
     const allCalls = await db().select().from(calls);

@@ -18,6 +18,8 @@ import { webhookSchema } from '../retell/webhook';
 import { extractIntent } from './booking-intent';
 import { decideBooking, decisionColumns, decisionRecorded, followDecision, proposeDecision, type Decision } from './decide-booking';
 import { callAfterUpsert, upsertCallDeciding, upsertCustomer } from './record-call';
+import { blindIndexKeyMissing } from '../pii';
+import { assertPlainIndexOpen } from '../pii/plain-index';
 import { resolvePhone } from './resolve-phone';
 import type { CustomerSnapshot } from '../booking/customer-snapshot';
 import { eventDoneOfCall, recordEvent, retellDedupeKey, type InboxKey, type InboxStatus } from './webhook-inbox';
@@ -150,6 +152,8 @@ export async function processRetellWebhook(deps: WebhookDeps, job: WebhookJob, s
     // also when this event now reads "wait", or the call was booked live). Anything else is a
     // refusal nothing explains.
     if (!row || (customerId === null && customerNumber) || !deciding) {
+      // Without BLIND_INDEX_KEY the customer upsert is also refused once `keys rotate` closed the plain index.
+      if (customerId === null && customerNumber && blindIndexKeyMissing()) await assertPlainIndexOpen(db);
       throw new Error(`call ${call.call_id}: upsert refused, yet the row is neither another company's nor purged`);
     }
     callRowId = row.id;

@@ -8,6 +8,7 @@ import type { Db, Tx } from '../db';
 import { prepared, preparedSql } from '../db/prepared';
 import { calls, customers } from '../../drizzle/schema';
 import { phoneIndex, piiJsonSealer, piiSealer } from '../pii';
+import { assertPlainIndexOpen, plainRowsMayExist, unlessPlainIndexClosed } from '../pii/plain-index';
 import type { RetellCall } from '../retell/webhook';
 import { unlessEventDone, type InboxKey } from './webhook-inbox';
 
@@ -39,11 +40,22 @@ const customerUpsert = (unlessRefused: SQL) => sql`
   SELECT ${p('companyId')}, ${p('phone')}, ${p('index')}, ${p('name')}, ${p('email')} FROM DUAL ${unlessRefused}
   ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), name = COALESCE(VALUES(name), name), email = COALESCE(VALUES(email), email), updated_at = ${p('now')}`;
 
-/** The webhook path's upsert: refused (nothing written) for a call id another company holds or a purged call, or an event already handled. */
-const customerUpsertForCall = () =>
-  customerUpsert(
-    sql`WHERE NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`,
-  );
+/** The webhook path's refusals: a call id another company holds or a purged call, or an event already handled. */
+const forCallRefusals = () =>
+  sql`NOT EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.retellCallId} = ${p('callId')} AND (${calls.companyId} <> ${p('companyId')} OR ${calls.purgedAt} IS NOT NULL)) AND ${unlessEventDone()}`;
+
+/**
+ * The four shapes of the customer upsert, each prepared under its own name: with or without the
+ * webhook path's refusals, and for a process without BLIND_INDEX_KEY also refused once the plain
+ * index is closed (lib/pii/plain-index), so no plain row is written after `keys rotate` began.
+ */
+const upsertStatements = {
+  keyed: { plain: ['customers.upsert', () => customerUpsert(sql``)], forCall: ['customers.upsert-for-call', () => customerUpsert(sql`WHERE ${forCallRefusals()}`)] },
+  keyless: {
+    plain: ['customers.upsert-keyless', () => customerUpsert(sql`WHERE ${unlessPlainIndexClosed()}`)],
+    forCall: ['customers.upsert-for-call-keyless', () => customerUpsert(sql`WHERE ${forCallRefusals()} AND ${unlessPlainIndexClosed()}`)],
+  },
+} as const satisfies Record<string, Record<string, readonly [string, () => SQL]>>;
 
 /**
  * Find or create the customer of `phone` inside one company; returns its id. The row is found by
@@ -54,6 +66,11 @@ const customerUpsertForCall = () =>
  * not re-create an erased caller, and a forged call id must not create customers), or when the
  * event was already handled (lib/calls/webhook-inbox: this is the inbox's duplicate check).
  * Those checks used to be a read of the call row and an inbox claim before this upsert.
+ *
+ * In a process without BLIND_INDEX_KEY, once `keys rotate` has closed the plain index, the
+ * statement refuses to write a plain-indexed row too (lib/pii/plain-index): without `forCall` this
+ * throws PlainIndexClosedError; with it, it returns null like the other refusals, and the webhook
+ * path (which reads why only when nothing else explains a refusal) throws it from there.
  */
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name?: string, email?: string): Promise<number>;
 export async function upsertCustomer(db: Exec, companyId: number, phone: string, name: string | undefined, email: string | undefined, forCall: CallEvent): Promise<CustomerWritten | null>;
@@ -61,14 +78,17 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
   const seal = await piiSealer(db, companyId);
   const written = { name: seal(name ?? null), email: seal(email ?? null) };
   const index = phoneIndex(companyId, phone);
-  if (index !== phone) await upgradeLegacyIndex(db, companyId, phone, index);
+  const keyed = index !== phone;
+  if (keyed && (await plainRowsMayExist(db))) await upgradeLegacyIndex(db, companyId, phone, index);
   const values = { companyId, phone: seal(phone), index, name: written.name, email: written.email, now: new Date() };
-  const [res] = forCall === undefined
-    ? await preparedSql(db, 'customers.upsert', () => customerUpsert(sql``)).execute(values)
-    : await preparedSql(db, 'customers.upsert-for-call', customerUpsertForCall).execute({ ...forCall.inbox, ...values, callId: forCall.callId });
+  const shapes = upsertStatements[keyed ? 'keyed' : 'keyless'];
+  const [statement, build] = shapes[forCall === undefined ? 'plain' : 'forCall'];
+  const [res] = await preparedSql(db, statement, build).execute(forCall === undefined ? values : { ...forCall.inbox, ...values, callId: forCall.callId });
   const id = Number(res.insertId);
   if (forCall !== undefined) return id ? { id, ...written } : null;
   if (id) return id;
+  // Without the key the refusal is the closed plain index: an error that names the key.
+  if (!keyed) await assertPlainIndexOpen(db);
   throw new Error(`customer upsert in company ${companyId} reported no id`);
 }
 
@@ -76,7 +96,8 @@ export async function upsertCustomer(db: Exec, companyId: number, phone: string,
  * A row written before BLIND_INDEX_KEY was set carries the plain index (the E.164): move it to the
  * HMAC so the upsert below finds it instead of creating a second customer. A non-locking read
  * first; the update (by primary key) only when such a row exists. `callbook keys rotate` rewrites
- * all of them in bulk, after which this is one indexed read that finds nothing.
+ * all of them in bulk and then retires the plain index (lib/pii/plain-index), after which this
+ * no longer runs.
  */
 async function upgradeLegacyIndex(db: Exec, companyId: number, phone: string, index: string): Promise<void> {
   // Prepared: with the key set this runs on every upsert (two per booked call).

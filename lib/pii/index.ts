@@ -6,7 +6,8 @@
  * HMAC-SHA256(BLIND_INDEX_KEY, `${companyId}:${e164}`) in hex, filled for every row whether the
  * company encrypts or not, so there is one lookup path. Without BLIND_INDEX_KEY (allowed only
  * while no company encrypts) the index is the E.164 itself — what the 0004 migration backfilled;
- * with the key set, lookups match both forms until `callbook keys rotate` has rewritten them.
+ * with the key set, lookups match both forms until `callbook keys rotate` has rewritten them, and
+ * customer upserts look for a plain row first until rotate has retired it (lib/pii/plain-index).
  *
  * Reading is tolerant: `openPii` returns plaintext whether a value was stored encrypted or not,
  * so a company can switch encryption on (or off) while rows of both kinds exist.
@@ -16,6 +17,7 @@ import { eq } from 'drizzle-orm';
 import type { Config } from '../config';
 import { isCiphertext, type Keyring } from '../crypto';
 import type { Db, Tx } from '../db';
+import { assertPlainIndexOpen } from './plain-index';
 import { companies } from '../../drizzle/schema';
 
 export interface PiiSettings {
@@ -166,7 +168,10 @@ export async function piiJsonSealer(db: Db | Tx, companyId: number): Promise<<T 
   return (value) => (on ? sealPiiJson(s.keyring, true, value) : (value ?? null));
 }
 
-/** For start-up checks: fails naming BLIND_INDEX_KEY when a company (or the default) encrypts PII without it. */
+/**
+ * For start-up checks: fails naming BLIND_INDEX_KEY when a company (or the default) encrypts PII
+ * without it, or when `keys rotate` closed the plain phone index (lib/pii/plain-index).
+ */
 export async function assertPiiKeys(db: Db): Promise<void> {
   const s = piiSettings();
   if (s.blindIndexKey) return;
@@ -174,4 +179,5 @@ export async function assertPiiKeys(db: Db): Promise<void> {
   const rows = await db.select({ slug: companies.slug, on: companies.piiEncryption }).from(companies);
   const on = rows.filter((r) => r.on === true);
   if (on.length) throw missingKey(`company ${on.map((r) => r.slug).join(', ')}`);
+  await assertPlainIndexOpen(db);
 }

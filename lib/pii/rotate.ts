@@ -7,7 +7,9 @@
  *   ciphertexts of an older key are re-encrypted; plaintext of a company with PII encryption on
  *   is encrypted (switching a company on, then rotating, encrypts its history);
  * - customers.phone_index and calls.caller_index are (re)computed where missing or in the
- *   pre-key plain form.
+ *   pre-key plain form; with BLIND_INDEX_KEY set, the plain index is closed before the customers
+ *   are read and retired after them when none is left (lib/pii/plain-index): from then on no
+ *   customer upsert looks for one.
  *
  * Rows are read in id order, N at a time; each batch is written in its own short transaction,
  * and every UPDATE is optimistic — `WHERE id = ? AND col <=> <the value read>` for every column
@@ -22,6 +24,7 @@ import { isCiphertext, type Keyring } from '../crypto';
 import type { Db } from '../db';
 import { calls, companies, customers } from '../../drizzle/schema';
 import { isSealedJson, openPii, phoneIndex, piiSettings, sealPii, sealPiiJson } from './index';
+import { advancePlainIndex, assertPlainIndexOpen, type PlainIndexState } from './plain-index';
 
 export interface RotateCounts {
   companies: number;
@@ -31,13 +34,17 @@ export interface RotateCounts {
   skipped: number;
   /** Customers whose blind index collides with another row of the same company (two rows of one number, from before BLIND_INDEX_KEY): left as they are. */
   duplicates: number;
+  /** Customers still under the plain index with no HMAC twin (skipped ones): the plain index stays `closing` until a run leaves none. */
+  plainLeft: number;
+  /** The plain index's state after this run (lib/pii/plain-index); `open` without BLIND_INDEX_KEY. */
+  plainIndex: PlainIndexState;
 }
 
 export interface RotateOptions {
   batch?: number;
   actor?: string;
-  /** Called after every batch (progress). */
-  onBatch?: (table: string, counts: RotateCounts) => void;
+  /** Called after every batch (progress); awaited. */
+  onBatch?: (table: string, counts: RotateCounts) => void | Promise<void>;
 }
 
 const RETRIES = 5;
@@ -185,7 +192,7 @@ async function rotateTable<R extends { id: number }>(
       planned = fresh.map(plan).filter((p): p is Planned => p !== null);
     }
     counts.skipped += planned.length;
-    onBatch?.(key, counts);
+    await onBatch?.(key, counts);
   }
 }
 
@@ -199,11 +206,36 @@ function select(db: Db, table: typeof customers | typeof calls) {
 
 const inIds = (table: typeof customers | typeof calls, ids: number[]) => inArray(table.id, ids);
 
+/**
+ * Customers a plain-index look could still find and move (phone_index an E.164, which is what the
+ * look matches) that have no row under their HMAC in the same company. A plain row with such a
+ * twin is a duplicate (counted by the pass, left as it is): the look would fail on it the same way.
+ */
+async function plainRowsWithoutTwin(db: Db, keyring: Keyring): Promise<number> {
+  const plain = await db
+    .select({ companyId: customers.companyId, phone: customers.phone })
+    .from(customers)
+    .where(sql`${customers.phoneIndex} LIKE '+%'`);
+  let left = 0;
+  for (const r of plain) {
+    const [twin] = await db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(and(eq(customers.companyId, r.companyId), eq(customers.phoneIndex, phoneIndex(r.companyId, openPii(keyring, r.phone)))))
+      .limit(1);
+    if (!twin) left++;
+  }
+  return left;
+}
+
 /** Re-encrypt company secrets, customers and calls; see the file comment. */
 export async function rotateKeys(db: Db, keyring: Keyring, opts: RotateOptions = {}): Promise<RotateCounts> {
   const batch = opts.batch ?? 500;
-  const counts: RotateCounts = { companies: 0, customers: 0, calls: 0, skipped: 0, duplicates: 0 };
+  const counts: RotateCounts = { companies: 0, customers: 0, calls: 0, skipped: 0, duplicates: 0, plainLeft: 0, plainIndex: 'open' };
   const flags = await companyFlags(db);
+  const keyed = piiSettings().blindIndexKey !== null;
+  // Without the key this run would write plain indexes: refused once the plain index is closed.
+  if (!keyed) await assertPlainIndexOpen(db);
 
   // Company secrets: few rows, one optimistic UPDATE per column.
   const rows = await db.select().from(companies);
@@ -220,7 +252,13 @@ export async function rotateKeys(db: Db, keyring: Keyring, opts: RotateOptions =
     }
   }
 
+  // Closed before the customers are read: no plain row can be written after this (see plain-index).
+  if (keyed) counts.plainIndex = await advancePlainIndex(db, 'closing');
   await rotateTable<CustomerRow>(db, customers, (r) => planCustomer(keyring, flags, r), batch, counts, 'customers', opts.onBatch);
+  if (keyed) {
+    counts.plainLeft = await plainRowsWithoutTwin(db, keyring);
+    if (counts.plainLeft === 0) counts.plainIndex = await advancePlainIndex(db, 'retired');
+  }
   await rotateTable<CallRow>(db, calls, (r) => planCall(keyring, flags, r), batch, counts, 'calls', opts.onBatch);
 
   await audit(db, { actor: opts.actor ?? 'system', action: 'keys.rotate', target: 'all companies', details: { keyId: keyring.keyId, batch, ...counts } });

@@ -1,0 +1,226 @@
+/**
+ * Retiring the pre-key plain phone index (lib/pii/plain-index): `keys rotate` with the key closes
+ * it before reading the customers and retires it when none is left; processes with the key then
+ * stop looking for plain rows (one statement fewer per customer upsert); processes without the key
+ * are refused from `closing` on — in the statement that would write the row, which waits for a
+ * `closing` being written, also under READ COMMITTED — at start-up, and in rotate. The attack is
+ * the rolling deploy that sets the key: no caller may end up with two customer rows.
+ */
+import { randomBytes } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import mysql from 'mysql2/promise';
+import { afterEach, describe, expect, it } from 'vitest';
+import { calls, companies, customers, systemState } from '../drizzle/schema';
+import { upsertCustomer } from '../lib/calls/record-call';
+import { loadConfig } from '../lib/config';
+import { createContext, type AppContext } from '../lib/context';
+import { createLogger } from '../lib/logger';
+import { assertPiiKeys, configurePii, openPii, phoneIndex } from '../lib/pii';
+import { advancePlainIndex, PlainIndexClosedError, plainIndexState, plainRowsMayExist } from '../lib/pii/plain-index';
+import { rotateKeys } from '../lib/pii/rotate';
+import { runCli } from './helpers/cli';
+import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
+import { callId, CLINIC_NUMBER, retellEvent } from './helpers/fixtures';
+import { countBuiltStatements, statements } from './helpers/statements';
+import { webhookDeliverer } from './helpers/webhooks';
+
+const KEY = randomBytes(32).toString('base64');
+
+let env: TestEnv;
+const extra: AppContext[] = [];
+afterEach(async () => {
+  for (const c of extra.splice(0)) await c.close();
+  await env?.cleanup();
+});
+
+/** A keyless deployment's database with the two test companies; `clinicId` is clinic-nord's id. */
+async function setUp(): Promise<{ db: AppContext['database']['db']; clinicId: number }> {
+  env = await createTestEnv();
+  await importTestTenants(env);
+  const [clinic] = await env.ctx.database.db.select({ id: companies.id }).from(companies).where(eq(companies.slug, 'clinic-nord'));
+  return { db: env.ctx.database.db, clinicId: clinic!.id };
+}
+
+/** The process's PII settings switched as a restart with (or without) BLIND_INDEX_KEY would. */
+const withKey = () => configurePii({ BLIND_INDEX_KEY: KEY, PII_ENCRYPTION_DEFAULT: false }, env.ctx.cipher);
+const withoutKey = () => configurePii({ BLIND_INDEX_KEY: undefined, PII_ENCRYPTION_DEFAULT: false }, env.ctx.cipher);
+
+/** Another process on the same database (its own pool and handle, so its own cached state). */
+function anotherProcess(vars: Record<string, string> = {}): AppContext {
+  const ctx = createContext(loadConfig({ ...env.vars, ...vars }), createLogger('silent'));
+  extra.push(ctx);
+  return ctx;
+}
+
+let seq = 0;
+const newCaller = () => `+49172${String(2_000_000 + seq++).padStart(7, '0')}`;
+
+const rowsOf = async (db: AppContext['database']['db'], companyId: number, phone: string) =>
+  (await db.select().from(customers).where(eq(customers.companyId, companyId))).filter((r) => openPii(env.ctx.cipher, r.phone) === phone);
+
+describe('keys rotate with BLIND_INDEX_KEY', () => {
+  it('closes the plain index before reading the customers, retires it when none is left, and a process with the key then upserts in one statement', async () => {
+    const { db, clinicId } = await setUp();
+    withoutKey();
+    const plain = [newCaller(), newCaller(), newCaller()];
+    for (const phone of plain) await upsertCustomer(db, clinicId, phone, 'Vor Schluessel');
+    // A duplicate pair (a plain row and its HMAC twin, from an older mixed deploy): left as it is, not blocking.
+    const twin = newCaller();
+    await upsertCustomer(db, clinicId, twin, 'Plain Twin');
+    expect((await plainIndexState(db)).state).toBe('open');
+
+    withKey();
+    await db.insert(customers).values({ companyId: clinicId, phone: twin, phoneIndex: phoneIndex(clinicId, twin), name: 'Hmac Twin' });
+    expect(await plainRowsMayExist(db)).toBe(true);
+    await upsertCustomer(db, clinicId, newCaller(), 'Warm'); // the company's PII flag, read once
+    const before = await statements();
+    const found = await upsertCustomer(db, clinicId, plain[0]!, 'Mit Schluessel');
+    expect((await statements()) - before).toBe(3); // the look, its re-index, the upsert
+    expect((await rowsOf(db, clinicId, plain[0]!)).map((r) => r.id)).toEqual([found]);
+
+    const counts = await rotateKeys(db, env.ctx.cipher, { batch: 2, actor: 'test' });
+    expect(counts).toMatchObject({ plainIndex: 'retired', plainLeft: 0, duplicates: 1 });
+    expect((await plainIndexState(db)).state).toBe('retired');
+    for (const phone of plain) {
+      const rows = await rowsOf(db, clinicId, phone);
+      expect(rows.map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, phone)]);
+    }
+
+    // A process started now: it reads the state once, then each upsert is one statement, prepared.
+    const next = anotherProcess({ BLIND_INDEX_KEY: KEY });
+    const nextDb = next.database.db;
+    await upsertCustomer(nextDb, clinicId, newCaller(), 'Warm');
+    const built = countBuiltStatements(nextDb);
+    try {
+      const n0 = await statements();
+      const again = await upsertCustomer(nextDb, clinicId, plain[1]!, 'Wieder');
+      const fresh = newCaller();
+      await upsertCustomer(nextDb, clinicId, fresh, 'Neu');
+      expect((await statements()) - n0).toBe(2);
+      expect(built.count()).toBe(0);
+      expect((await rowsOf(db, clinicId, plain[1]!)).map((r) => r.id)).toEqual([again]);
+      expect(await rowsOf(db, clinicId, fresh)).toHaveLength(1);
+    } finally {
+      built.stop();
+    }
+  });
+
+  it('stays closing while a plain row is left behind the pass (a writer that ignores the state), and retires on the next run', async () => {
+    const { db, clinicId } = await setUp();
+    withoutKey();
+    // A free id below every other customer's, for the late row to land behind the pass's cursor.
+    const holeId = await upsertCustomer(db, clinicId, newCaller(), 'Hole');
+    await db.delete(customers).where(eq(customers.id, holeId));
+    for (let i = 0; i < 4; i++) await upsertCustomer(db, clinicId, newCaller(), `Plain ${i}`);
+
+    withKey();
+    const late = newCaller();
+    let inserted = false;
+    const first = await rotateKeys(db, env.ctx.cipher, {
+      batch: 2,
+      actor: 'test',
+      onBatch: async (table) => {
+        if (table !== 'customers' || inserted) return;
+        inserted = true;
+        // As a callbook from before this state existed would write it: plain index, no guard.
+        await db.insert(customers).values({ id: holeId, companyId: clinicId, phone: late, phoneIndex: late, name: 'Late Plain' });
+      },
+    });
+    expect(inserted).toBe(true);
+    expect(first).toMatchObject({ plainIndex: 'closing', plainLeft: 1 });
+    expect(await plainRowsMayExist(anotherProcess({ BLIND_INDEX_KEY: KEY }).database.db)).toBe(true);
+
+    const second = await rotateKeys(db, env.ctx.cipher, { batch: 2, actor: 'test' });
+    expect(second).toMatchObject({ plainIndex: 'retired', plainLeft: 0 });
+    expect((await rowsOf(db, clinicId, late)).map((r) => [r.id, r.phoneIndex])).toEqual([[holeId, phoneIndex(clinicId, late)]]);
+  });
+
+  it('a process with the key reads the state at most once a minute until it reads retired, and never after', async () => {
+    const { db } = await setUp();
+    withKey();
+    const handle = anotherProcess({ BLIND_INDEX_KEY: KEY }).database.db;
+    const t0 = Date.now();
+    const reads = async (at: number) => {
+      const n0 = await statements();
+      const may = await plainRowsMayExist(handle, at);
+      return { may, reads: (await statements()) - n0 };
+    };
+    expect(await reads(t0)).toEqual({ may: true, reads: 1 });
+    expect(await advancePlainIndex(db, 'retired')).toBe('retired');
+    expect(await reads(t0 + 59_000)).toEqual({ may: true, reads: 0 }); // still the minute-old answer
+    expect(await reads(t0 + 60_500)).toEqual({ may: false, reads: 1 });
+    expect(await reads(t0 + 3_600_000)).toEqual({ may: false, reads: 0 });
+  });
+
+  it('`callbook keys rotate` says what it did with the plain index; without the key, once closed, it exits naming the key', async () => {
+    await setUp();
+    const keyed = await runCli({ ...env.vars, BLIND_INDEX_KEY: KEY }, 'keys', 'rotate');
+    expect(keyed).toMatchObject({ code: 0 });
+    expect(keyed.out).toContain('plain phone index: retired');
+    const keyless = await runCli(env.vars, 'keys', 'rotate');
+    expect(keyless.code).not.toBe(0);
+    expect(keyless.out + keyless.err).toMatch(/BLIND_INDEX_KEY is missing: callbook keys rotate closed the plain phone index \(retired since /);
+  });
+
+  it('never moves the state back', async () => {
+    const { db } = await setUp();
+    expect(await advancePlainIndex(db, 'retired')).toBe('retired');
+    expect(await advancePlainIndex(db, 'closing')).toBe('retired');
+    await db.update(systemState).set({ value: 'half-open' }).where(eq(systemState.name, 'plain_phone_index'));
+    await expect(plainIndexState(db)).rejects.toThrow(/holds "half-open", not one of open, closing, retired/);
+  });
+});
+
+describe('a process without BLIND_INDEX_KEY once the plain index is closed', () => {
+  it('is refused at start-up, in every customer upsert (webhook and manual) and in keys rotate; a process with the key then makes the only row', async () => {
+    const { db, clinicId } = await setUp();
+    withoutKey();
+    await expect(assertPiiKeys(db)).resolves.toBeUndefined();
+    expect(await advancePlainIndex(db, 'closing')).toBe('closing');
+
+    await expect(assertPiiKeys(db)).rejects.toThrow(/BLIND_INDEX_KEY is missing: callbook keys rotate closed the plain phone index \(closing since /);
+    const phone = newCaller();
+    await expect(upsertCustomer(db, clinicId, phone, 'Ohne Schluessel')).rejects.toBeInstanceOf(PlainIndexClosedError);
+    const deliver = webhookDeliverer(() => env.ctx);
+    const id = callId();
+    await expect(deliver(retellEvent('call_started', { callId: id, from: phone, to: CLINIC_NUMBER }))).rejects.toThrow(/BLIND_INDEX_KEY is missing/);
+    await expect(rotateKeys(db, env.ctx.cipher, { actor: 'test' })).rejects.toThrow(/BLIND_INDEX_KEY is missing/);
+    expect(await rowsOf(db, clinicId, phone)).toEqual([]);
+    expect(await db.select().from(calls).where(eq(calls.retellCallId, id))).toEqual([]);
+
+    // The same events through a process with the key: one customer, indexed by the HMAC.
+    withKey();
+    await deliver(retellEvent('call_started', { callId: id, from: phone, to: CLINIC_NUMBER }));
+    await deliver(retellEvent('call_ended', { callId: id, from: phone, to: CLINIC_NUMBER }));
+    const rows = await rowsOf(db, clinicId, phone);
+    expect(rows.map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, phone)]);
+  });
+
+  it('an upsert reading the state while `closing` is being written waits for it and is refused, also under READ COMMITTED', async () => {
+    const { db, clinicId } = await setUp();
+    withoutKey();
+    // One connection, switched to READ COMMITTED, where an INSERT … SELECT reads without locks unless told.
+    const keyless = anotherProcess({ DB_POOL_SIZE: '1' });
+    await keyless.database.pool.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    await upsertCustomer(keyless.database.db, clinicId, newCaller(), 'Warm'); // catalogue and flags cached, statement prepared
+
+    const closer = await mysql.createConnection({ uri: env.config.DATABASE_URL });
+    try {
+      await closer.query('BEGIN');
+      await closer.query("INSERT INTO system_state (name, value) VALUES ('plain_phone_index', 'closing')");
+      const phone = newCaller();
+      let settled = false;
+      const upsert = upsertCustomer(keyless.database.db, clinicId, phone, 'Mitten drin').finally(() => (settled = true));
+      upsert.catch(() => {});
+      await new Promise((r) => setTimeout(r, 400));
+      expect(settled).toBe(false); // waiting for the row lock, not reading past it
+      await closer.query('COMMIT');
+      await expect(upsert).rejects.toBeInstanceOf(PlainIndexClosedError);
+      expect(await rowsOf(db, clinicId, phone)).toEqual([]);
+    } finally {
+      await closer.end();
+    }
+    const [row] = await db.select().from(customers).where(and(eq(customers.companyId, clinicId), eq(customers.name, 'Mitten drin')));
+    expect(row).toBeUndefined();
+  });
+});
