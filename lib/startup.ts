@@ -11,6 +11,7 @@ import type { AppContext } from './context';
 import { openConnections } from './db';
 import { dbUnavailable } from './db/breaker';
 import type { Logger } from './logger';
+import { whenPlainIndexClosed } from './pii/plain-index';
 import { isRedisUnavailable } from './redis';
 
 export async function whenReachable<T>(check: () => Promise<T>, opts: { logger: Logger; what: string; timeoutMs?: number; sleepMs?: number }): Promise<T> {
@@ -50,4 +51,17 @@ export async function openDatabaseConnections(ctx: Pick<AppContext, 'database' |
   const code = (error as { code?: string }).code;
   if (code && WRONG_DATABASE_SETTINGS.has(code)) throw new Error(`DATABASE_URL: ${(error as Error).message} (${code})`);
   ctx.logger.warn({ opened, of: count, err: error }, 'could not open every database connection at start-up; the rest open on demand');
+}
+
+/**
+ * A process without BLIND_INDEX_KEY that meets the closed plain index mid-run (`keys rotate` ran
+ * while it was up; lib/pii/plain-index) drains and stops as on SIGTERM: every job or request of
+ * it that writes a customer would fail, and its retries belong on processes with the key. Its
+ * restart then stops at the start-up check, naming the key. Call after the SIGTERM handler is set.
+ */
+export function stopWhenPlainIndexClosed(logger: Logger): void {
+  whenPlainIndexClosed((err) => {
+    logger.fatal({ err: err.message }, 'stopping: this process may not write customers any more (BLIND_INDEX_KEY)');
+    process.kill(process.pid, 'SIGTERM');
+  });
 }

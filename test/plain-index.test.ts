@@ -3,9 +3,13 @@
  * it before reading the customers and retires it when none is left; processes with the key then
  * stop looking for plain rows (one statement fewer per customer upsert); processes without the key
  * are refused from `closing` on — in the statement that would write the row, which waits for a
- * `closing` being written, also under READ COMMITTED — at start-up, and in rotate. The attack is
- * the rolling deploy that sets the key: no caller may end up with two customer rows.
+ * `closing` being written, also under READ COMMITTED — at start-up, and in rotate, and a worker
+ * that meets the refusal mid-run stops. The attack is the rolling deploy that sets the key: no
+ * caller may end up with two customer rows. (The READ COMMITTED race with an upsert that read
+ * the state first, the missing row, the state set back and the dating of each step were a
+ * review's findings against the first version.)
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import mysql from 'mysql2/promise';
@@ -15,6 +19,7 @@ import { upsertCustomer } from '../lib/calls/record-call';
 import { loadConfig } from '../lib/config';
 import { createContext, type AppContext } from '../lib/context';
 import { createLogger } from '../lib/logger';
+import { jobIds } from '../lib/queues';
 import { assertPiiKeys, configurePii, openPii, phoneIndex } from '../lib/pii';
 import { advancePlainIndex, PlainIndexClosedError, plainIndexState, plainRowsMayExist } from '../lib/pii/plain-index';
 import { rotateKeys } from '../lib/pii/rotate';
@@ -135,7 +140,7 @@ describe('keys rotate with BLIND_INDEX_KEY', () => {
     expect((await rowsOf(db, clinicId, late)).map((r) => [r.id, r.phoneIndex])).toEqual([[holeId, phoneIndex(clinicId, late)]]);
   });
 
-  it('a process with the key reads the state at most once a minute until it reads retired, and never after', async () => {
+  it('a process with the key reads the state once a minute, also after retired, so a state set back by hand is seen within a minute', async () => {
     const { db } = await setUp();
     withKey();
     const handle = anotherProcess({ BLIND_INDEX_KEY: KEY }).database.db;
@@ -149,7 +154,10 @@ describe('keys rotate with BLIND_INDEX_KEY', () => {
     expect(await advancePlainIndex(db, 'retired')).toBe('retired');
     expect(await reads(t0 + 59_000)).toEqual({ may: true, reads: 0 }); // still the minute-old answer
     expect(await reads(t0 + 60_500)).toEqual({ may: false, reads: 1 });
-    expect(await reads(t0 + 3_600_000)).toEqual({ may: false, reads: 0 });
+    expect(await reads(t0 + 61_000)).toEqual({ may: false, reads: 0 });
+    // An operator sets it back (or restores a backup from before rotate): looked for again.
+    await db.update(systemState).set({ value: 'open' }).where(eq(systemState.name, 'plain_phone_index'));
+    expect(await reads(t0 + 121_000)).toEqual({ may: true, reads: 1 });
   });
 
   it('`callbook keys rotate` says what it did with the plain index; without the key, once closed, it exits naming the key', async () => {
@@ -162,10 +170,17 @@ describe('keys rotate with BLIND_INDEX_KEY', () => {
     expect(keyless.out + keyless.err).toMatch(/BLIND_INDEX_KEY is missing: callbook keys rotate closed the plain phone index \(retired since /);
   });
 
-  it('never moves the state back', async () => {
+  it('never moves the state back, and dates each step', async () => {
     const { db } = await setUp();
+    expect((await plainIndexState(db)).state).toBe('open'); // migration 0007's row
+    expect(await advancePlainIndex(db, 'closing')).toBe('closing');
+    const closing = (await plainIndexState(db)).since!;
+    await new Promise((r) => setTimeout(r, 20));
     expect(await advancePlainIndex(db, 'retired')).toBe('retired');
+    const retired = (await plainIndexState(db)).since!;
+    expect(retired.getTime()).toBeGreaterThan(closing.getTime());
     expect(await advancePlainIndex(db, 'closing')).toBe('retired');
+    expect((await plainIndexState(db)).since).toEqual(retired);
     await db.update(systemState).set({ value: 'half-open' }).where(eq(systemState.name, 'plain_phone_index'));
     await expect(plainIndexState(db)).rejects.toThrow(/holds "half-open", not one of open, closing, retired/);
   });
@@ -196,6 +211,104 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
     expect(rows.map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, phone)]);
   });
 
+  for (const isolation of ['REPEATABLE READ', 'READ COMMITTED'] as const) {
+    it(`rotate's close waits for a keyless upsert that read the state before it and has not committed (${isolation})`, async () => {
+      const { db, clinicId } = await setUp();
+      withoutKey();
+      const keyless = anotherProcess({ DB_POOL_SIZE: '1' });
+      await keyless.database.pool.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${isolation}`);
+      await upsertCustomer(keyless.database.db, clinicId, newCaller(), 'Warm');
+      // Held open in a transaction: the stand-in for any stall between the upsert's read of the
+      // state and its commit (a lock wait on the customers' unique key, say).
+      const phone = newCaller();
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let upserted!: () => void;
+      const didUpsert = new Promise<void>((r) => (upserted = r));
+      const tx = keyless.database.db.transaction(async (t) => {
+        await upsertCustomer(t, clinicId, phone, 'Im Flug');
+        upserted();
+        await held;
+      });
+      await didUpsert;
+
+      withKey();
+      let settled = false;
+      const rotating = rotateKeys(db, env.ctx.cipher, { actor: 'test' }).finally(() => (settled = true));
+      rotating.catch(() => {});
+      await new Promise((r) => setTimeout(r, 400));
+      expect(settled).toBe(false); // closing waits for the shared lock
+      release();
+      await tx;
+      expect(await rotating).toMatchObject({ plainIndex: 'retired', plainLeft: 0 });
+      // The plain row committed before the close was re-indexed: a process started now finds it.
+      const keyed = anotherProcess({ BLIND_INDEX_KEY: KEY });
+      await upsertCustomer(keyed.database.db, clinicId, phone, 'Danach');
+      expect((await rowsOf(db, clinicId, phone)).map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, phone)]);
+    });
+  }
+
+  it('fails closed when the state row is missing (deleted by hand, a dump from before 0007): refused, naming the migrations', async () => {
+    const { db, clinicId } = await setUp();
+    withoutKey();
+    await db.delete(systemState).where(eq(systemState.name, 'plain_phone_index'));
+    await expect(assertPiiKeys(db)).rejects.toThrow(/system_state has no plain_phone_index row \(migration 0007 inserts it\): run the migrations/);
+    const phone = newCaller();
+    await expect(upsertCustomer(db, clinicId, phone, 'Ohne Zeile')).rejects.toBeInstanceOf(PlainIndexClosedError);
+    expect(await rowsOf(db, clinicId, phone)).toEqual([]);
+    withKey();
+    expect(await plainRowsMayExist(db)).toBe(true); // a process with the key keeps looking
+  });
+
+  it('a worker process without the key that meets the closed index mid-run drains and stops; a worker with the key then handles the event, once', async () => {
+    const { db, clinicId } = await setUp();
+    const spawnWorker = (vars: Record<string, string>) => {
+      const child = spawn(process.execPath, ['dist/worker.js', 'webhooks'], { env: { ...process.env, ...env.vars, LOG_LEVEL: 'info', ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = { text: '' };
+      child.stdout.on('data', (d: Buffer) => (out.text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out.text += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      return { child, out, exited };
+    };
+    const waitFor = async (what: () => boolean | Promise<boolean>, ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until; ) {
+        if (await what()) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    };
+    const keyless = spawnWorker({});
+    let keyed: ReturnType<typeof spawnWorker> | undefined;
+    try {
+      expect(await waitFor(() => keyless.out.text.includes('workers started'), 30_000)).toBe(true);
+      expect(await advancePlainIndex(db, 'closing')).toBe('closing');
+      const id = callId();
+      const phone = newCaller();
+      const body = JSON.stringify(retellEvent('call_ended', { callId: id, from: phone, to: CLINIC_NUMBER }));
+      await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });
+
+      expect(await Promise.race([keyless.exited, new Promise((r) => setTimeout(() => r('running'), 20_000))])).toBe(0);
+      expect(keyless.out.text).toContain('stopping: this process may not write customers any more (BLIND_INDEX_KEY)');
+      expect(keyless.out.text).toContain('draining');
+      const job = (await env.ctx.queues.webhooks.getJob(jobIds.retellWebhook(id, 'call_ended')))!;
+      expect(['delayed', 'waiting']).toContain(await job.getState()); // to be retried, not lost
+      expect(await rowsOf(db, clinicId, phone)).toEqual([]);
+
+      keyed = spawnWorker({ BLIND_INDEX_KEY: KEY });
+      expect(await waitFor(async () => (await job.getState()) === 'completed', 30_000)).toBe(true);
+      withKey(); // this test's process computes the HMAC as the keyed worker did
+      expect((await rowsOf(db, clinicId, phone)).map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, phone)]);
+      expect(await db.select({ id: calls.id }).from(calls).where(eq(calls.retellCallId, id))).toHaveLength(1);
+    } finally {
+      for (const w of [keyless, keyed]) {
+        if (w && w.child.exitCode === null) {
+          w.child.kill('SIGTERM');
+          await w.exited;
+        }
+      }
+    }
+  }, 90_000);
+
   it('an upsert reading the state while `closing` is being written waits for it and is refused, also under READ COMMITTED', async () => {
     const { db, clinicId } = await setUp();
     withoutKey();
@@ -207,7 +320,7 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
     const closer = await mysql.createConnection({ uri: env.config.DATABASE_URL });
     try {
       await closer.query('BEGIN');
-      await closer.query("INSERT INTO system_state (name, value) VALUES ('plain_phone_index', 'closing')");
+      await closer.query("UPDATE system_state SET value = 'closing' WHERE name = 'plain_phone_index'");
       const phone = newCaller();
       let settled = false;
       const upsert = upsertCustomer(keyless.database.db, clinicId, phone, 'Mitten drin').finally(() => (settled = true));

@@ -12,7 +12,7 @@ import { bullPrefix, concurrencyOf, isQueueName, JOB_TIMEOUT_MS, QUEUE_NAMES, ty
 import { workerServing } from '../lib/metrics';
 import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
-import { openDatabaseConnections, whenReachable } from '../lib/startup';
+import { openDatabaseConnections, stopWhenPlainIndexClosed, whenReachable } from '../lib/startup';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
@@ -157,6 +157,7 @@ export async function main(): Promise<void> {
     await stopPublishing();
     await ctx.close();
   }, ctx.logger);
+  stopWhenPlainIndexClosed(logger);
   await running.ready;
   await scheduleRepeatables(ctx, names);
 }

@@ -10,7 +10,7 @@ import { createContext, type AppContext } from '../../lib/context';
 import { closeEventHubs } from '../../lib/events/hub';
 import { startMetricsPublisher, thisProcess } from '../../lib/metrics/publish';
 import { assertPiiKeys } from '../../lib/pii';
-import { whenReachable } from '../../lib/startup';
+import { stopWhenPlainIndexClosed, whenReachable } from '../../lib/startup';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
 
@@ -65,5 +65,6 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  stopWhenPlainIndexClosed(ctx.logger);
 }
 

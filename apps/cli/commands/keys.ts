@@ -35,6 +35,7 @@ export function registerKeys(program: Command, run: Run): void {
 
 function plainIndexLine(state: PlainIndexState, left: number): string {
   if (state === 'open') return 'plain phone index: open (BLIND_INDEX_KEY is not set)';
-  if (state === 'retired') return 'plain phone index: retired (customer upserts stop looking for plain rows within a minute; every process needs BLIND_INDEX_KEY)';
+  if (state === 'retired' && left === 0) return 'plain phone index: retired (customer upserts stop looking for plain rows within a minute; every process needs BLIND_INDEX_KEY)';
+  if (state === 'retired') return `plain phone index: retired, yet ${left} customer(s) are under it (was the state set back, or a backup restored?): run keys rotate again`;
   return `plain phone index: closing, ${left} customer(s) still under it: run keys rotate again (every process needs BLIND_INDEX_KEY)`;
 }
