@@ -11,7 +11,8 @@ import type { AppContext } from './context';
 import { openConnections } from './db';
 import { dbUnavailable } from './db/breaker';
 import type { Logger } from './logger';
-import { whenPlainIndexClosed } from './pii/plain-index';
+import { blindIndexKeyMissing } from './pii';
+import { assertPlainIndexOpen, PlainIndexClosedError, whenPlainIndexClosed } from './pii/plain-index';
 import { isRedisUnavailable } from './redis';
 
 export async function whenReachable<T>(check: () => Promise<T>, opts: { logger: Logger; what: string; timeoutMs?: number; sleepMs?: number }): Promise<T> {
@@ -53,15 +54,32 @@ export async function openDatabaseConnections(ctx: Pick<AppContext, 'database' |
   ctx.logger.warn({ opened, of: count, err: error }, 'could not open every database connection at start-up; the rest open on demand');
 }
 
+const PLAIN_INDEX_CHECK_MS = 60_000;
+
 /**
- * A process without BLIND_INDEX_KEY that meets the closed plain index mid-run (`keys rotate` ran
- * while it was up; lib/pii/plain-index) drains and stops as on SIGTERM: every job or request of
- * it that writes a customer would fail, and its retries belong on processes with the key. Its
- * restart then stops at the start-up check, naming the key. Call after the SIGTERM handler is set.
+ * A process without BLIND_INDEX_KEY may not run once `keys rotate` has closed the plain index
+ * (lib/pii/plain-index): it drains and stops (`drain`, the same stop as on SIGTERM, and a no-op
+ * when one is under way) as soon as it meets the refusal in a customer write, or at its next
+ * look at the state, once a minute, if it writes no customers (a bookings or notifications worker,
+ * a web process that does not book). Its restart then stops at the start-up check, naming the
+ * key. A process with the key does nothing here.
  */
-export function stopWhenPlainIndexClosed(logger: Logger): void {
-  whenPlainIndexClosed((err) => {
-    logger.fatal({ err: err.message }, 'stopping: this process may not write customers any more (BLIND_INDEX_KEY)');
-    process.kill(process.pid, 'SIGTERM');
-  });
+export function stopWhenPlainIndexClosed(ctx: Pick<AppContext, 'database' | 'logger'>, drain: (cause: string) => void): void {
+  if (!blindIndexKeyMissing()) return;
+  let stopped = false;
+  const stop = (err: PlainIndexClosedError) => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    ctx.logger.fatal({ err: err.message }, 'stopping: this process may not write customers any more (BLIND_INDEX_KEY)');
+    drain('BLIND_INDEX_KEY missing');
+  };
+  whenPlainIndexClosed(stop);
+  const timer = setInterval(() => {
+    assertPlainIndexOpen(ctx.database.db).catch((err: unknown) => {
+      if (err instanceof PlainIndexClosedError) stop(err);
+      else ctx.logger.warn({ err }, 'could not read the plain phone index state; looking again in a minute');
+    });
+  }, PLAIN_INDEX_CHECK_MS);
+  timer.unref();
 }

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import mysql from 'mysql2/promise';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { calls, companies, customers, systemState } from '../drizzle/schema';
 import { upsertCustomer } from '../lib/calls/record-call';
 import { loadConfig } from '../lib/config';
@@ -23,6 +23,7 @@ import { jobIds } from '../lib/queues';
 import { assertPiiKeys, configurePii, openPii, phoneIndex } from '../lib/pii';
 import { advancePlainIndex, PlainIndexClosedError, plainIndexState, plainRowsMayExist } from '../lib/pii/plain-index';
 import { rotateKeys } from '../lib/pii/rotate';
+import { stopWhenPlainIndexClosed } from '../lib/startup';
 import { runCli } from './helpers/cli';
 import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
 import { callId, CLINIC_NUMBER, retellEvent } from './helpers/fixtures';
@@ -138,6 +139,35 @@ describe('keys rotate with BLIND_INDEX_KEY', () => {
     const second = await rotateKeys(db, env.ctx.cipher, { batch: 2, actor: 'test' });
     expect(second).toMatchObject({ plainIndex: 'retired', plainLeft: 0 });
     expect((await rowsOf(db, clinicId, late)).map((r) => [r.id, r.phoneIndex])).toEqual([[holeId, phoneIndex(clinicId, late)]]);
+  });
+
+  it('a keys rotate without the key never turns an HMAC index back into the plain one, even running alongside a keyed rotate that retires it', async () => {
+    const { db, clinicId } = await setUp();
+    withoutKey();
+    for (let i = 0; i < 3; i++) await upsertCustomer(db, clinicId, newCaller(), `Plain ${i}`);
+    withKey();
+    const x = newCaller();
+    await upsertCustomer(db, clinicId, x, 'Hmac'); // indexed by the HMAC, after the plain rows
+    // A keyless rotate (an ENCRYPTION_KEY change, run from a shell without BLIND_INDEX_KEY) passes
+    // its start check while open; between its batches a keyed rotate closes and retires.
+    withoutKey();
+    let keyedRan = false;
+    await rotateKeys(db, env.ctx.cipher, {
+      batch: 1,
+      actor: 'keyless-operator',
+      onBatch: async (table) => {
+        if (table !== 'customers' || keyedRan) return;
+        keyedRan = true;
+        withKey();
+        expect(await rotateKeys(db, env.ctx.cipher, { actor: 'keyed-operator' })).toMatchObject({ plainIndex: 'retired', plainLeft: 0 });
+        withoutKey();
+      },
+    });
+    expect(keyedRan).toBe(true);
+    withKey();
+    const keyed = anotherProcess({ BLIND_INDEX_KEY: KEY }); // trusts `retired`, does not look
+    await upsertCustomer(keyed.database.db, clinicId, x, 'Danach');
+    expect((await rowsOf(db, clinicId, x)).map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, x)]);
   });
 
   it('a process with the key reads the state once a minute, also after retired, so a state set back by hand is seen within a minute', async () => {
@@ -308,6 +338,76 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
       }
     }
   }, 90_000);
+
+  it('a worker without the key already draining (a deploy\'s SIGTERM) whose job meets the closed index finishes draining and exits 0: its own stop is not a second signal', async () => {
+    const { clinicId } = await setUp();
+    const child = spawn(process.execPath, ['dist/worker.js', 'webhooks'], { env: { ...process.env, ...env.vars, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const closer = await mysql.createConnection({ uri: env.config.DATABASE_URL });
+    try {
+      for (let i = 0; i < 600 && !out.includes('workers started'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('workers started');
+      // rotate's close, not yet committed: the worker's upsert waits on the state row's lock.
+      await closer.query('BEGIN');
+      await closer.query("UPDATE system_state SET value = 'closing' WHERE name = 'plain_phone_index'");
+      const id = callId();
+      const phone = newCaller();
+      const body = JSON.stringify(retellEvent('call_ended', { callId: id, from: phone, to: CLINIC_NUMBER }));
+      await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });
+      const job = (await env.ctx.queues.webhooks.getJob(jobIds.retellWebhook(id, 'call_ended')))!;
+      for (let i = 0; i < 600 && (await job.getState()) !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await job.getState()).toBe('active');
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(child.exitCode).toBeNull(); // draining: the job is still waiting on the lock
+      await closer.query('COMMIT');
+      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 20_000))])).toBe(0);
+      expect(out).not.toContain('second signal');
+      expect(out).toContain('stopping: this process may not write customers any more');
+      expect(['delayed', 'waiting']).toContain(await job.getState());
+      expect(await rowsOf(env.ctx.database.db, clinicId, phone)).toEqual([]);
+    } finally {
+      await closer.end().catch(() => {});
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  }, 90_000);
+
+  it('a process without the key that writes no customers stops at its once-a-minute look at the state; a process with the key never looks', async () => {
+    const { db } = await setUp();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const drained: string[] = [];
+      withoutKey();
+      stopWhenPlainIndexClosed(env.ctx, (cause) => drained.push(cause));
+      await vi.advanceTimersByTimeAsync(60_000);
+      await new Promise((r) => setTimeout(r, 100)); // the look's statement (real timers for I/O)
+      expect(drained).toEqual([]); // open: keeps running
+      expect(await advancePlainIndex(db, 'closing')).toBe('closing');
+      await vi.advanceTimersByTimeAsync(60_000);
+      for (let i = 0; i < 40 && drained.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(drained).toEqual(['BLIND_INDEX_KEY missing']);
+      await vi.advanceTimersByTimeAsync(120_000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(drained).toHaveLength(1); // once
+
+      withKey();
+      const keyedDrained: string[] = [];
+      const n0 = await statements();
+      stopWhenPlainIndexClosed(env.ctx, (cause) => keyedDrained.push(cause));
+      await vi.advanceTimersByTimeAsync(180_000);
+      expect(keyedDrained).toEqual([]);
+      expect((await statements()) - n0).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it('an upsert reading the state while `closing` is being written waits for it and is refused, also under READ COMMITTED', async () => {
     const { db, clinicId } = await setUp();

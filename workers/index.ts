@@ -111,16 +111,17 @@ export function parseQueueArgs(args: string[]): QueueName[] {
   return args as QueueName[];
 }
 
-/** Resolve on the first SIGTERM/SIGINT, then run `stop`; a second signal exits at once. */
-export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['logger']): void {
+/**
+ * Run `stop` on the first SIGTERM/SIGINT; a second signal exits at once. Returns `drain(cause)`,
+ * which starts the same stop from inside the process and does nothing when one is under way (it
+ * is not a second signal).
+ */
+export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['logger']): (cause: string) => void {
   let stopping = false;
-  const handle = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now; active jobs will be recovered as stalled');
-      process.exit(1);
-    }
+  const drain = (cause: string) => {
+    if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'draining: finishing active jobs');
+    logger.info({ cause }, 'draining: finishing active jobs');
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -129,8 +130,16 @@ export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['
       },
     );
   };
+  const handle = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now; active jobs will be recovered as stalled');
+      process.exit(1);
+    }
+    drain(signal);
+  };
   process.on('SIGTERM', () => handle('SIGTERM'));
   process.on('SIGINT', () => handle('SIGINT'));
+  return drain;
 }
 
 export async function main(): Promise<void> {
@@ -152,12 +161,12 @@ export async function main(): Promise<void> {
     config.METRICS_PUBLISH_INTERVAL_MS,
   );
   // Before anything else is awaited: a job may already be running.
-  onShutdownSignal(async () => {
+  const drain = onShutdownSignal(async () => {
     await running.close();
     await stopPublishing();
     await ctx.close();
   }, ctx.logger);
-  stopWhenPlainIndexClosed(logger);
+  stopWhenPlainIndexClosed(ctx, drain);
   await running.ready;
   await scheduleRepeatables(ctx, names);
 }

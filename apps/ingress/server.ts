@@ -52,10 +52,11 @@ export async function main(): Promise<void> {
   // Other web processes serve this one's series too (lib/metrics/scrape).
   const stopPublishing = startMetricsPublisher(ctx.redis, ctx.ns, self, (err) => ctx.logger.warn({ err }, 'could not publish metrics'), config.METRICS_PUBLISH_INTERVAL_MS);
   ctx.logger.info({ port: running.port }, 'ingress listening');
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(1);
+  /** Starts the drain once; `cause` a signal or, from inside the process, a reason. */
+  const stop = async (cause: string) => {
+    if (stopping) return;
     stopping = true;
-    ctx.logger.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'draining: /readyz answers 503; then finishing in-flight requests');
+    ctx.logger.info({ cause, delayMs: config.SHUTDOWN_DELAY_MS }, 'draining: /readyz answers 503; then finishing in-flight requests');
     await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
     await running.close();
     await stopPublishing();
@@ -63,8 +64,10 @@ export async function main(): Promise<void> {
     ctx.logger.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  stopWhenPlainIndexClosed(ctx.logger);
+  // A second signal while draining exits at once.
+  const onSignal = (signal: string) => (stopping ? process.exit(1) : void stop(signal));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  stopWhenPlainIndexClosed(ctx, (cause) => void stop(cause));
 }
 

@@ -106,6 +106,16 @@ async function applyOne(db: Db, table: typeof customers | typeof calls, p: Plann
 type CustomerRow = typeof customers.$inferSelect;
 type CallRow = typeof calls.$inferSelect & { dvText: string | null; adText: string | null };
 
+const HMAC_INDEX = /^[0-9a-f]{64}$/;
+
+/**
+ * A run without BLIND_INDEX_KEY (say, re-encrypting after an ENCRYPTION_KEY change from a shell
+ * that lacks it) would compute the plain form for rows a keyed process indexed by the HMAC: never
+ * write that. It would hide those customers from every keyed lookup, and once the plain index is
+ * retired (lib/pii/plain-index) give their callers a second row.
+ */
+const downgrade = (stored: string | null, computed: string) => stored !== null && HMAC_INDEX.test(stored) && !HMAC_INDEX.test(computed);
+
 function planCustomer(keyring: Keyring, flags: Map<number, boolean>, r: CustomerRow): Planned | null {
   const on = flags.get(r.companyId) ?? false;
   const changes = new Map<string, [string | null, unknown]>();
@@ -117,7 +127,7 @@ function planCustomer(keyring: Keyring, flags: Map<number, boolean>, r: Customer
     if (to !== from) changes.set(name, [from, to]);
   }
   const index = erased ? `erased-${r.id}` : phoneIndex(r.companyId, openPii(keyring, r.phone));
-  if (index !== r.phoneIndex) changes.set('phoneIndex', [r.phoneIndex, index]);
+  if (index !== r.phoneIndex && !downgrade(r.phoneIndex, index)) changes.set('phoneIndex', [r.phoneIndex, index]);
   return changes.size ? { id: r.id, changes } : null;
 }
 
@@ -141,7 +151,7 @@ function planCall(keyring: Keyring, flags: Map<number, boolean>, r: CallRow): Pl
   const caller = r.direction === 'outbound' ? r.toNumber : r.fromNumber;
   if (r.customerId !== null && caller !== null && r.purgedAt === null) {
     const index = phoneIndex(r.companyId, openPii(keyring, caller));
-    if (index !== r.callerIndex) changes.set('callerIndex', [r.callerIndex, index]);
+    if (index !== r.callerIndex && !downgrade(r.callerIndex, index)) changes.set('callerIndex', [r.callerIndex, index]);
   }
   return changes.size ? { id: r.id, changes } : null;
 }
