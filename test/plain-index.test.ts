@@ -64,6 +64,33 @@ const newCaller = () => `+49172${String(2_000_000 + seq++).padStart(7, '0')}`;
 const rowsOf = async (db: AppContext['database']['db'], companyId: number, phone: string) =>
   (await db.select().from(customers).where(eq(customers.companyId, companyId))).filter((r) => openPii(env.ctx.cipher, r.phone) === phone);
 
+/** A webhooks worker process (the built entry) on this test's database; `out.text` collects its logs. */
+function spawnWorker(vars: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['dist/worker.js', 'webhooks'], { env: { ...process.env, ...env.vars, LOG_LEVEL: 'info', ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { text: '' };
+  child.stdout.on('data', (d: Buffer) => (out.text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.text += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, out, exited };
+}
+
+/** Polls `what` every 50 ms for up to `ms`; whether it came true. */
+async function waitFor(what: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  for (const until = Date.now() + ms; Date.now() < until; ) {
+    if (await what()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** A call_ended webhook job from `phone` to the clinic, as the ingress would queue it. */
+async function queueCallEnded(phone: string) {
+  const id = callId();
+  const body = JSON.stringify(retellEvent('call_ended', { callId: id, from: phone, to: CLINIC_NUMBER }));
+  await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });
+  return { id, job: (await env.ctx.queues.webhooks.getJob(jobIds.retellWebhook(id, 'call_ended')))! };
+}
+
 describe('keys rotate with BLIND_INDEX_KEY', () => {
   it('closes the plain index before reading the customers, retires it when none is left, and a process with the key then upserts in one statement', async () => {
     const { db, clinicId } = await setUp();
@@ -292,35 +319,17 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
 
   it('a worker process without the key that meets the closed index mid-run drains and stops; a worker with the key then handles the event, once', async () => {
     const { db, clinicId } = await setUp();
-    const spawnWorker = (vars: Record<string, string>) => {
-      const child = spawn(process.execPath, ['dist/worker.js', 'webhooks'], { env: { ...process.env, ...env.vars, LOG_LEVEL: 'info', ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out = { text: '' };
-      child.stdout.on('data', (d: Buffer) => (out.text += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out.text += d.toString()));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      return { child, out, exited };
-    };
-    const waitFor = async (what: () => boolean | Promise<boolean>, ms: number) => {
-      for (const until = Date.now() + ms; Date.now() < until; ) {
-        if (await what()) return true;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return false;
-    };
     const keyless = spawnWorker({});
     let keyed: ReturnType<typeof spawnWorker> | undefined;
     try {
       expect(await waitFor(() => keyless.out.text.includes('workers started'), 30_000)).toBe(true);
       expect(await advancePlainIndex(db, 'closing')).toBe('closing');
-      const id = callId();
       const phone = newCaller();
-      const body = JSON.stringify(retellEvent('call_ended', { callId: id, from: phone, to: CLINIC_NUMBER }));
-      await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });
+      const { id, job } = await queueCallEnded(phone);
 
       expect(await Promise.race([keyless.exited, new Promise((r) => setTimeout(() => r('running'), 20_000))])).toBe(0);
       expect(keyless.out.text).toContain('stopping: this process may not write customers any more (BLIND_INDEX_KEY)');
       expect(keyless.out.text).toContain('draining');
-      const job = (await env.ctx.queues.webhooks.getJob(jobIds.retellWebhook(id, 'call_ended')))!;
       expect(['delayed', 'waiting']).toContain(await job.getState()); // to be retried, not lost
       expect(await rowsOf(db, clinicId, phone)).toEqual([]);
 
@@ -341,24 +350,16 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
 
   it('a worker without the key already draining (a deploy\'s SIGTERM) whose job meets the closed index finishes draining and exits 0: its own stop is not a second signal', async () => {
     const { clinicId } = await setUp();
-    const child = spawn(process.execPath, ['dist/worker.js', 'webhooks'], { env: { ...process.env, ...env.vars, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, out, exited } = spawnWorker();
     const closer = await mysql.createConnection({ uri: env.config.DATABASE_URL });
     try {
-      for (let i = 0; i < 600 && !out.includes('workers started'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(out).toContain('workers started');
+      expect(await waitFor(() => out.text.includes('workers started'), 30_000)).toBe(true);
       // rotate's close, not yet committed: the worker's upsert waits on the state row's lock.
       await closer.query('BEGIN');
       await closer.query("UPDATE system_state SET value = 'closing' WHERE name = 'plain_phone_index'");
-      const id = callId();
       const phone = newCaller();
-      const body = JSON.stringify(retellEvent('call_ended', { callId: id, from: phone, to: CLINIC_NUMBER }));
-      await env.ctx.queues.webhooks.add('call_ended', { provider: 'retell', event: 'call_ended', callId: id, receivedAt: Date.now(), sealedBody: env.ctx.cipher.encrypt(body) }, { jobId: jobIds.retellWebhook(id, 'call_ended') });
-      const job = (await env.ctx.queues.webhooks.getJob(jobIds.retellWebhook(id, 'call_ended')))!;
-      for (let i = 0; i < 600 && (await job.getState()) !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
+      const { job } = await queueCallEnded(phone);
+      await waitFor(async () => (await job.getState()) === 'active', 30_000);
       expect(await job.getState()).toBe('active');
       await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGTERM');
@@ -366,8 +367,8 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
       expect(child.exitCode).toBeNull(); // draining: the job is still waiting on the lock
       await closer.query('COMMIT');
       expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 20_000))])).toBe(0);
-      expect(out).not.toContain('second signal');
-      expect(out).toContain('stopping: this process may not write customers any more');
+      expect(out.text).not.toContain('second signal');
+      expect(out.text).toContain('stopping: this process may not write customers any more');
       expect(['delayed', 'waiting']).toContain(await job.getState());
       expect(await rowsOf(env.ctx.database.db, clinicId, phone)).toEqual([]);
     } finally {
