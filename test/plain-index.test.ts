@@ -240,6 +240,8 @@ describe('keys rotate with BLIND_INDEX_KEY', () => {
     expect((await plainIndexState(db)).since).toEqual(retired);
     await db.update(systemState).set({ value: 'half-open' }).where(eq(systemState.name, 'plain_phone_index'));
     await expect(plainIndexState(db)).rejects.toThrow(/holds "half-open", not one of open, closing, retired/);
+    await db.update(systemState).set({ value: 'constructor' }).where(eq(systemState.name, 'plain_phone_index'));
+    await expect(plainIndexState(db)).rejects.toThrow(/holds "constructor"/);
   });
 });
 

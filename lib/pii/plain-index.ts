@@ -30,10 +30,11 @@ export type PlainIndexState = 'open' | 'closing' | 'retired';
 const NAME = 'plain_phone_index';
 const ORDER: Record<PlainIndexState, number> = { open: 0, closing: 1, retired: 2 };
 
+/** The stored state and when it was reached; `missing` when the row is not there (see the file comment). */
 export async function plainIndexState(db: Db | Tx): Promise<{ state: PlainIndexState | 'missing'; since: Date | null }> {
   const [row] = await db.select({ value: systemState.value, at: systemState.updatedAt }).from(systemState).where(eq(systemState.name, NAME));
   if (!row) return { state: 'missing', since: null };
-  if (!(row.value in ORDER)) throw new Error(`system_state ${NAME} holds "${row.value}", not one of ${Object.keys(ORDER).join(', ')}`);
+  if (!Object.hasOwn(ORDER, row.value)) throw new Error(`system_state ${NAME} holds "${row.value}", not one of ${Object.keys(ORDER).join(', ')}`);
   return { state: row.value as PlainIndexState, since: row.at };
 }
 
