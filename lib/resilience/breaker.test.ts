@@ -4,11 +4,10 @@
  * ioredis connections stand in for two worker processes. Keys are isolated under a random prefix
  * and deleted afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../test/helpers/ports';
+import { startRedis, type RedisProc } from '../../test/chaos/harness';
 import { BreakerOpenError, RedisBreaker, breakerStateValue, type BreakerOptions, type BreakerState } from './index';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -389,18 +388,15 @@ describe('RedisBreaker', () => {
 describe('RedisBreaker: Redis work per request', () => {
   // A redis-server of this test's own: INFO commandstats counts every client's commands, and the
   // machine's Redis serves other test files at the same time.
-  let server: ChildProcess;
+  let server: RedisProc;
   let conn: Redis;
   beforeAll(async () => {
-    const port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    conn = new Redis({ port, host: '127.0.0.1', retryStrategy: (n) => (n > 50 ? null : 100) });
-    conn.on('error', () => {}); // refused until the server listens; the ping below waits for it
-    await conn.ping();
+    server = await startRedis();
+    conn = new Redis(server.url);
   });
   afterAll(async () => {
     conn.disconnect();
-    server.kill('SIGKILL');
+    await server.stop();
   });
 
   const timeCalls = async () => Number(/cmdstat_time:calls=(\d+)/.exec(await conn.info('commandstats'))?.[1] ?? 0);
