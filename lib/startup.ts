@@ -75,10 +75,10 @@ export function stopWhenPlainIndexClosed(ctx: Pick<AppContext, 'database' | 'log
     drain('BLIND_INDEX_KEY missing');
   };
   whenPlainIndexClosed(stop);
+  // A refusal reaches `stop` through the listener above; only an unreadable state is left to log.
   const timer = setInterval(() => {
     assertPlainIndexOpen(ctx.database.db).catch((err: unknown) => {
-      if (err instanceof PlainIndexClosedError) stop(err);
-      else ctx.logger.warn({ err }, 'could not read the plain phone index state; looking again in a minute');
+      if (!(err instanceof PlainIndexClosedError)) ctx.logger.warn({ err }, 'could not read the plain phone index state; looking again in a minute');
     });
   }, PLAIN_INDEX_CHECK_MS);
   timer.unref();

@@ -25,22 +25,25 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
 import { systemState } from '../../drizzle/schema';
 
-export type PlainIndexState = 'open' | 'closing' | 'retired';
+/** In the order the state moves through (`advancePlainIndex` compares positions in this list). */
+const STATES = ['open', 'closing', 'retired'] as const;
+export type PlainIndexState = (typeof STATES)[number];
 
 const NAME = 'plain_phone_index';
-const ORDER: Record<PlainIndexState, number> = { open: 0, closing: 1, retired: 2 };
+const isState = (value: string): value is PlainIndexState => (STATES as readonly string[]).includes(value);
 
 /** The stored state and when it was reached; `missing` when the row is not there (see the file comment). */
 export async function plainIndexState(db: Db | Tx): Promise<{ state: PlainIndexState | 'missing'; since: Date | null }> {
   const [row] = await db.select({ value: systemState.value, at: systemState.updatedAt }).from(systemState).where(eq(systemState.name, NAME));
   if (!row) return { state: 'missing', since: null };
-  if (!Object.hasOwn(ORDER, row.value)) throw new Error(`system_state ${NAME} holds "${row.value}", not one of ${Object.keys(ORDER).join(', ')}`);
-  return { state: row.value as PlainIndexState, since: row.at };
+  if (!isState(row.value)) throw new Error(`system_state ${NAME} holds "${row.value}", not one of ${STATES.join(', ')}`);
+  return { state: row.value, since: row.at };
 }
 
 /** Move the state forward to `to` (never back); returns the state now stored. */
 export async function advancePlainIndex(db: Db, to: Exclude<PlainIndexState, 'open'>): Promise<PlainIndexState> {
-  const forward = sql.raw("FIELD(VALUES(value), 'open', 'closing', 'retired') > FIELD(value, 'open', 'closing', 'retired')");
+  const order = STATES.map((state) => `'${state}'`).join(', ');
+  const forward = sql.raw(`FIELD(VALUES(value), ${order}) > FIELD(value, ${order})`);
   // updated_at first: the assignments run left to right, and after `value` the test would read the new value.
   await db.execute(sql`
     INSERT INTO ${systemState} (name, value) VALUES (${NAME}, ${to})
@@ -77,7 +80,7 @@ let onClosed: ((err: PlainIndexClosedError) => void) | null = null;
 /**
  * What this process does when it meets the closed index mid-run (an entry point registers it: drain
  * and stop, since every job it takes that writes a customer would fail; its restart then fails the
- * start-up check, naming the key). Called once.
+ * start-up check, naming the key). Called on every refusal.
  */
 export function whenPlainIndexClosed(listener: (err: PlainIndexClosedError) => void): void {
   onClosed = listener;
@@ -88,9 +91,7 @@ export async function assertPlainIndexOpen(db: Db | Tx): Promise<void> {
   const { state, since } = await plainIndexState(db);
   if (state === 'open') return;
   const err = new PlainIndexClosedError(state, since);
-  const listener = onClosed;
-  onClosed = null;
-  listener?.(err);
+  onClosed?.(err);
   throw err;
 }
 
