@@ -1,12 +1,12 @@
 /** Helpers shared by the benchmarks: child processes, a private database and key prefix, tables. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { deletePrefixed } from '../lib/redis';
+import { runCli } from '../test/helpers/cli';
 import { freePort } from '../test/helpers/ports';
 
 export const MYSQL_ROOT = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
@@ -31,15 +31,16 @@ export function benchVars(extra: Record<string, string> = {}): Record<string, st
 
 /**
  * With BLIND_INDEX_KEY set, what an operator runs once every process has the key: `callbook keys
- * rotate` (the built CLI), which retires the pre-key plain phone index (lib/pii/plain-index) — on
+ * rotate` (the `callbook` bin), which retires the pre-key plain phone index (lib/pii/plain-index) — on
  * a bench's new database at once — so customer upserts stop looking for plain rows.
  * `BENCH_PLAIN_INDEX=open` skips it, to measure that look (one statement per upsert).
  */
 export async function retirePlainIndex(vars: Record<string, string>): Promise<void> {
   if (!vars.BLIND_INDEX_KEY || process.env.BENCH_PLAIN_INDEX === 'open') return;
-  const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli.js', 'keys', 'rotate', '--json'], { env: { ...process.env, ...vars } });
-  const state = (JSON.parse(stdout) as { plainIndex?: string }).plainIndex;
-  if (state !== 'retired') throw new Error(`keys rotate left the plain index ${state}: ${stdout}`);
+  const rotate = await runCli(vars, 'keys', 'rotate', '--json');
+  if (rotate.code !== 0) throw new Error(`keys rotate exited ${rotate.code}: ${rotate.err || rotate.out}`);
+  const state = (JSON.parse(rotate.out) as { plainIndex?: string }).plainIndex;
+  if (state !== 'retired') throw new Error(`keys rotate left the plain index ${state}: ${rotate.out}`);
 }
 
 /** Children still running when the driver exits (a failed run, Ctrl-C) are killed with it. */

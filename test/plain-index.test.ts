@@ -24,6 +24,7 @@ import { assertPiiKeys, configurePii, openPii, phoneIndex } from '../lib/pii';
 import { advancePlainIndex, PlainIndexClosedError, plainIndexState, plainRowsMayExist } from '../lib/pii/plain-index';
 import { rotateKeys } from '../lib/pii/rotate';
 import { stopWhenPlainIndexClosed } from '../lib/startup';
+import { waitFor } from './chaos/harness';
 import { runCli } from './helpers/cli';
 import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
 import { callId, CLINIC_NUMBER, retellEvent } from './helpers/fixtures';
@@ -72,15 +73,6 @@ function spawnWorker(vars: Record<string, string> = {}) {
   child.stderr.on('data', (d: Buffer) => (out.text += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, out, exited };
-}
-
-/** Polls `what` every 50 ms for up to `ms`; whether it came true. */
-async function waitFor(what: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until; ) {
-    if (await what()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }
 
 /** A call_ended webhook job from `phone` to the clinic, as the ingress would queue it. */
@@ -324,7 +316,7 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
     const keyless = spawnWorker({});
     let keyed: ReturnType<typeof spawnWorker> | undefined;
     try {
-      expect(await waitFor(() => keyless.out.text.includes('workers started'), 30_000)).toBe(true);
+      await waitFor('the keyless worker to start', () => keyless.out.text.includes('workers started'), 30_000, 50);
       expect(await advancePlainIndex(db, 'closing')).toBe('closing');
       const phone = newCaller();
       const { id, job } = await queueCallEnded(phone);
@@ -336,7 +328,7 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
       expect(await rowsOf(db, clinicId, phone)).toEqual([]);
 
       keyed = spawnWorker({ BLIND_INDEX_KEY: KEY });
-      expect(await waitFor(async () => (await job.getState()) === 'completed', 30_000)).toBe(true);
+      await waitFor('the keyed worker to complete the job', async () => (await job.getState()) === 'completed', 30_000, 50);
       withKey(); // this test's process computes the HMAC as the keyed worker did
       expect((await rowsOf(db, clinicId, phone)).map((r) => r.phoneIndex)).toEqual([phoneIndex(clinicId, phone)]);
       expect(await db.select({ id: calls.id }).from(calls).where(eq(calls.retellCallId, id))).toHaveLength(1);
@@ -355,13 +347,13 @@ describe('a process without BLIND_INDEX_KEY once the plain index is closed', () 
     const { child, out, exited } = spawnWorker();
     const closer = await mysql.createConnection({ uri: env.config.DATABASE_URL });
     try {
-      expect(await waitFor(() => out.text.includes('workers started'), 30_000)).toBe(true);
+      await waitFor('the worker to start', () => out.text.includes('workers started'), 30_000, 50);
       // rotate's close, not yet committed: the worker's upsert waits on the state row's lock.
       await closer.query('BEGIN');
       await closer.query("UPDATE system_state SET value = 'closing' WHERE name = 'plain_phone_index'");
       const phone = newCaller();
       const { job } = await queueCallEnded(phone);
-      await waitFor(async () => (await job.getState()) === 'active', 30_000);
+      await waitFor('the job to be taken', async () => (await job.getState()) === 'active', 30_000, 50);
       expect(await job.getState()).toBe('active');
       await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGTERM');
