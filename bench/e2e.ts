@@ -63,7 +63,7 @@ import {
   simAdmin,
   startProcess,
   startRedis,
-  commandCounts,
+  commandStats,
   diffCounts,
   perUnit,
   stopProcess,
@@ -279,6 +279,10 @@ interface RunResult {
   retained: Record<string, { completed: number; failed: number; bytesPerJob: number }>;
   /** Redis commands (INFO commandstats) and database statements (mcp_db_query_duration_seconds_count{op}) during the run. */
   redisCommands: Record<string, number>;
+  /** Microseconds redis-server spent inside each command during the run (INFO commandstats). */
+  redisMicros: Record<string, number>;
+  /** Requests the Cal.com simulator received during the run, by method and path. */
+  calcomRequests: Record<string, number>;
   dbStatements: Record<string, number>;
   /** Bytes (MEMORY USAGE) and key counts after the run, by what the keys are. */
   memoryByKind: Record<string, { keys: number; bytes: number }>;
@@ -365,7 +369,7 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
     ...(mariadbPid ? [{ name: 'mariadb', pid: mariadbPid }] : []),
   ];
   const cpuBefore = all.map((p) => procStats(p.pid)?.cpuSec ?? 0);
-  const redisCommandsBefore = await commandCounts(redis);
+  const redisBefore = await commandStats(redis);
   const dbStatementsBefore = await statementCounts(redis, vars.REDIS_PREFIX!);
 
   // The calls: company i % C, its (i / C)-th free slot, a caller of its own.
@@ -494,8 +498,21 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
   const keys = await redis.dbsize();
   const memoryByKind = await keyMemory(redis, vars.REDIS_PREFIX!);
   await new Promise((r) => setTimeout(r, 1_500)); // one more metrics publication
-  const redisCommands = diffCounts(await commandCounts(redis), redisCommandsBefore);
+  const redisAfter = await commandStats(redis);
+  const redisCommands = diffCounts(redisAfter.calls, redisBefore.calls);
+  const redisMicros = diffCounts(redisAfter.usec, redisBefore.usec);
   const dbStatements = diffCounts(await statementCounts(redis, vars.REDIS_PREFIX!), dbStatementsBefore);
+
+  // What callbook asked Cal.com, from the simulator's own request log (ids folded into `:id`).
+  const calcomRequests: Record<string, number> = {};
+  if (sim) {
+    const res = await fetch(`${simOrigin}/__sim/requests`);
+    const { data } = (await res.json()) as { data: Array<{ method: string; path: string }> };
+    for (const r of data) {
+      const k = `${r.method} ${r.path.replace(/\/v2/, '').replace(/\/[0-9a-zA-Z_-]*\d[0-9a-zA-Z_-]*(?=\/|$)/g, '/:id')}`;
+      calcomRequests[k] = (calcomRequests[k] ?? 0) + 1;
+    }
+  }
 
   pool.destroy().catch(() => {});
   for (const p of procs.reverse()) await stopProcess(p.child);
@@ -522,6 +539,8 @@ async function run(mode: Mode, system: System): Promise<RunResult> {
     redis: { before: memBefore.used, peak: memAfter.peak, after: memAfter.used, keys },
     retained,
     redisCommands,
+    redisMicros,
+    calcomRequests,
     dbStatements,
     memoryByKind,
     loadBefore,
@@ -634,16 +653,27 @@ console.log(
   ),
 );
 console.log(cpuBound());
-console.log('\nround trips per call (Redis: INFO commandstats of the run\'s own Redis; database: mcp_db_query_duration_seconds_count by operation, all processes):\n');
+console.log('\nround trips per call (Redis: INFO commandstats of the run\'s own Redis; database: mcp_db_query_duration_seconds_count by operation, all processes; Cal.com: the request log of the simulator):\n');
 console.log(
   table(
-    ['layout', 'workers', 'Redis commands per call', 'DB statements per call'],
+    ['layout', 'workers', 'Redis commands per call', 'DB statements per call', 'Cal.com requests per call'],
     results.map((r) => [
       r.mode,
       r.system,
       perUnit(r.redisCommands, N),
       r.system === 'noop' ? '–' : perUnit(Object.fromEntries(Object.entries(r.dbStatements).filter(([k]) => !k.endsWith(':s') && !k.startsWith('job '))), N),
+      r.system === 'noop' ? '–' : perUnit(r.calcomRequests, N, 0.01),
     ]),
+  ),
+);
+console.log("\nredis-server's time inside commands per call (µs; INFO commandstats: a script's evalsha includes what it runs, reading requests and writing replies are not in it), against its CPU per call:\n");
+console.log(
+  table(
+    ['layout', 'workers', 'µs in commands per call (biggest)', 'redis-server CPU µs per call'],
+    results.map((r) => {
+      const cpu = r.procs.find((p) => p.name === 'redis-server')?.cpuSec;
+      return [r.mode, r.system, perUnit(r.redisMicros, N, 1), cpu === undefined ? '–' : ((cpu * 1e6) / N).toFixed(0)];
+    }),
   ),
 );
 console.log('\nwhere the time went (mean job time per queue, mean statement time by kind in ms, from the workers\' own metrics):\n');

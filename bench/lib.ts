@@ -163,9 +163,22 @@ export async function startRedis(): Promise<PrivateRedis> {
 
 /** Calls per Redis command since start (INFO commandstats; meaningful on a Redis of the run's own). */
 export async function commandCounts(redis: Redis): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
+  return (await commandStats(redis)).calls;
+}
+
+/**
+ * Calls and microseconds per Redis command since start (INFO commandstats). The microseconds are
+ * the server's time inside each command (a script's `evalsha` includes the commands it runs);
+ * reading requests and writing replies is not in them.
+ */
+export async function commandStats(redis: Redis): Promise<{ calls: Record<string, number>; usec: Record<string, number> }> {
+  const calls: Record<string, number> = {};
+  const usec: Record<string, number> = {};
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    calls[m[1]!] = Number(m[2]);
+    usec[m[1]!] = Number(m[3]);
+  }
+  return { calls, usec };
 }
 
 /** What each counter grew by from `before` to `after` (counters that did not grow left out). */
