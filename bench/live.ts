@@ -24,6 +24,7 @@
  *   DB_POOL_SIZE=20 BENCH_PROFILE_DIR=/tmp/prof npm run bench:live   # ingress pool size; CPU profile
  *   BENCH_NODE_FLAGS="--perf-basic-prof" npm run bench:live   # extra node flags for the ingress (here: for `perf`)
  *   BENCH_IDLE_S=5                                # seconds the idle ingress is measured before the run
+ *   BENCH_CALL_MINUTES=8 npm run bench:live   # call objects with an 8-minute call's real-time transcript (below)
  *
  * Besides latency it prints, per function request: Redis commands (INFO commandstats of its own
  * redis-server, net of what the idle ingress sends over as long), DB statements by operation, and
@@ -51,6 +52,7 @@ import { createRedis } from '../lib/redis';
 import { importTenants } from '../lib/tenants/import';
 import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
+import { realtimeTranscript } from '../test/helpers/transcript';
 import { readProcfile } from '../test/helpers/procfile';
 import { benchVars, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, retirePlainIndex, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
@@ -111,10 +113,32 @@ async function timedPost(agent: Agent, url: string, body: string, headers: Recor
   return { ms: performance.now() - t0, status: res.statusCode, json: text ? JSON.parse(text) : null };
 }
 
+/**
+ * BENCH_CALL_MINUTES=n: each call object carries the real-time transcript of an n-minute
+ * conversation, as Retell's does (test/helpers/transcript). 0 (default): identity fields only, as
+ * every run before.
+ */
+const CALL_MINUTES = Number(process.env.BENCH_CALL_MINUTES ?? 0);
+const TRANSCRIPT = realtimeTranscript(CALL_MINUTES);
+const bodySize = () => {
+  const kib = Buffer.byteLength(functionBodies(0, 0).book) / 1024;
+  return CALL_MINUTES > 0 ? `book_appointment bodies ${kib.toFixed(0)} KiB (call objects with a ${CALL_MINUTES}-minute call's transcript)` : `book_appointment bodies ${kib.toFixed(1)} KiB (identity fields only)`;
+};
+
 /** The two function requests of call (line, round), as Retell sends them (unsigned). */
 function functionBodies(line: number, round: number): { check: string; book: string; slot: DateTime } {
   const slot = slotOf(line, round);
-  const call = { call_id: `call_bench_${line}_${round}`, agent_id: 'agent_bench', call_type: 'phone_call', call_status: 'ongoing', direction: 'inbound', to_number: NUMBER, from_number: `+4917${10_000_000 + line * 1000 + round}` };
+  const call = {
+    call_id: `call_bench_${line}_${round}`,
+    agent_id: 'agent_bench',
+    call_type: 'phone_call',
+    call_status: 'ongoing',
+    direction: 'inbound',
+    to_number: NUMBER,
+    from_number: `+4917${10_000_000 + line * 1000 + round}`,
+    start_timestamp: Date.now() - CALL_MINUTES * 60_000,
+    ...TRANSCRIPT,
+  };
   const check = JSON.stringify({ name: 'check_availability', call, args: { when: slot.toISODate(), service: 'Schnitt' } });
   const book = JSON.stringify({ name: 'book_appointment', call, args: { when: slot.toFormat('yyyy-MM-dd HH:mm'), service: 'Schnitt', customer_name: `Bench ${line}.${round}` } });
   return { check, book, slot };
@@ -358,7 +382,7 @@ async function main(): Promise<number> {
 
     const all = [...rows(live.samples, live.seconds).map((r) => ({ ...r, via: 'callbook ingress' })), ...rows(ceiling.samples, ceiling.seconds).map((r) => ({ ...r, via: 'simulator direct (ceiling)' }))];
     const pace = THINK_MS > 0 ? (JITTER ? `pauses of ${THINK_MS / 2}–${THINK_MS * 1.5} ms between requests, random` : `${THINK_MS} ms pause after each request, in lockstep`) : 'back to back';
-    console.log(`\nbench/live — ${CALLS} concurrent calls × ${ROUNDS} rounds (check_availability, then book_appointment; ${pace}), layout ${LAYOUT}, simulator latency ${LATENCY_MS} ms, ingress DB pool ${vars.DB_POOL_SIZE ?? 10}; ${machine()}\n`);
+    console.log(`\nbench/live — ${CALLS} concurrent calls × ${ROUNDS} rounds (check_availability, then book_appointment; ${pace}), layout ${LAYOUT}, simulator latency ${LATENCY_MS} ms, ingress DB pool ${vars.DB_POOL_SIZE ?? 10}; ${bodySize()}; ${machine()}\n`);
     console.log(
       table(
         ['request', 'via', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'req/s'],

@@ -17,6 +17,7 @@ import { berlinWeekday } from './helpers/bookings';
 import { SALON_KEY, useSimTestEnv, type SeededSim } from './helpers/calcom';
 import { importTestTenants, type TestEnv } from './helpers/env';
 import { CALLER, CLINIC_NUMBER, SALON_NUMBER, callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
+import { realtimeTranscript } from './helpers/transcript';
 
 const BERLIN = 'Europe/Berlin';
 const OTHER_CALLER = '+4917099999999';
@@ -156,9 +157,13 @@ describe('contract', () => {
     await fn('check_availability', { when: de(weekday(40)) }, { shape: 'root' }); // 200: company only, no caller
   });
 
-  it('refuses bodies over 64 KB with 413', async () => {
-    const payload = payloadFor('list_services', { padding: 'x'.repeat(70_000) });
-    expect((await post('list_services', payload)).status).toBe(413);
+  it('refuses bodies over WEBHOOK_MAX_BODY_BYTES (1 MiB) with 413, before reading the signature', async () => {
+    const limit = env.ctx.config.WEBHOOK_MAX_BODY_BYTES;
+    expect(limit).toBe(1024 * 1024);
+    const payload = payloadFor('list_services', { padding: 'x'.repeat(limit) });
+    const { status, json } = await post('list_services', payload, { 'content-type': 'application/json', 'x-retell-signature': 'v=1,d=0' });
+    expect(status).toBe(413);
+    expect(json.error).toMatchObject({ code: 'payload_too_large', message: `body exceeds ${limit} bytes` });
   });
 });
 
@@ -231,6 +236,21 @@ describe('book_appointment', () => {
     expect(row).toMatchObject({ source: 'live', status: 'booked' });
     const [call] = await db().select().from(calls).where(eq(calls.retellCallId, id));
     expect(call).toMatchObject({ appointmentId: a.appointment_id, status: 'ongoing', fromNumber: CALLER });
+  });
+
+  it('books during a long call: the call object carries 12 minutes of real-time transcript (over 64 KB, the old limit)', async () => {
+    const slot = weekday(63, 10);
+    const id = callId();
+    const payload = payloadFor('book_appointment', { when: de(slot), customer_name: 'Anna' }, { callId: id });
+    const long = { ...payload, call: { ...payload.call, ...realtimeTranscript(12) } };
+    expect(Buffer.byteLength(JSON.stringify(long))).toBeGreaterThan(150 * 1024);
+    const { status, json } = await post('book_appointment', long);
+    expect(status, JSON.stringify(json)).toBe(200);
+    expect(json).toMatchObject({ status: 'booked', start: { start: utc(slot) } });
+    expect(simBookings(1001, utc(slot))).toHaveLength(1);
+    // The transcript so far is not written: the call's call_ended webhook brings the whole one.
+    const [call] = await db().select().from(calls).where(eq(calls.retellCallId, id));
+    expect(call).toMatchObject({ appointmentId: json.appointment_id, status: 'ongoing', fromNumber: CALLER, transcript: null });
   });
 
   it('books in English', async () => {
