@@ -16,6 +16,7 @@ import { isUnknownName } from '../calls/booking-intent';
 import { bookingIdempotencyKey } from '../calls/idempotency';
 import { ForeignCallError, upsertCall, upsertCustomer } from '../calls/record-call';
 import type { BookingJob } from '../queues';
+import type { RetellCall } from '../retell/webhook';
 import { branchCatalogue, pickService } from './catalogue';
 import { noCalendar, unknownService } from './check-availability';
 import { callerUnknown, isTransient, nowOf, readStart, unavailable, unusableStart, whenArg } from './common';
@@ -39,6 +40,15 @@ async function bookWaitingForLock(deps: LiveDeps, job: BookingJob): Promise<Book
     }
   }
 }
+
+/**
+ * The call as the live booking records it: without the transcript so far. Retell's call object
+ * carries it into every function request (bench/live `BENCH_CALL_MINUTES`: 127 KiB eight minutes
+ * in); the call's `call_ended` webhook writes the whole one moments later, so writing (and, for a
+ * company that encrypts personal data, sealing) the partial one on every booking was work thrown
+ * away.
+ */
+const withoutTranscript = (call: RetellCall): RetellCall => ({ ...call, transcript: undefined });
 
 export const bookAppointment = defineFunction({
   name: 'book_appointment',
@@ -71,7 +81,7 @@ export const bookAppointment = defineFunction({
     const customerId = await upsertCustomer(deps.booking.db, where.companyId, call.customerNumber, name, args.email);
     let callRowId: number;
     try {
-      callRowId = await upsertCall(deps.booking.db, { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_started', call: call.call });
+      callRowId = await upsertCall(deps.booking.db, { companyId: where.companyId, branchId: where.branchId, customerId, event: 'call_started', call: withoutTranscript(call.call) });
     } catch (err) {
       if (err instanceof ForeignCallError) {
         deps.booking.logger.warn({ companyId: where.companyId, retellCallId: call.retellCallId }, 'live booking refused: the call id belongs to another company');
