@@ -28,6 +28,7 @@
  *   BENCH_CALLS=2000 BENCH_MODES=single BENCH_SYSTEMS=callbook npm run bench:e2e
  *   BENCH_CALLS=3000 BENCH_SYSTEMS=callbook BENCH_CALCOM_LATENCY_MS=200 npm run bench:e2e   # I/O-bound: scale-out
  *   BENCH_CALLS=2400 BENCH_RATE=40 BENCH_LATENCIES=/tmp/lat npm run bench:e2e   # paced; every call's accept time and latency to /tmp/lat.<layout>.<workers>.tsv
+ *   BENCH_CALL_MINUTES=5 npm run bench:e2e   # webhooks as Retell sends them for a 5-minute call (bench/lib retellBody)
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -58,6 +59,7 @@ import {
   databaseServerPid,
   procStats,
   redisMemory,
+  CALL_MINUTES,
   retellBody,
   retirePlainIndex,
   simAdmin,
@@ -610,7 +612,13 @@ const retention = (q: QueueName) => {
   return `completed ${fmt(o.removeOnComplete)}, failed ${fmt(o.removeOnFail)}`;
 };
 
-console.log(`\nbench/e2e — ${N} calls (call_ended 1.5 KB + call_analyzed 1.9 KB, signed), ${INFLIGHT} in flight${RATE ? `, paced at ${RATE} calls/s` : ''}; ${COMPANIES} companies; ${CALCOM_LATENCY_MS ? `Cal.com simulator answering after ${CALCOM_LATENCY_MS} ms` : 'zero-latency Cal.com simulator'}`);
+/** The sizes of one call's two webhooks, for the header. */
+function bodySizes(): string {
+  const c: BenchCall = { callId: 'call_size', to: '+493000000000', from: '+4917000000000', name: 'Anna Schmidt', start: new Date().toISOString(), service: 'Haarschnitt' };
+  const kb = (e: 'call_ended' | 'call_analyzed') => (Buffer.byteLength(retellBody(e, c)) / 1024).toFixed(1);
+  return `call_ended ${kb('call_ended')} KB + call_analyzed ${kb('call_analyzed')} KB${CALL_MINUTES > 0 ? `: a ${CALL_MINUTES}-minute call's transcript, each word with its timing` : ''}`;
+}
+console.log(`\nbench/e2e — ${N} calls (${bodySizes()}, signed), ${INFLIGHT} in flight${RATE ? `, paced at ${RATE} calls/s` : ''}; ${COMPANIES} companies; ${CALCOM_LATENCY_MS ? `Cal.com simulator answering after ${CALCOM_LATENCY_MS} ms` : 'zero-latency Cal.com simulator'}`);
 console.log(`${machine()}\n`);
 console.log(
   table(

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { deletePrefixed } from '../lib/redis';
 import { runCli } from '../test/helpers/cli';
 import { freePort } from '../test/helpers/ports';
+import { realtimeTranscript } from '../test/helpers/transcript';
 
 export const MYSQL_ROOT = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -290,6 +291,14 @@ const TRANSCRIPT = [
  * collected variables, and on call_analyzed the post-call analysis carrying the booking details
  * (confirmed, ISO time with offset, service) — so call_ended waits and call_analyzed decides.
  */
+/**
+ * BENCH_CALL_MINUTES=n: the webhooks carry an n-minute call's transcript as Retell's call object
+ * does (test/helpers/transcript: `transcript`, and each word with its timing in `transcript_object`
+ * and `transcript_with_tool_calls`); 0 (default): a two-minute call's `transcript` only.
+ */
+export const CALL_MINUTES = Number(process.env.BENCH_CALL_MINUTES ?? 0);
+const CALL_TRANSCRIPT: Record<string, unknown> = CALL_MINUTES > 0 ? realtimeTranscript(CALL_MINUTES) : { transcript: TRANSCRIPT };
+
 export function retellBody(event: 'call_ended' | 'call_analyzed', c: BenchCall, now = Date.now()): string {
   const call: Record<string, unknown> = {
     call_id: c.callId,
@@ -303,7 +312,7 @@ export function retellBody(event: 'call_ended' | 'call_analyzed', c: BenchCall, 
     end_timestamp: now - 1_000,
     duration_ms: 153_000,
     disconnection_reason: 'user_hangup',
-    transcript: TRANSCRIPT,
+    ...CALL_TRANSCRIPT,
     recording_url: `https://dxc03zgurdly9.cloudfront.net/${c.callId}/recording.wav`,
     retell_llm_dynamic_variables: { branch_name: 'Mitte', opening_hours: 'Mo-Fr 9-18, Sa 9-14' },
     collected_dynamic_variables: { customer_name: c.name },

@@ -9,6 +9,7 @@ import { webhookJobSchema } from '../lib/queues';
 import { importTenants } from '../lib/tenants/import';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
+import { realtimeTranscript } from './helpers/transcript';
 import Retell from 'retell-sdk';
 
 let env: TestEnv;
@@ -38,6 +39,24 @@ describe('POST /webhooks/retell', () => {
     // The payload in Redis is sealed: no phone number or transcript in clear text.
     expect(JSON.stringify(job!.data)).not.toContain('+4917012345678');
     expect(JSON.parse(env.ctx.cipher.decrypt(data.sealedBody))).toEqual(JSON.parse(body));
+  });
+
+  it("keeps in the job only the call's fields the worker reads: not the words with their timings, not Retell's other fields", async () => {
+    const id = callId();
+    const event = retellEvent('call_analyzed', { callId: id });
+    const call: Record<string, unknown> = { ...(event.call as Record<string, unknown>), ...realtimeTranscript(10), call_cost: { combined_cost: 12 }, latency: { e2e: { p50: 800 } }, public_log_url: 'https://example.test/log' };
+    const body = JSON.stringify({ event: 'call_analyzed', call });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(150 * 1024);
+    const res = await post(body, await signed(body));
+    expect(res.status).toBe(202);
+    const job = await env.ctx.queues.webhooks.getJob(((await res.json()) as { jobId: string }).jobId);
+    const sealed = JSON.parse(env.ctx.cipher.decrypt(webhookJobSchema.parse(job!.data).sealedBody)) as { event: string; call: Record<string, unknown> };
+    expect(Object.keys(sealed.call).sort()).toEqual(
+      ['agent_id', 'call_analysis', 'call_id', 'call_status', 'call_type', 'direction', 'disconnection_reason', 'duration_ms', 'end_timestamp', 'from_number', 'start_timestamp', 'to_number', 'transcript'],
+    );
+    expect(sealed).toMatchObject({ event: 'call_analyzed', call: { call_id: id, transcript: call.transcript, call_analysis: { user_sentiment: 'Positive' } } });
+    // What Redis holds for the job: the 10-minute transcript once, sealed (about 13 KB), not 170 KB.
+    expect(Buffer.byteLength(JSON.stringify(job!.data))).toBeLessThan(25 * 1024);
   });
 
   it('serves the alias path the same way', async () => {
@@ -112,7 +131,7 @@ describe('POST /webhooks/retell', () => {
   });
 
   it('answers 413 for a body over the limit', async () => {
-    const big = JSON.stringify({ event: 'call_ended', call: { call_id: 'big', transcript: 'x'.repeat(1024 * 1024 + 10) } });
+    const big = JSON.stringify({ event: 'call_ended', call: { call_id: 'big', transcript: 'x'.repeat(env.ctx.config.WEBHOOK_MAX_BODY_BYTES + 10) } });
     const res = await post(big, await signed(big));
     expect(res.status).toBe(413);
   });

@@ -147,7 +147,7 @@ describe('a call fed late (reconcile, replay)', () => {
     // What reconcile (RECONCILE_MAX_WINDOW_MS = 3 days) or `calls replay` would feed after an outage.
     call.start_timestamp = Date.now() - 2 * DAY - 120_000;
     call.end_timestamp = Date.now() - 2 * DAY;
-    const { data } = retellWebhookJob(env.ctx.cipher, 'call_analyzed', id, JSON.stringify(payload));
+    const { data } = retellWebhookJob(env.ctx.cipher, 'call_analyzed', call as unknown as { call_id: string });
     const out = await processRetellWebhook({ db: env.ctx.database.db, cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger }, data);
     expect(out.status, JSON.stringify(out)).toBe('processed');
     const [row] = await env.ctx.database.db.select({ request: calls.bookingRequest }).from(calls).where(eq(calls.retellCallId, id));

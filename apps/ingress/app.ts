@@ -116,7 +116,7 @@ export function createApp(deps: IngressDeps): Hono {
       return c.json({ status: 'ignored', event }, 200);
     }
     // The worker gets the object that was authenticated, not the bytes again.
-    const { jobId, data } = retellWebhookJob(deps.cipher, event, call.call_id, JSON.stringify({ event, call }), Date.now(), signer.kind === 'company' ? signer.companyId : undefined);
+    const { jobId, data } = retellWebhookJob(deps.cipher, event, call, Date.now(), signer.kind === 'company' ? signer.companyId : undefined);
     try {
       await withTimeout(deps.webhooksQueue.add(event, data, { jobId }), deps.enqueueTimeoutMs ?? 3_000, 'enqueue');
     } catch (err) {

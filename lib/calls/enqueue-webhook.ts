@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Cipher } from '../crypto';
 import { redisKeys } from '../redis/keys';
 import { DEFAULT_JOB_OPTIONS, jobIds, type WebhookJob } from '../queues';
+import { storedCall } from '../retell/webhook';
 
 export interface EnqueueWebhookDeps {
   webhooksQueue: Queue;
@@ -30,21 +31,23 @@ export type EnqueueOutcome = 'added' | 'retried' | 'requeued' | 'in_flight';
 
 /**
  * The `webhooks` job for one Retell event: id and payload exactly as the ingress makes them.
- * `text` is the JSON `{event, call}` to seal (the ingress passes the object it authenticated).
+ * `call` is the call object (the ingress passes the one it authenticated); the job seals
+ * `{event, call}` with the fields the worker reads only (lib/retell/webhook `storedCall`).
  * `signerCompanyId`: the company whose own Retell account vouches for the call (its key signed
  * the webhook, or reconcile read the call from its account); it scopes the job id and inbox key.
  */
 export function retellWebhookJob(
   cipher: Cipher,
   event: string,
-  callId: string,
-  text: string,
+  call: { call_id: string } & Record<string, unknown>,
   receivedAt = Date.now(),
   signerCompanyId?: number,
 ): { jobId: string; data: WebhookJob } {
+  const callId = call.call_id;
+  const sealedBody = cipher.encrypt(JSON.stringify({ event, call: storedCall(call) }));
   return {
     jobId: jobIds.retellWebhook(callId, event, signerCompanyId),
-    data: { provider: 'retell', event, callId, receivedAt, sealedBody: cipher.encrypt(text), ...(signerCompanyId !== undefined ? { signerCompanyId } : {}) },
+    data: { provider: 'retell', event, callId, receivedAt, sealedBody, ...(signerCompanyId !== undefined ? { signerCompanyId } : {}) },
   };
 }
 
@@ -57,7 +60,7 @@ export async function enqueueRetellWebhook(
   body: RetellEventBody,
   opts: { jobId?: string; receivedAt?: number; signerCompanyId?: number } = {},
 ): Promise<{ jobId: string; outcome: EnqueueOutcome }> {
-  const built = retellWebhookJob(deps.cipher, body.event, body.call.call_id, JSON.stringify(body), opts.receivedAt, opts.signerCompanyId);
+  const built = retellWebhookJob(deps.cipher, body.event, body.call, opts.receivedAt, opts.signerCompanyId);
   const jobId = opts.jobId ?? built.jobId;
   const data = built.data;
   const existing = await deps.webhooksQueue.getJob(jobId);

@@ -63,6 +63,21 @@ export const callSchema = z.looseObject({
 });
 export type RetellCall = z.infer<typeof callSchema>;
 
+const KEPT_FIELDS: ReadonlySet<string> = new Set(Object.keys(callSchema.shape));
+
+/**
+ * The call as a `webhooks` job keeps it: the fields `callSchema` names — everything the worker
+ * reads — and none of the others. Retell's call object also carries the transcript with each
+ * word's timing, twice (`transcript_object`, `transcript_with_tool_calls`, and scrubbed copies),
+ * latencies and costs: about 16 KB a minute of conversation that nothing here reads, which every
+ * job sealed, stored and kept in Redis for as long as completed jobs are kept.
+ */
+export function storedCall<T extends Record<string, unknown>>(call: T): Partial<T> {
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(call)) if (KEPT_FIELDS.has(k)) kept[k] = v;
+  return kept as Partial<T>;
+}
+
 /** `{event, call}`; older payloads carried the call under `data`. */
 export const webhookSchema = z
   .looseObject({ event: z.string().min(1).max(64), call: callSchema.optional(), data: callSchema.optional() })
