@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../apps/ingress/app';
 import { ingressDeps } from '../apps/ingress/deps';
 import { appointments, calls } from '../drizzle/schema';
+import { bodiesTooLargeTotal } from '../lib/metrics';
 import { serviceBreaker } from '../lib/resilience/service-breakers';
 import { startWorkers, type RunningWorkers } from '../workers';
 import { berlinWeekday } from './helpers/bookings';
@@ -157,13 +158,16 @@ describe('contract', () => {
     await fn('check_availability', { when: de(weekday(40)) }, { shape: 'root' }); // 200: company only, no caller
   });
 
-  it('refuses bodies over WEBHOOK_MAX_BODY_BYTES (1 MiB) with 413, before reading the signature', async () => {
+  it('refuses bodies over WEBHOOK_MAX_BODY_BYTES (2 MiB) with 413, before reading the signature, and counts them', async () => {
     const limit = env.ctx.config.WEBHOOK_MAX_BODY_BYTES;
-    expect(limit).toBe(1024 * 1024);
+    expect(limit).toBe(2 * 1024 * 1024);
+    const refused = async () => (await bodiesTooLargeTotal.get()).values.find((v) => v.labels.route === 'retell_function')?.value ?? 0;
+    const before = await refused();
     const payload = payloadFor('list_services', { padding: 'x'.repeat(limit) });
     const { status, json } = await post('list_services', payload, { 'content-type': 'application/json', 'x-retell-signature': 'v=1,d=0' });
     expect(status).toBe(413);
     expect(json.error).toMatchObject({ code: 'payload_too_large', message: `body exceeds ${limit} bytes` });
+    expect(await refused()).toBe(before + 1);
   });
 });
 
@@ -238,12 +242,12 @@ describe('book_appointment', () => {
     expect(call).toMatchObject({ appointmentId: a.appointment_id, status: 'ongoing', fromNumber: CALLER });
   });
 
-  it('books during a long call: the call object carries 12 minutes of real-time transcript (over 64 KB, the old limit)', async () => {
+  it("books an hour into a call: the call object carries the hour's transcript (1.2 MB; the old limit was 64 KB)", async () => {
     const slot = weekday(63, 10);
     const id = callId();
     const payload = payloadFor('book_appointment', { when: de(slot), customer_name: 'Anna' }, { callId: id });
-    const long = { ...payload, call: { ...payload.call, ...realtimeTranscript(12) } };
-    expect(Buffer.byteLength(JSON.stringify(long))).toBeGreaterThan(150 * 1024);
+    const long = { ...payload, call: { ...payload.call, ...realtimeTranscript(60) } };
+    expect(Buffer.byteLength(JSON.stringify(long))).toBeGreaterThan(1024 * 1024);
     const { status, json } = await post('book_appointment', long);
     expect(status, JSON.stringify(json)).toBe(200);
     expect(json).toMatchObject({ status: 'booked', start: { start: utc(slot) } });

@@ -6,7 +6,7 @@
  *
  * @example
  *   const g = ingressGuards(ctx);
- *   app.post('/functions/retell/:name', maxBody(64 * 1024), g.retellAuth(parseLiveBody), handler);
+ *   app.post('/functions/retell/:name', maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES, 'retell_function'), g.retellAuth(parseLiveBody), handler);
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppContext } from '../../lib/context';

@@ -87,7 +87,12 @@ export const envSchema = z.object({
   RATE_LIMIT_COMPANY_PER_MINUTE: z.coerce.number().int().positive().default(30_000),
   /** Open /events streams per token (the admin token counts as one token), across every ingress process. */
   EVENTS_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(20),
-  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /**
+   * Retell's webhook and function bodies carry the call's transcript with each word's timing
+   * (about 20 KB a minute of conversation: test/helpers/transcript): 2 MiB holds a 100-minute
+   * call, past Retell's default maximum call length of an hour.
+   */
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** Statements slower than this are logged by operation name and duration (never values). */

@@ -113,6 +113,17 @@ export const inboundAnswersTotal = new Counter({
   registers: [registry],
 });
 
+/** The routes with a body limit, as `callbook_bodies_too_large_total` labels them. */
+export const BODY_LIMITED_ROUTES = ['retell_webhook', 'retell_function', 'retell_inbound', 'calcom_webhook'] as const;
+export type BodyLimitedRoute = (typeof BODY_LIMITED_ROUTES)[number];
+
+export const bodiesTooLargeTotal = new Counter({
+  name: 'callbook_bodies_too_large_total',
+  help: "Requests refused 413 for a body over the route's limit, by route: retell_webhook, retell_function, retell_inbound, calcom_webhook",
+  labelNames: ['route'] as const,
+  registers: [registry],
+});
+
 export const reconcileCallsTotal = new Counter({
   name: 'callbook_reconcile_calls_total',
   help: 'Ended calls reconcile looked at: found_missing (fed through the webhook path), already_processed, analysis_pending (retried next run), failed',
@@ -123,6 +134,7 @@ export const reconcileCallsTotal = new Counter({
 // Every label value the design names exists from the start (at 0), so dashboards and alerts
 // see the series before the first event.
 for (const status of ['accepted', 'ignored']) webhookTotal.labels(status).inc(0);
+for (const route of BODY_LIMITED_ROUTES) bodiesTooLargeTotal.labels(route).inc(0);
 for (const status of ['created', 'failed', 'cached']) bookingTotal.labels(status).inc(0);
 for (const outcome of ['booked', 'no_booking', 'failed']) callsProcessedTotal.labels(outcome).inc(0);
 for (const cache of ['l1', 'l2']) cacheHitsTotal.labels(cache).inc(0);

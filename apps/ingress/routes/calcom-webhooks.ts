@@ -53,7 +53,7 @@ export const calcomWebhookRoutes = (ctx: AppContext) => (app: Hono) => mountCalc
 const HEADER = 'x-cal-signature-256';
 
 export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): void {
-  const chain = [maxBody(deps.maxBodyBytes)] as const;
+  const chain = [maxBody(deps.maxBodyBytes, 'calcom_webhook')] as const;
   // A failed signature counts against the source address (429 past its limit); a verified one
   // spends its company's budget.
   const refuse = async (c: Context, why: string) => deps.guards.failures.failed(c, deps.guards.rateKey(c), new ApiError(401, 'invalid_signature', why));

@@ -3,10 +3,10 @@
  * the line (lib/live). Behind WEBHOOK_IP_ALLOWLIST like the webhooks; authenticated like webhooks (apps/ingress/middleware/retell-auth): the
  * body is parsed once (lib/retell/body `parseLiveBody`), the key chosen by the business number
  * of that parse, and the handler runs on that same parsed object. Body limit WEBHOOK_MAX_BODY_BYTES
- * (1 MiB), as for the webhooks: Retell's call object carries the call's transcript up to the
+ * (2 MiB), as for the webhooks: Retell's call object carries the call's transcript up to the
  * request, and shaped as its Get Call API's that is the words with their timings twice
- * (`transcript_object`, `transcript_with_tool_calls`) — about 130 KB eight minutes into a call
- * (bench/live `BENCH_CALL_MINUTES`), where the old 64 KB limit answered 413 and nothing was booked. The
+ * (`transcript_object`, `transcript_with_tool_calls`) — about 155 KiB eight minutes into a call
+ * (test/helpers/transcript), where the old 64 KB limit answered 413 and nothing was booked. The
  * company's request budget applies (a caller waiting on a 429 hears silence, so the default is
  * far above any conversation's pace).
  *
@@ -38,7 +38,7 @@ export function mountFunctions(ctx: AppContext): (app: Hono) => void {
   const guards = ingressGuards(ctx);
   return (app) => {
     const allowlist = ipAllowlist(ctx.config.WEBHOOK_IP_ALLOWLIST, guards.clientIp);
-    app.post('/functions/retell/:name', allowlist, maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES), guards.retellAuth(parseLiveBody), async (c) => {
+    app.post('/functions/retell/:name', allowlist, maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES, 'retell_function'), guards.retellAuth(parseLiveBody), async (c) => {
       const name = c.req.param('name');
       const fn = liveFunction(name);
       if (!fn) throw new ApiError(404, 'unknown_function', `no live-call function "${name}"; known: ${LIVE_FUNCTION_NAMES.join(', ')}`);

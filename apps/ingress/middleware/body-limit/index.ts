@@ -9,6 +9,8 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { bodiesTooLargeTotal, type BodyLimitedRoute } from '../../../../lib/metrics';
 import { ApiError } from '../../errors';
 
 export function bodyLimit(opts: { maxSize: number; onError: Parameters<typeof honoBodyLimit>[0]['onError'] }): MiddlewareHandler {
@@ -23,11 +25,19 @@ export function bodyLimit(opts: { maxSize: number; onError: Parameters<typeof ho
   };
 }
 
-/** bodyLimit answering 413 `payload_too_large` (with the limit) as every webhook and function route does. */
-export function maxBody(maxBytes: number): MiddlewareHandler {
+/**
+ * bodyLimit answering 413 `payload_too_large` (with the limit) as every webhook and function route
+ * does. Each refusal is counted (`callbook_bodies_too_large_total{route}`) and logged with the
+ * route, the limit and the declared length — never the body: a Retell body refused here is a
+ * call that cannot book, and the operator's fix is WEBHOOK_MAX_BODY_BYTES.
+ */
+export function maxBody(maxBytes: number, route: BodyLimitedRoute): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
-    onError: () => {
+    onError: (c) => {
+      bodiesTooLargeTotal.inc({ route });
+      const log = (c.var as { log?: Logger }).log;
+      log?.warn({ route, path: c.req.path, limit: maxBytes, declared: c.req.header('content-length') ?? null }, `body over the ${maxBytes}-byte limit refused (413); WEBHOOK_MAX_BODY_BYTES sets it`);
       throw new ApiError(413, 'payload_too_large', `body exceeds ${maxBytes} bytes`);
     },
   });

@@ -1,10 +1,12 @@
 /**
  * Authenticates a Retell body and hands the handler the very object that was authenticated.
- * Per request, once: read the raw bytes, parse them (JSON, then the route's own parser from
- * lib/retell/body, which also names the business number), verify `x-retell-signature` with the
- * platform key, and, only if that fails, with the own key of the company owning the business
- * number the parse found. The handler reads `c.var.retell.verdict` — never the body again — so the
- * number that chose the key is the number the call is processed under.
+ * Per request, once: read the raw bytes, verify `x-retell-signature` with the platform key, parse
+ * them (JSON, then the route's own parser from lib/retell/body, which also names the business
+ * number), and, only if the platform key failed, verify with the own key of the company owning
+ * the business number the parse found. A body whose signature is missing, malformed or stale is
+ * never parsed. The handler reads
+ * `c.var.retell.verdict` — never the body again — so the number that chose the key is the
+ * number the call is processed under.
  *
  * A failure answers 401 with the reason (logged without signature or key) and counts against the
  * source address (429 past its limit); an authenticated request spends its company's budget.
@@ -56,21 +58,30 @@ const WHY: Record<Exclude<SignatureVerdict, 'ok'>, string> = {
   mismatch: 'signature does not match the body',
 };
 
+/** The route's parse of the raw body (JSON first); malformed JSON is a verdict, not a throw. */
+function parseBody<T>(raw: Buffer, parse: (json: unknown) => BodyVerdict<T>): BodyVerdict<T> {
+  try {
+    return parse(JSON.parse(raw.toString('utf8')));
+  } catch (err) {
+    return { ok: false, status: 400, code: 'malformed_json', message: `body is not valid JSON: ${(err as Error).message}`, businessNumber: undefined };
+  }
+}
+
 export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<RetellAuthEnv<T>> {
   return async (c, next) => {
     const raw = Buffer.from(await c.req.arrayBuffer());
-    let verdict: BodyVerdict<T>;
-    try {
-      verdict = opts.parse(JSON.parse(raw.toString('utf8')));
-    } catch (err) {
-      verdict = { ok: false, status: 400, code: 'malformed_json', message: `body is not valid JSON: ${(err as Error).message}`, businessNumber: undefined };
-    }
     const header = c.req.header('x-retell-signature');
-    let signer: RetellSigner | null = null;
-    let result = verifyRetellSignature(raw, opts.apiKey, header);
-    if (result === 'ok') signer = { kind: 'platform' };
-    else if (result === 'mismatch' && verdict.businessNumber) {
-      const own = await opts.companyKey(verdict.businessNumber);
+    // The platform key first, on the raw bytes: a body is parsed only once something may vouch
+    // for it (a Retell body of a long call is megabytes of JSON: bench/RESULTS, eleventh session).
+    const result = verifyRetellSignature(raw, opts.apiKey, header);
+    let signer: RetellSigner | null = result === 'ok' ? { kind: 'platform' } : null;
+    let verdict: BodyVerdict<T> | undefined;
+    if (result === 'mismatch') {
+      // A company's own key is chosen by the number in the body, so the body is parsed to find
+      // it — also from a source past its failed authentications: tenants share Retell's source
+      // addresses, and one tenant's wrong key must not lock out another's genuine body.
+      verdict = parseBody(raw, opts.parse);
+      const own = verdict.businessNumber ? await opts.companyKey(verdict.businessNumber) : null;
       if (own && verifyRetellSignature(raw, own.key, header) === 'ok') signer = { kind: 'company', companyId: own.companyId };
     }
     if (!signer) {
@@ -78,9 +89,10 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
       const ip = opts.clientKey(c);
       // Why, never the header or a key; through the request's logger (request id, trace id) when mounted.
       const log = (c.var as { log?: Logger }).log ?? opts.logger;
-      log.warn({ path: c.req.path, ip, reason: result, number: verdict.businessNumber ?? null }, `Retell request refused (401): ${why}`);
+      log.warn({ path: c.req.path, ip, reason: result, number: verdict?.businessNumber ?? null }, `Retell request refused (401): ${why}`);
       throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
     }
+    verdict ??= parseBody(raw, opts.parse);
     const companyId = signer.kind === 'company' ? signer.companyId : verdict.businessNumber ? await opts.companyOf(verdict.businessNumber) : null;
     let overBudget = false;
     try {
