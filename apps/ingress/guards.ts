@@ -1,8 +1,8 @@
 /**
  * The ingress's shared protections, built once from the config and used by every route module:
  * the client address (TRUST_PROXY hops), the per-address count of failed authentications, the
- * per-company budget of authenticated requests, and Retell authentication (one parse → key →
- * signature) over them.
+ * per-company budget of authenticated requests, and Retell authentication (the platform key's
+ * signature → one parse → a company's own key) over them.
  *
  * @example
  *   const g = ingressGuards(ctx);

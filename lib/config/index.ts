@@ -89,10 +89,11 @@ export const envSchema = z.object({
   EVENTS_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(20),
   /**
    * Retell's webhook and function bodies carry the call's transcript with each word's timing
-   * (about 20 KB a minute of conversation: test/helpers/transcript): 2 MiB holds a 100-minute
-   * call, past Retell's default maximum call length of an hour.
+   * (about 20 KB a minute of conversation: test/helpers/transcript): 1 MiB holds a call of about
+   * 50 minutes. Not more by default: every body is held in memory while it is read and parsed
+   * before its signature can be checked against a company's own key (README, "Live-call functions").
    */
-  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** Statements slower than this are logged by operation name and duration (never values). */

@@ -3,7 +3,7 @@
  * the line (lib/live). Behind WEBHOOK_IP_ALLOWLIST like the webhooks; authenticated like webhooks (apps/ingress/middleware/retell-auth): the
  * body is parsed once (lib/retell/body `parseLiveBody`), the key chosen by the business number
  * of that parse, and the handler runs on that same parsed object. Body limit WEBHOOK_MAX_BODY_BYTES
- * (2 MiB), as for the webhooks: Retell's call object carries the call's transcript up to the
+ * (1 MiB), as for the webhooks: Retell's call object carries the call's transcript up to the
  * request, and shaped as its Get Call API's that is the words with their timings twice
  * (`transcript_object`, `transcript_with_tool_calls`) — about 155 KiB eight minutes into a call
  * (test/helpers/transcript), where the old 64 KB limit answered 413 and nothing was booked. The

@@ -25,6 +25,14 @@ export function bodyLimit(opts: { maxSize: number; onError: Parameters<typeof ho
   };
 }
 
+/** What sets each route's limit, for the log line. */
+const LIMIT_SET_BY: Record<BodyLimitedRoute, string> = {
+  retell_webhook: ': WEBHOOK_MAX_BODY_BYTES sets it',
+  retell_function: ': WEBHOOK_MAX_BODY_BYTES sets it',
+  retell_inbound: ': WEBHOOK_MAX_BODY_BYTES, at most 64 KiB here',
+  calcom_webhook: ': WEBHOOK_MAX_BODY_BYTES sets it',
+};
+
 /**
  * bodyLimit answering 413 `payload_too_large` (with the limit) as every webhook and function route
  * does. Each refusal is counted (`callbook_bodies_too_large_total{route}`) and logged with the
@@ -37,7 +45,8 @@ export function maxBody(maxBytes: number, route: BodyLimitedRoute): MiddlewareHa
     onError: (c) => {
       bodiesTooLargeTotal.inc({ route });
       const log = (c.var as { log?: Logger }).log;
-      log?.warn({ route, path: c.req.path, limit: maxBytes, declared: c.req.header('content-length') ?? null }, `body over the ${maxBytes}-byte limit refused (413); WEBHOOK_MAX_BODY_BYTES sets it`);
+      // The path as sent can be anything a stranger writes: cut short.
+      log?.warn({ route, path: c.req.path.slice(0, 120), limit: maxBytes, declared: c.req.header('content-length') ?? null }, `body over the route's ${maxBytes}-byte limit refused (413)${LIMIT_SET_BY[route]}`);
       throw new ApiError(413, 'payload_too_large', `body exceeds ${maxBytes} bytes`);
     },
   });

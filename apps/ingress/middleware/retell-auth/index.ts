@@ -23,7 +23,6 @@ import type { AuthFailureLimit, CompanyBudget } from '../rate-limit';
 export type RetellSigner = { kind: 'platform' } | { kind: 'company'; companyId: number };
 
 export interface RetellAuthVars<T> {
-  rawBody: Buffer;
   retell: {
     verdict: BodyVerdict<T>;
     signer: RetellSigner;
@@ -101,7 +100,6 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
       if (!(opts.softBudget && err instanceof ApiError && err.status === 429)) throw err;
       overBudget = true;
     }
-    c.set('rawBody', raw);
     c.set('retell', { verdict, signer, companyId, overBudget });
     await next();
   };
