@@ -21,6 +21,7 @@ import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
 import { CLINIC_NUMBER, SALON_NUMBER, callId as newCallId, retellEvent, twoCompanies } from './helpers/fixtures';
 import { processRetellWebhook } from '../lib/calls/process-retell-webhook';
 import { retellWebhookJob } from '../lib/calls/enqueue-webhook';
+import type { RetellCall } from '../lib/retell/webhook';
 import { calls } from '../drizzle/schema';
 import { thisProcess } from '../lib/metrics/publish';
 import { exportBreakerState, serviceBreaker } from '../lib/resilience/service-breakers';
@@ -147,7 +148,7 @@ describe('a call fed late (reconcile, replay)', () => {
     // What reconcile (RECONCILE_MAX_WINDOW_MS = 3 days) or `calls replay` would feed after an outage.
     call.start_timestamp = Date.now() - 2 * DAY - 120_000;
     call.end_timestamp = Date.now() - 2 * DAY;
-    const { data } = retellWebhookJob(env.ctx.cipher, 'call_analyzed', call as unknown as { call_id: string });
+    const { data } = retellWebhookJob(env.ctx.cipher, 'call_analyzed', call as unknown as RetellCall);
     const out = await processRetellWebhook({ db: env.ctx.database.db, cache: env.ctx.cache, cipher: env.ctx.cipher, bookingsQueue: env.ctx.queues.bookings, logger: env.ctx.logger }, data);
     expect(out.status, JSON.stringify(out)).toBe('processed');
     const [row] = await env.ctx.database.db.select({ request: calls.bookingRequest }).from(calls).where(eq(calls.retellCallId, id));

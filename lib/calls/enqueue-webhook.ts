@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Cipher } from '../crypto';
 import { redisKeys } from '../redis/keys';
 import { DEFAULT_JOB_OPTIONS, jobIds, type WebhookJob } from '../queues';
-import { storedCall } from '../retell/webhook';
+import type { RetellCall } from '../retell/webhook';
 
 export interface EnqueueWebhookDeps {
   webhooksQueue: Queue;
@@ -20,7 +20,8 @@ export interface EnqueueWebhookDeps {
 
 export interface RetellEventBody {
   event: string;
-  call: { call_id: string } & Record<string, unknown>;
+  /** Parsed by lib/retell/webhook's schema: the fields callbook reads. */
+  call: RetellCall;
 }
 
 /**
@@ -31,20 +32,20 @@ export type EnqueueOutcome = 'added' | 'retried' | 'requeued' | 'in_flight';
 
 /**
  * The `webhooks` job for one Retell event: id and payload exactly as the ingress makes them.
- * `call` is the call object (the ingress passes the one it authenticated); the job seals
- * `{event, call}` with the fields the worker reads only (lib/retell/webhook `storedCall`).
+ * `call` is the call object as lib/retell/webhook's schema parsed it — the fields callbook reads,
+ * nothing else (the ingress passes the one it authenticated); the job seals `{event, call}`.
  * `signerCompanyId`: the company whose own Retell account vouches for the call (its key signed
  * the webhook, or reconcile read the call from its account); it scopes the job id and inbox key.
  */
 export function retellWebhookJob(
   cipher: Cipher,
   event: string,
-  call: { call_id: string } & Record<string, unknown>,
+  call: RetellCall,
   receivedAt = Date.now(),
   signerCompanyId?: number,
 ): { jobId: string; data: WebhookJob } {
   const callId = call.call_id;
-  const sealedBody = cipher.encrypt(JSON.stringify({ event, call: storedCall(call) }));
+  const sealedBody = cipher.encrypt(JSON.stringify({ event, call }));
   return {
     jobId: jobIds.retellWebhook(callId, event, signerCompanyId),
     data: { provider: 'retell', event, callId, receivedAt, sealedBody, ...(signerCompanyId !== undefined ? { signerCompanyId } : {}) },

@@ -117,7 +117,7 @@ export async function feedCall(ctx: AppContext, session: RetellSession, callId: 
   }
   const { jobId, outcome } = await enqueueRetellWebhook(
     { webhooksQueue: ctx.queues.webhooks, cipher: ctx.cipher },
-    { event, call: full as unknown as { call_id: string } & Record<string, unknown> },
+    { event, call: parsed.data.call },
     // Read from a company's own Retell account: that company vouches for it, as its key would.
     { ...(opts.jobId ? { jobId: opts.jobId } : {}), ...(session.account.companyId !== null ? { signerCompanyId: session.account.companyId } : {}) },
   );

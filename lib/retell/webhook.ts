@@ -1,6 +1,9 @@
 /**
- * The shape of Retell's call webhooks, validated at the edge. Only what callbook reads is
- * checked strictly; everything else passes through (Retell adds fields over time).
+ * The shape of Retell's call webhooks, validated at the edge. The call object keeps only what
+ * callbook reads — every field of it is named below, checked and kept; a parse drops the rest
+ * (Retell adds fields over time, and its call object carries the transcript with each word's
+ * timing twice, about 20 KB a minute of conversation, which nothing here reads). So neither a
+ * webhook job nor a live request holds them past the parse.
  */
 import { z } from 'zod';
 import { e164 } from '../phone/e164';
@@ -33,7 +36,7 @@ const vars = z
 /** Milliseconds since 1970, up to 9999-12-31 (DATETIME's end: a later one fails in the worker). */
 const timestamp = z.number().int().nonnegative().max(253_402_300_799_999);
 
-export const callSchema = z.looseObject({
+export const callSchema = z.object({
   call_id: z.string().min(1).max(100),
   agent_id: z.string().max(100).optional(),
   call_type: z.string().max(64).optional(),
@@ -62,21 +65,6 @@ export const callSchema = z.looseObject({
     .optional(),
 });
 export type RetellCall = z.infer<typeof callSchema>;
-
-const KEPT_FIELDS: ReadonlySet<string> = new Set(Object.keys(callSchema.shape));
-
-/**
- * The call as a `webhooks` job keeps it: the fields `callSchema` names — everything the worker
- * reads — and none of the others. Retell's call object also carries the transcript with each
- * word's timing, twice (`transcript_object`, `transcript_with_tool_calls`, and scrubbed copies),
- * latencies and costs: about 16 KB a minute of conversation that nothing here reads, which every
- * job sealed, stored and kept in Redis for as long as completed jobs are kept.
- */
-export function storedCall<T extends Record<string, unknown>>(call: T): Partial<T> {
-  const kept: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(call)) if (KEPT_FIELDS.has(k)) kept[k] = v;
-  return kept as Partial<T>;
-}
 
 /** `{event, call}`; older payloads carried the call under `data`. */
 export const webhookSchema = z

@@ -15,7 +15,10 @@ type Utterance = { role: 'agent' | 'user'; content: string; words: Word[] };
 /** Seconds as Retell's examples print them: seven decimals. */
 const seconds = (t: number) => Math.round(t * 1e7) / 1e7;
 
-export function realtimeTranscript(minutes: number): { transcript: string; transcript_object: Utterance[]; transcript_with_tool_calls: unknown[] } | Record<string, never> {
+/** The fields; none for 0 minutes. */
+export type RealtimeTranscript = Partial<{ transcript: string; transcript_object: Utterance[]; transcript_with_tool_calls: unknown[] }>;
+
+export function realtimeTranscript(minutes: number): RealtimeTranscript {
   if (minutes <= 0) return {};
   const utterances: Utterance[] = [];
   let t = 0.7037036;
