@@ -287,11 +287,6 @@ const TRANSCRIPT = [
 ].join('\n');
 
 /**
- * A Retell webhook body as Retell sends it for an inbound phone call, about 2 KB: transcript,
- * collected variables, and on call_analyzed the post-call analysis carrying the booking details
- * (confirmed, ISO time with offset, service) — so call_ended waits and call_analyzed decides.
- */
-/**
  * BENCH_CALL_MINUTES=n: the webhooks carry an n-minute call's transcript as Retell's call object
  * does (test/helpers/transcript: `transcript`, and each word with its timing in `transcript_object`
  * and `transcript_with_tool_calls`); 0 (default): a two-minute call's `transcript` only.
@@ -299,6 +294,11 @@ const TRANSCRIPT = [
 export const CALL_MINUTES = Number(process.env.BENCH_CALL_MINUTES ?? 0);
 const CALL_TRANSCRIPT: Record<string, unknown> = CALL_MINUTES > 0 ? realtimeTranscript(CALL_MINUTES) : { transcript: TRANSCRIPT };
 
+/**
+ * A Retell webhook body as Retell sends it for an inbound phone call, about 2 KB: transcript,
+ * collected variables, and on call_analyzed the post-call analysis carrying the booking details
+ * (confirmed, ISO time with offset, service) — so call_ended waits and call_analyzed decides.
+ */
 export function retellBody(event: 'call_ended' | 'call_analyzed', c: BenchCall, now = Date.now()): string {
   const call: Record<string, unknown> = {
     call_id: c.callId,

@@ -43,8 +43,8 @@ async function bookWaitingForLock(deps: LiveDeps, job: BookingJob): Promise<Book
 
 /**
  * The call as the live booking records it: without the transcript so far. Retell's call object
- * carries it into every function request (bench/live `BENCH_CALL_MINUTES`: 127 KiB eight minutes
- * in); the call's `call_ended` webhook writes the whole one moments later, so writing (and, for a
+ * carries it into every function request (bench/live `BENCH_CALL_MINUTES`: about 155 KiB eight
+ * minutes in); the call's `call_ended` webhook writes the whole one moments later, so writing (and, for a
  * company that encrypts personal data, sealing) the partial one on every booking was work thrown
  * away.
  */

@@ -4,9 +4,8 @@
  * them (JSON, then the route's own parser from lib/retell/body, which also names the business
  * number), and, only if the platform key failed, verify with the own key of the company owning
  * the business number the parse found. A body whose signature is missing, malformed or stale is
- * never parsed. The handler reads
- * `c.var.retell.verdict` — never the body again — so the number that chose the key is the
- * number the call is processed under.
+ * never parsed. The handler reads `c.var.retell.verdict` — never the body again — so the number
+ * that chose the key is the number the call is processed under.
  *
  * A failure answers 401 with the reason (logged without signature or key) and counts against the
  * source address (429 past its limit); an authenticated request spends its company's budget.
@@ -71,7 +70,7 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
     const raw = Buffer.from(await c.req.arrayBuffer());
     const header = c.req.header('x-retell-signature');
     // The platform key first, on the raw bytes: a body is parsed only once something may vouch
-    // for it (a Retell body of a long call is megabytes of JSON: bench/RESULTS, eleventh session).
+    // for it (a long call's Retell body is up to a megabyte of JSON: bench/RESULTS, eleventh session).
     const result = verifyRetellSignature(raw, opts.apiKey, header);
     let signer: RetellSigner | null = result === 'ok' ? { kind: 'platform' } : null;
     let verdict: BodyVerdict<T> | undefined;
