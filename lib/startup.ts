@@ -54,6 +54,51 @@ export async function openDatabaseConnections(ctx: Pick<AppContext, 'database' |
   ctx.logger.warn({ opened, of: count, err: error }, 'could not open every database connection at start-up; the rest open on demand');
 }
 
+/** What the process says when it starts draining and when a second signal cuts the drain short. */
+export interface ShutdownWords {
+  draining: string;
+  secondSignal: string;
+  /** Logged with the draining line. */
+  fields?: Record<string, unknown>;
+}
+
+const WORKER_WORDS: ShutdownWords = {
+  draining: 'draining: finishing active jobs',
+  secondSignal: 'second signal: exiting now; active jobs will be recovered as stalled',
+};
+
+/**
+ * Run `stop` on the first SIGTERM/SIGINT, then exit 0 (1 if it throws); a second signal exits at
+ * once. Returns `drain(cause)`, which starts the same stop from inside the process and does
+ * nothing when one is under way (it is not a second signal). Every process entry point (web,
+ * workers, sandbox) stops through it.
+ */
+export function onShutdownSignal(stop: () => Promise<void>, logger: Logger, words: ShutdownWords = WORKER_WORDS): (cause: string) => void {
+  let stopping = false;
+  const drain = (cause: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ cause, ...words.fields }, words.draining);
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  const handle = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, words.secondSignal);
+      process.exit(1);
+    }
+    drain(signal);
+  };
+  process.on('SIGTERM', () => handle('SIGTERM'));
+  process.on('SIGINT', () => handle('SIGINT'));
+  return drain;
+}
+
 const PLAIN_INDEX_CHECK_MS = 60_000;
 
 /**

@@ -12,7 +12,7 @@ import { bullPrefix, concurrencyOf, isQueueName, JOB_TIMEOUT_MS, QUEUE_NAMES, ty
 import { workerServing } from '../lib/metrics';
 import { startMetricsPublisher, thisProcess } from '../lib/metrics/publish';
 import { assertPiiKeys } from '../lib/pii';
-import { openDatabaseConnections, stopWhenPlainIndexClosed, whenReachable } from '../lib/startup';
+import { onShutdownSignal, openDatabaseConnections, stopWhenPlainIndexClosed, whenReachable } from '../lib/startup';
 import { assertNoEviction, createRedis, redisTarget } from '../lib/redis';
 import { queueTelemetry } from '../lib/tracing';
 import { HANDLERS } from './handlers';
@@ -109,37 +109,6 @@ export function parseQueueArgs(args: string[]): QueueName[] {
   const bad = args.filter((a) => !isQueueName(a));
   if (bad.length) throw new Error(`unknown queue(s) ${bad.join(', ')}; expected some of: ${QUEUE_NAMES.join(', ')}`);
   return args as QueueName[];
-}
-
-/**
- * Run `stop` on the first SIGTERM/SIGINT; a second signal exits at once. Returns `drain(cause)`,
- * which starts the same stop from inside the process and does nothing when one is under way (it
- * is not a second signal).
- */
-export function onShutdownSignal(stop: () => Promise<void>, logger: AppContext['logger']): (cause: string) => void {
-  let stopping = false;
-  const drain = (cause: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ cause }, 'draining: finishing active jobs');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
-  };
-  const handle = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now; active jobs will be recovered as stalled');
-      process.exit(1);
-    }
-    drain(signal);
-  };
-  process.on('SIGTERM', () => handle('SIGTERM'));
-  process.on('SIGINT', () => handle('SIGINT'));
-  return drain;
 }
 
 export async function main(): Promise<void> {

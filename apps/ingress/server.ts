@@ -10,7 +10,7 @@ import { createContext, type AppContext } from '../../lib/context';
 import { closeEventHubs } from '../../lib/events/hub';
 import { startMetricsPublisher, thisProcess } from '../../lib/metrics/publish';
 import { assertPiiKeys } from '../../lib/pii';
-import { stopWhenPlainIndexClosed, whenReachable } from '../../lib/startup';
+import { onShutdownSignal, stopWhenPlainIndexClosed, whenReachable } from '../../lib/startup';
 import { createApp } from './app';
 import { ingressDeps } from './deps';
 
@@ -52,22 +52,22 @@ export async function main(): Promise<void> {
   // Other web processes serve this one's series too (lib/metrics/scrape).
   const stopPublishing = startMetricsPublisher(ctx.redis, ctx.ns, self, (err) => ctx.logger.warn({ err }, 'could not publish metrics'), config.METRICS_PUBLISH_INTERVAL_MS);
   ctx.logger.info({ port: running.port }, 'ingress listening');
-  /** Starts the drain once; `cause` a signal or, from inside the process, a reason. */
-  const stop = async (cause: string) => {
-    if (stopping) return;
-    stopping = true;
-    ctx.logger.info({ cause, delayMs: config.SHUTDOWN_DELAY_MS }, 'draining: /readyz answers 503; then finishing in-flight requests');
-    await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
-    await running.close();
-    await stopPublishing();
-    await ctx.close();
-    ctx.logger.info('stopped');
-    process.exit(0);
-  };
-  // A second signal while draining exits at once.
-  const onSignal = (signal: string) => (stopping ? process.exit(1) : void stop(signal));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  stopWhenPlainIndexClosed(ctx, (cause) => void stop(cause));
+  const drain = onShutdownSignal(
+    async () => {
+      stopping = true;
+      await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
+      await running.close();
+      await stopPublishing();
+      await ctx.close();
+      ctx.logger.info('stopped');
+    },
+    ctx.logger,
+    {
+      draining: 'draining: /readyz answers 503; then finishing in-flight requests',
+      fields: { delayMs: config.SHUTDOWN_DELAY_MS },
+      secondSignal: 'second signal: exiting now; requests in flight are cut off',
+    },
+  );
+  stopWhenPlainIndexClosed(ctx, drain);
 }
 
