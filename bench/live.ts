@@ -54,7 +54,7 @@ import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
 import { realtimeTranscript } from '../test/helpers/transcript';
 import { readProcfile } from '../test/helpers/procfile';
-import { benchVars, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, retirePlainIndex, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
+import { benchVars, CALL_MINUTES, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, retirePlainIndex, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -114,11 +114,10 @@ async function timedPost(agent: Agent, url: string, body: string, headers: Recor
 }
 
 /**
- * BENCH_CALL_MINUTES=n: each call object carries the real-time transcript of an n-minute
- * conversation, as Retell's does (test/helpers/transcript). 0 (default): identity fields only, as
- * every run before.
+ * BENCH_CALL_MINUTES=n (bench/lib `CALL_MINUTES`): each call object carries the real-time
+ * transcript of an n-minute conversation, as Retell's does (test/helpers/transcript). 0 (default):
+ * identity fields only, as every run before.
  */
-const CALL_MINUTES = Number(process.env.BENCH_CALL_MINUTES ?? 0);
 const TRANSCRIPT = realtimeTranscript(CALL_MINUTES);
 const bodySize = () => {
   const kib = Buffer.byteLength(functionBodies(0, 0).book) / 1024;
