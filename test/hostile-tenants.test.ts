@@ -203,7 +203,7 @@ describe("Cal.com webhooks: A's secret, B's company", () => {
 });
 
 describe('Cal.com webhooks from a source past its failure limit', () => {
-  it('a body without an event type gets 429 without any secret being decrypted', async () => {
+  it('a body without an event type, or with one no service books, gets 429 without any secret being decrypted', async () => {
     const ip = '198.51.100.99';
     const send = (body: string) => app.request('/webhooks/calcom', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-cal-signature-256': 'ab'.repeat(32), 'x-forwarded-for': ip } });
     const withType = JSON.stringify({ triggerEvent: 'BOOKING_CANCELLED', payload: { uid: 'x', eventTypeId: 1001 } });
@@ -216,8 +216,11 @@ describe('Cal.com webhooks from a source past its failure limit', () => {
     let decrypted = 0;
     s.env.ctx.cipher.decrypt = (v: string) => (decrypted++, decrypt(v));
     try {
-      const res = await send(JSON.stringify({ triggerEvent: 'PING', payload: {} }));
-      expect(res.status).toBe(429);
+      const ping = await send(JSON.stringify({ triggerEvent: 'PING', payload: {} }));
+      expect(ping.status).toBe(429);
+      // An event type no service books falls back to every company's secret, as a ping does.
+      const unbooked = await send(JSON.stringify({ triggerEvent: 'BOOKING_CANCELLED', payload: { uid: 'x', eventTypeId: 999_999 } }));
+      expect(unbooked.status).toBe(429);
       expect(decrypted).toBe(0);
     } finally {
       s.env.ctx.cipher.decrypt = decrypt;

@@ -39,17 +39,25 @@ export async function companyBySlug(db: Db, cipher: Cipher, slug: string): Promi
   return decrypted(cipher, rows)[0] ?? null;
 }
 
-/** Companies that may have sent a webhook about `eventTypeId` (null: every company with a secret). */
-export async function candidateCompanies(db: Db, cipher: Cipher, eventTypeId: number | null): Promise<SigningCompany[]> {
-  if (eventTypeId !== null) {
-    const rows = await db
-      .selectDistinct(cols)
-      .from(services)
-      .innerJoin(companies, eq(companies.id, services.companyId))
-      .where(and(eq(services.calcomEventTypeId, eventTypeId), isNotNull(companies.calcomWebhookSecretEnc)));
-    if (rows.length) return decrypted(cipher, rows);
-  }
-  // No event type (e.g. a ping) or one no service books: any company's secret may have signed it.
+/**
+ * The companies whose services book `eventTypeId` and that have a webhook secret: the candidates
+ * for a webhook about it. Empty when no service books it.
+ */
+export async function companiesBookingEventType(db: Db, cipher: Cipher, eventTypeId: number): Promise<SigningCompany[]> {
+  const rows = await db
+    .selectDistinct(cols)
+    .from(services)
+    .innerJoin(companies, eq(companies.id, services.companyId))
+    .where(and(eq(services.calcomEventTypeId, eventTypeId), isNotNull(companies.calcomWebhookSecretEnc)));
+  return decrypted(cipher, rows);
+}
+
+/**
+ * Every company with a webhook secret: the candidates for a webhook that names no event type (a
+ * ping) or one no service books. Decrypting them all and an HMAC of the body with each is the
+ * route's dearest answer, so the route asks for it only from a source within its failure limit.
+ */
+export async function companiesWithSecrets(db: Db, cipher: Cipher): Promise<SigningCompany[]> {
   const rows = await db.select(cols).from(companies).where(isNotNull(companies.calcomWebhookSecretEnc));
   return decrypted(cipher, rows);
 }

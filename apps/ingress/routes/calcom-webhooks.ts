@@ -3,7 +3,8 @@
  * this URL per company in Cal.com) and `POST /webhooks/calcom` (the company is found by the
  * payload's event type, and the secret that signed the body decides). Per request: body limit
  * (413) → `X-Cal-Signature-256` on the raw bytes with the company's secret (401; 429 once the
- * source has failed too often) → the company's request budget (429) → JSON (400) → schema (422 with paths) → applied synchronously through the
+ * source has failed too often; with the slug, before the body is parsed) → the company's request
+ * budget (429) → JSON (400) → schema (422 with paths) → applied synchronously through the
  * webhook_events inbox (lib/calcom-webhooks) → 200. Unknown triggers are acknowledged and ignored.
  */
 import type { Context, Hono } from 'hono';
@@ -11,7 +12,8 @@ import type { AppContext } from '../../../lib/context';
 import {
   bookingWebhookSchema,
   calcomDedupeKey,
-  candidateCompanies,
+  companiesBookingEventType,
+  companiesWithSecrets,
   companyBySlug,
   envelopeSchema,
   findSigner,
@@ -65,13 +67,18 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
     if (!header) throw await refuse(c, 'missing X-Cal-Signature-256 header');
     if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw await refuse(c, 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
 
-    let json: unknown;
-    let parseError: string | undefined;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      parseError = (err as Error).message;
-    }
+    // The slug route knows its company and checks the signature before the body is parsed; the
+    // other route needs the parsed body's event type to find its candidates.
+    let parsedJson: { json: unknown } | { error: string } | undefined;
+    const parseBody = () => {
+      if (parsedJson) return parsedJson;
+      try {
+        parsedJson = { json: JSON.parse(raw.toString('utf8')) };
+      } catch (err) {
+        parsedJson = { error: (err as Error).message };
+      }
+      return parsedJson;
+    };
 
     // Authenticate before anything else is said about the body.
     const slug = c.req.param('company');
@@ -80,16 +87,24 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
       const company = await companyBySlug(deps.db, deps.cipher, slug);
       signer = company && verifyCalcomSignature(raw, company.secret, header) ? company : null;
     } else {
-      const eventTypeId = parseError ? null : peekEventTypeId(json);
-      // Without an event type every company's secret is a candidate: decrypting them all and an
-      // HMAC of up to a whole body with each is work a source past its failure limit does not get.
-      if (eventTypeId === null && (await deps.guards.failures.isOver(deps.guards.rateKey(c)))) throw await refuse(c, 'signature not checked: too many failures from this source');
-      signer = findSigner(raw, header, await candidateCompanies(deps.db, deps.cipher, eventTypeId));
+      const body = parseBody();
+      const eventTypeId = 'json' in body ? peekEventTypeId(body.json) : null;
+      let candidates = eventTypeId === null ? [] : await companiesBookingEventType(deps.db, deps.cipher, eventTypeId);
+      if (!candidates.length) {
+        // No event type, or one no service books: every company's secret is a candidate.
+        // Decrypting them all and an HMAC of up to a whole body with each is work a source past
+        // its failure limit does not get.
+        if (await deps.guards.failures.isOver(deps.guards.rateKey(c))) throw await refuse(c, 'signature not checked: too many failures from this source');
+        candidates = await companiesWithSecrets(deps.db, deps.cipher);
+      }
+      signer = findSigner(raw, header, candidates);
     }
     if (!signer) throw await refuse(c, 'signature does not match the body for this company');
     await deps.guards.budget.spend(c, signer.companyId);
 
-    if (parseError !== undefined) throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${parseError}`);
+    const body = parseBody();
+    if ('error' in body) throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${body.error}`);
+    const json = body.json;
     const envelope = envelopeSchema.safeParse(json);
     if (!envelope.success) throw new ApiError(422, 'schema_mismatch', 'webhook does not match the Cal.com schema', describeIssues(envelope.error));
     const trigger = envelope.data.triggerEvent;
