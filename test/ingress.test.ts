@@ -94,11 +94,13 @@ describe('POST /webhooks/retell', () => {
     expect(count).toBeGreaterThan(0);
   });
 
-  it('accepts a body signed with the company key of the dialled number', async () => {
+  it('accepts a body signed with the company key of the dialled number, from the moment tenants import sets it', async () => {
+    const body = JSON.stringify(retellEvent('call_ended', { callId: callId(), to: '+4940222222' }));
+    // No company has a key of its own yet: refused (unread), and "none" is now cached.
+    expect((await post(body, await signed(body, 'key_company_clinic_own'))).status).toBe(401);
     const file = twoCompanies();
     file.companies[1]!.retellApiKey = 'key_company_clinic_own';
     await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, file, 'test');
-    const body = JSON.stringify(retellEvent('call_ended', { callId: callId(), to: '+4940222222' }));
     expect((await post(body, await signed(body, 'key_company_clinic_own'))).status).toBe(202);
     // ...but that key does not open another company's number.
     const other = JSON.stringify(retellEvent('call_ended', { callId: callId(), to: '+4930111111' }));

@@ -89,6 +89,7 @@ export const cacheKeys = {
   booking: redisKeys.booking,
   retellAgents: redisKeys.retellAgents,
   retellWebhookKey: redisKeys.retellWebhookKey,
+  retellOwnKeysExist: redisKeys.retellOwnKeysExist,
 };
 
 export { redisKeys };
@@ -100,4 +101,5 @@ export const TTL_MS = {
   booking: 24 * 3600_000,
   retellAgents: 10 * 60_000,
   retellWebhookKey: 10 * 60_000,
+  retellOwnKeysExist: 10 * 60_000,
 };

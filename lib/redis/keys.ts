@@ -14,6 +14,8 @@ export const redisKeys = {
   retellAgents: (companyId: number | null) => `mcp:retell:agents:${companyId ?? 'global'}`,
   /** The company owning a number and its encrypted Retell key (Redis only for known numbers). */
   retellWebhookKey: (e164: string) => `mcp:retell:company_key:${e164}`,
+  /** Whether any company signs with a Retell key of its own (one flag for all). */
+  retellOwnKeysExist: () => 'mcp:retell:own_keys_exist',
   inboundBranch: (branchId: number) => `mcp:inbound:branch:${branchId}`,
   authToken: (tokenHash: string) => `auth:token:${tokenHash}`,
 

@@ -9,7 +9,7 @@
  * process's bounded L1 only. A flood of fresh numbers therefore costs indexed reads, never Redis
  * memory (Redis runs `noeviction`: a full Redis stops every tenant).
  */
-import { eq } from 'drizzle-orm';
+import { eq, isNotNull } from 'drizzle-orm';
 import { companies, phoneNumbers } from '../../drizzle/schema';
 import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
 import type { Cipher } from '../crypto';
@@ -49,4 +49,17 @@ export async function companyRetellKeyFor(deps: CompanyKeyDeps, e164: string): P
     { shareIf: (v) => v !== null },
   );
   return row?.keyEnc ? { companyId: row.companyId, key: deps.cipher.decrypt(row.keyEnc) } : null;
+}
+
+/**
+ * Whether any company signs with a Retell key of its own. When none does, a body the platform key
+ * does not verify cannot be anyone's and is refused unread (a stranger's well-formed made-up
+ * signature costs an HMAC, not a parse). Cached like the keys themselves: `tenants import`
+ * invalidates it, other processes see a change within the cache's 30 s in memory.
+ */
+export async function anyCompanyRetellKey(deps: CompanyKeyDeps): Promise<boolean> {
+  return deps.cache.getOrLoad<boolean>(cacheKeys.retellOwnKeysExist(), TTL_MS.retellOwnKeysExist, async () => {
+    const [row] = await deps.db.select({ id: companies.id }).from(companies).where(isNotNull(companies.retellApiKeyEnc)).limit(1);
+    return row !== undefined;
+  });
 }

@@ -164,6 +164,7 @@ export async function importTenants(
   const numbers = file.companies.flatMap((c) => c.branches.flatMap((b) => b.phoneNumbers));
   // The company key too: a rotated (say, leaked) Retell key must stop verifying at once, not
   // after the cache's 10 minutes (in this process and in Redis; other processes' L1 within 30 s).
-  if (deps.cache && numbers.length) await deps.cache.invalidate(...numbers.flatMap((n) => [cacheKeys.phoneResolution(n), cacheKeys.retellWebhookKey(n)]));
+  // And whether any company has a key of its own (retell-auth reads no body signed otherwise while none has).
+  if (deps.cache) await deps.cache.invalidate(cacheKeys.retellOwnKeysExist(), ...numbers.flatMap((n) => [cacheKeys.phoneResolution(n), cacheKeys.retellWebhookKey(n)]));
   return summary;
 }

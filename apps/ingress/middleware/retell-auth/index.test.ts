@@ -1,8 +1,8 @@
 /**
  * What a Retell body costs before anything vouches for it: the route's parse (JSON, then the
  * zod parse of lib/retell/body) runs only for a platform-signed body, or — to find the company
- * whose own key may have signed it — for a body the platform key did not sign. A missing,
- * malformed or stale signature is refused unread.
+ * whose own key may have signed it — for a body the platform key did not sign, when any company
+ * has a key of its own. A missing, malformed or stale signature is refused unread.
  */
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
@@ -21,7 +21,7 @@ const PLATFORM = 'key_platform_test';
 const OWN = 'key_company_own_test';
 const NUMBER = '+4930111222';
 
-function harness(failuresPerMinute: number) {
+function harness(failuresPerMinute: number, companyKeys = true) {
   const ns = `retell-auth-test-${randomBytes(4).toString('hex')}`;
   const prefix = `${ns}:`;
   let parses = 0;
@@ -36,7 +36,8 @@ function harness(failuresPerMinute: number) {
     retellAuth({
       apiKey: PLATFORM,
       parse,
-      companyKey: async (n) => (n === NUMBER ? { companyId: 7, key: OWN } : null),
+      companyKey: async (n) => (companyKeys && n === NUMBER ? { companyId: 7, key: OWN } : null),
+      anyCompanyKey: async () => companyKeys,
       companyOf: async () => 7,
       failures: new AuthFailureLimit(redis, prefix, failuresPerMinute),
       budget: new CompanyBudget(redis, prefix, 1_000_000),
@@ -83,6 +84,17 @@ describe('retellAuth parses a body only once something may vouch for it', () => 
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     expect(h.parses()).toBe(5);
     expect((await h.post(body, await Retell.sign(body, OWN))).status).toBe(200);
+    await h.cleanup();
+  });
+
+  it('with no company key anywhere, a wrong signature is refused (401) unread; a platform-signed body still passes', async () => {
+    const h = harness(100, false);
+    const body = JSON.stringify({ call: { to_number: NUMBER }, pad: 'x'.repeat(1000) });
+    expect((await h.post(body, await Retell.sign(body, 'key_someone_else'))).status).toBe(401);
+    expect((await h.post(body, await Retell.sign(body, OWN))).status).toBe(401);
+    expect(h.parses()).toBe(0);
+    expect(await h.post(body, await Retell.sign(body, PLATFORM))).toEqual({ status: 200, json: { signer: { kind: 'platform' } } });
+    expect(h.parses()).toBe(1);
     await h.cleanup();
   });
 });

@@ -4,7 +4,7 @@
  * them (JSON, then the route's own parser from lib/retell/body, which also names the business
  * number), and, only if the platform key failed, verify with the own key of the company owning
  * the business number the parse found. A body whose signature is missing, malformed or stale is
- * never parsed. The handler reads `c.var.retell.verdict` — never the body again — so the number
+ * never parsed, nor one the platform key does not verify while no company has a key of its own. The handler reads `c.var.retell.verdict` — never the body again — so the number
  * that chose the key is the number the call is processed under.
  *
  * A failure answers 401 with the reason (logged without signature or key) and counts against the
@@ -39,6 +39,8 @@ export interface RetellAuthOptions<T> {
   parse: (json: unknown) => BodyVerdict<T>;
   /** The company owning a number and its own Retell key, if it has one. */
   companyKey: (e164: string) => Promise<CompanyKey | null>;
+  /** Whether any company has a key of its own (when none has, a mismatch is refused unread). */
+  anyCompanyKey: () => Promise<boolean>;
   /** The company owning a number (for the budget of platform-signed bodies). */
   companyOf: (e164: string) => Promise<number | null>;
   failures: AuthFailureLimit;
@@ -74,10 +76,11 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
     const result = verifyRetellSignature(raw, opts.apiKey, header);
     let signer: RetellSigner | null = result === 'ok' ? { kind: 'platform' } : null;
     let verdict: BodyVerdict<T> | undefined;
-    if (result === 'mismatch') {
+    if (result === 'mismatch' && (await opts.anyCompanyKey())) {
       // A company's own key is chosen by the number in the body, so the body is parsed to find
       // it — also from a source past its failed authentications: tenants share Retell's source
-      // addresses, and one tenant's wrong key must not lock out another's genuine body.
+      // addresses, and one tenant's wrong key must not lock out another's genuine body. With no
+      // company key anywhere there is nothing to find, and the body stays unread.
       verdict = parseBody(raw, opts.parse);
       const own = verdict.businessNumber ? await opts.companyKey(verdict.businessNumber) : null;
       if (own && verifyRetellSignature(raw, own.key, header) === 'ok') signer = { kind: 'company', companyId: own.companyId };
