@@ -16,13 +16,11 @@ const HEADER = /^v=(\d+),d=([0-9a-f]+)$/i;
 
 export type SignatureVerdict = 'ok' | 'missing' | 'malformed' | 'stale' | 'mismatch';
 
-/** Check `header` against `body` (the exact bytes received) for one key. */
-export function verifyRetellSignature(
-  body: Uint8Array | string,
-  apiKey: string,
-  header: string | undefined | null,
-  now: number = Date.now(),
-): SignatureVerdict {
+/**
+ * What the header alone says: its timestamp and digest, or why it cannot verify any body
+ * (missing, malformed, stale). Lets a caller refuse before it reads the body.
+ */
+export function readSignatureHeader(header: string | undefined | null, now: number = Date.now()): { stamp: number; digestHex: string } | Exclude<SignatureVerdict, 'ok' | 'mismatch'> {
   if (!header) return 'missing';
   const match = HEADER.exec(header);
   if (!match) return 'malformed';
@@ -31,8 +29,20 @@ export function verifyRetellSignature(
   const digestHex = match[2]!;
   if (!Number.isSafeInteger(stamp) || digestHex.length !== 64) return 'malformed';
   if (Math.abs(now - stamp) > SIGNATURE_TOLERANCE_MS) return 'stale';
-  const expected = createHmac('sha256', apiKey).update(body).update(String(stamp)).digest();
-  const given = Buffer.from(digestHex, 'hex');
+  return { stamp, digestHex };
+}
+
+/** Check `header` against `body` (the exact bytes received) for one key. */
+export function verifyRetellSignature(
+  body: Uint8Array | string,
+  apiKey: string,
+  header: string | undefined | null,
+  now: number = Date.now(),
+): SignatureVerdict {
+  const read = readSignatureHeader(header, now);
+  if (typeof read === 'string') return read;
+  const expected = createHmac('sha256', apiKey).update(body).update(String(read.stamp)).digest();
+  const given = Buffer.from(read.digestHex, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'mismatch';
 }
 

@@ -5,9 +5,11 @@
  * has a key of its own. A missing, malformed or stale signature is refused unread.
  */
 import { randomBytes } from 'node:crypto';
+import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import pino from 'pino';
 import Retell from 'retell-sdk';
+import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis, deletePrefixed } from '../../../../lib/redis';
 import type { BodyVerdict } from '../../../../lib/retell/body';
@@ -50,7 +52,7 @@ function harness(failuresPerMinute: number, companyKeys = true) {
     const res = await app.request('/r', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(signature ? { 'x-retell-signature': signature } : {}) } });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
-  return { post, parses: () => parses, cleanup: () => deletePrefixed(redis, ns) };
+  return { app, post, parses: () => parses, cleanup: () => deletePrefixed(redis, ns) };
 }
 
 describe('retellAuth parses a body only once something may vouch for it', () => {
@@ -96,5 +98,32 @@ describe('retellAuth parses a body only once something may vouch for it', () => 
     expect(await h.post(body, await Retell.sign(body, PLATFORM))).toEqual({ status: 200, json: { signer: { kind: 'platform' } } });
     expect(h.parses()).toBe(1);
     await h.cleanup();
+  });
+
+  it('a refusal before the body is read leaves the keep-alive connection usable (over a real socket)', async () => {
+    const h = harness(100);
+    const server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as { port: number };
+    let connections = 0;
+    server.on('connection', () => connections++);
+    const agent = new Agent({ connections: 1 });
+    const big = JSON.stringify({ call: { to_number: NUMBER }, pad: 'x'.repeat(600 * 1024) });
+    const send = async (signature?: string) => {
+      const res = await request(`http://127.0.0.1:${port}/r`, { method: 'POST', body: big, dispatcher: agent, headers: { 'content-type': 'application/json', ...(signature ? { 'x-retell-signature': signature } : {}) } });
+      await res.body.dump();
+      return res.statusCode;
+    };
+    try {
+      expect(await send()).toBe(401);
+      expect(await send(`v=${Date.now() - 10 * 60_000},d=${'0'.repeat(64)}`)).toBe(401);
+      expect(await send(await Retell.sign(big, PLATFORM))).toBe(200);
+      expect(h.parses()).toBe(1);
+      expect(connections).toBe(1);
+    } finally {
+      await agent.close();
+      await new Promise((r) => server.close(r));
+      await h.cleanup();
+    }
   });
 });

@@ -3,8 +3,9 @@
  * Per request, once: read the raw bytes, verify `x-retell-signature` with the platform key, parse
  * them (JSON, then the route's own parser from lib/retell/body, which also names the business
  * number), and, only if the platform key failed, verify with the own key of the company owning
- * the business number the parse found. A body whose signature is missing, malformed or stale is
- * never parsed, nor one the platform key does not verify while no company has a key of its own. The handler reads `c.var.retell.verdict` — never the body again — so the number
+ * the business number the parse found. A request whose signature is missing, malformed or stale is
+ * refused before its body is read; a body the platform key does not verify is not parsed while no
+ * company has a key of its own. The handler reads `c.var.retell.verdict` — never the body again — so the number
  * that chose the key is the number the call is processed under.
  *
  * A failure answers 401 with the reason (logged without signature or key) and counts against the
@@ -14,7 +15,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { BodyVerdict } from '../../../../lib/retell/body';
 import type { CompanyKey } from '../../../../lib/retell/company-key';
-import { verifyRetellSignature, type SignatureVerdict } from '../../../../lib/retell/signature';
+import { readSignatureHeader, verifyRetellSignature, type SignatureVerdict } from '../../../../lib/retell/signature';
 import { ApiError } from '../../errors';
 import type { AuthFailureLimit, CompanyBudget } from '../rate-limit';
 
@@ -68,9 +69,20 @@ function parseBody<T>(raw: Buffer, parse: (json: unknown) => BodyVerdict<T>): Bo
 }
 
 export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<RetellAuthEnv<T>> {
+  const refuse = async (c: Context, result: Exclude<SignatureVerdict, 'ok'>, number: string | null): Promise<never> => {
+    const why = WHY[result];
+    const ip = opts.clientKey(c);
+    // Why, never the header or a key; through the request's logger (request id, trace id) when mounted.
+    const log = (c.var as { log?: Logger }).log ?? opts.logger;
+    log.warn({ path: c.req.path, ip, reason: result, number }, `Retell request refused (401): ${why}`);
+    throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
+  };
   return async (c, next) => {
-    const raw = Buffer.from(await c.req.arrayBuffer());
     const header = c.req.header('x-retell-signature');
+    // A header that can verify no body (missing, malformed, stale) is refused before the body is read.
+    const early = readSignatureHeader(header);
+    if (typeof early === 'string') return refuse(c, early, null);
+    const raw = Buffer.from(await c.req.arrayBuffer());
     // The platform key first, on the raw bytes: a body is parsed only once something may vouch
     // for it (a long call's Retell body is up to a megabyte of JSON: bench/RESULTS, eleventh session).
     const result = verifyRetellSignature(raw, opts.apiKey, header);
@@ -85,14 +97,7 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
       const own = verdict.businessNumber ? await opts.companyKey(verdict.businessNumber) : null;
       if (own && verifyRetellSignature(raw, own.key, header) === 'ok') signer = { kind: 'company', companyId: own.companyId };
     }
-    if (!signer) {
-      const why = WHY[result === 'ok' ? 'mismatch' : result];
-      const ip = opts.clientKey(c);
-      // Why, never the header or a key; through the request's logger (request id, trace id) when mounted.
-      const log = (c.var as { log?: Logger }).log ?? opts.logger;
-      log.warn({ path: c.req.path, ip, reason: result, number: verdict?.businessNumber ?? null }, `Retell request refused (401): ${why}`);
-      throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
-    }
+    if (!signer) return refuse(c, result === 'ok' ? 'mismatch' : result, verdict?.businessNumber ?? null);
     verdict ??= parseBody(raw, opts.parse);
     const companyId = signer.kind === 'company' ? signer.companyId : verdict.businessNumber ? await opts.companyOf(verdict.businessNumber) : null;
     let overBudget = false;
