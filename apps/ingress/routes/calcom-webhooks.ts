@@ -3,7 +3,8 @@
  * this URL per company in Cal.com) and `POST /webhooks/calcom` (the company is found by the
  * payload's event type, and the secret that signed the body decides). Per request: body limit
  * (413) → `X-Cal-Signature-256` on the raw bytes with the company's secret (401; 429 once the
- * source has failed too often; with the slug, before the body is parsed) → the company's request
+ * source has failed too often; a missing or malformed header before the body is read, with the
+ * slug before it is parsed) → the company's request
  * budget (429) → JSON (400) → schema (422 with paths) → applied synchronously through the
  * webhook_events inbox (lib/calcom-webhooks) → 200. Unknown triggers are acknowledged and ignored.
  */
@@ -62,10 +63,11 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
 
   const receive = async (c: Context) => {
     const receivedAt = new Date();
-    const raw = Buffer.from(await c.req.arrayBuffer());
+    // A header that can verify no body is refused before the body is read.
     const header = c.req.header(HEADER);
     if (!header) throw await refuse(c, 'missing X-Cal-Signature-256 header');
     if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw await refuse(c, 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
+    const raw = Buffer.from(await c.req.arrayBuffer());
 
     // The slug route knows its company and checks the signature before the body is parsed; the
     // other route needs the parsed body's event type to find its candidates.
