@@ -1,12 +1,12 @@
 /**
  * Authenticates a Retell body and hands the handler the very object that was authenticated.
- * Per request, once: read the raw bytes, verify `x-retell-signature` with the platform key, parse
- * them (JSON, then the route's own parser from lib/retell/body, which also names the business
- * number), and, only if the platform key failed, verify with the own key of the company owning
- * the business number the parse found. A request whose signature is missing, malformed or stale is
- * refused before its body is read; a body the platform key does not verify is not parsed while no
- * company has a key of its own. The handler reads `c.var.retell.verdict` — never the body again — so the number
- * that chose the key is the number the call is processed under.
+ * Per request, once: read `x-retell-signature` (missing, malformed or stale: refused before the
+ * body is read), read the raw bytes, verify them with the platform key, parse them (JSON, then the
+ * route's own parser from lib/retell/body, which also names the business number), and, only if the
+ * platform key failed, verify with the own key of the company owning the business number the parse
+ * found — a body the platform key does not verify is not parsed while no company has a key of its
+ * own. The handler reads `c.var.retell.verdict` — never the body again — so the number that chose
+ * the key is the number the call is processed under.
  *
  * A failure answers 401 with the reason (logged without signature or key) and counts against the
  * source address (429 past its limit); an authenticated request spends its company's budget.
