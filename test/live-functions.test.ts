@@ -158,13 +158,14 @@ describe('contract', () => {
     await fn('check_availability', { when: de(weekday(40)) }, { shape: 'root' }); // 200: company only, no caller
   });
 
-  it('refuses bodies over WEBHOOK_MAX_BODY_BYTES (1 MiB) with 413, before reading the signature, and counts them', async () => {
+  it('refuses bodies over WEBHOOK_MAX_BODY_BYTES (1 MiB) with 413, before verifying the signature, and counts them', async () => {
     const limit = env.ctx.config.WEBHOOK_MAX_BODY_BYTES;
     expect(limit).toBe(1024 * 1024);
     const refused = async () => (await bodiesTooLargeTotal.get()).values.find((v) => v.labels.route === 'retell_function')?.value ?? 0;
     const before = await refused();
     const payload = payloadFor('list_services', { padding: 'x'.repeat(limit) });
-    const { status, json } = await post('list_services', payload, { 'content-type': 'application/json', 'x-retell-signature': 'v=1,d=0' });
+    // A well-formed, fresh signature (a malformed or stale one is refused before the limit, unread).
+    const { status, json } = await post('list_services', payload, { 'content-type': 'application/json', 'x-retell-signature': `v=${Date.now()},d=${'0'.repeat(64)}` });
     expect(status).toBe(413);
     expect(json.error).toMatchObject({ code: 'payload_too_large', message: `body exceeds ${limit} bytes` });
     expect(await refused()).toBe(before + 1);

@@ -104,7 +104,7 @@ export function createApp(deps: IngressDeps): Hono {
     return c.body(body);
   });
 
-  const webhookChain = [ipAllowlist(deps.ipAllowlist, ip), maxBody(deps.maxBodyBytes, 'retell_webhook'), deps.guards.retellAuth(parseWebhookBody)] as const;
+  const webhookChain = [ipAllowlist(deps.ipAllowlist, ip), deps.guards.retellSignatureHeader, maxBody(deps.maxBodyBytes, 'retell_webhook'), deps.guards.retellAuth(parseWebhookBody)] as const;
 
   const receiveRetellWebhook = async (c: Context<RetellAuthEnv<RetellWebhook>>) => {
     const { verdict, signer } = c.var.retell;

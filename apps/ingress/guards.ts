@@ -6,7 +6,7 @@
  *
  * @example
  *   const g = ingressGuards(ctx);
- *   app.post('/functions/retell/:name', maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES, 'retell_function'), g.retellAuth(parseLiveBody), handler);
+ *   app.post('/functions/retell/:name', g.retellSignatureHeader, maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES, 'retell_function'), g.retellAuth(parseLiveBody), handler);
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppContext } from '../../lib/context';
@@ -15,7 +15,7 @@ import type { BodyVerdict } from '../../lib/retell/body';
 import { anyCompanyRetellKey, companyRetellKeyFor } from '../../lib/retell/company-key';
 import { addressKey, clientIp } from './client-ip';
 import { AuthFailureLimit, CompanyBudget } from './middleware/rate-limit';
-import { retellAuth, type RetellAuthEnv } from './middleware/retell-auth';
+import { retellAuth, retellSignatureHeader, type RetellAuthEnv } from './middleware/retell-auth';
 
 export interface IngressGuards {
   /** The client's address (allowlists, logs). */
@@ -24,6 +24,8 @@ export interface IngressGuards {
   rateKey: (c: Context) => string;
   failures: AuthFailureLimit;
   budget: CompanyBudget;
+  /** Refuses a signature header that can verify no body, before the body limit reads a chunked body. */
+  retellSignatureHeader: MiddlewareHandler;
   retellAuth<T>(parse: (json: unknown) => BodyVerdict<T>, opts?: { softBudget?: boolean }): MiddlewareHandler<RetellAuthEnv<T>>;
 }
 
@@ -40,6 +42,7 @@ export function ingressGuards(ctx: AppContext): IngressGuards {
     rateKey,
     failures,
     budget,
+    retellSignatureHeader: retellSignatureHeader({ failures, clientKey: rateKey, logger }),
     retellAuth: (parse, opts = {}) =>
       retellAuth({
         apiKey: c.RETELL_API_KEY,

@@ -23,7 +23,16 @@ export interface RunningServer {
 /** Listen on `port` (0 = any free port); resolves once listening. */
 export function listen(ctx: AppContext, port: number, host = '0.0.0.0', app = createApp(ingressDeps(ctx))): Promise<RunningServer> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+    const timeout = ctx.config.REQUEST_TIMEOUT_MS;
+    const serverOptions = {
+      requestTimeout: timeout,
+      // Node refuses a headers timeout longer than the request's; its own default is 60 s.
+      headersTimeout: Math.min(60_000, timeout),
+      // How often Node looks for requests past their timeout (its default, 30 s, would let one
+      // run up to twice as long as REQUEST_TIMEOUT_MS).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(timeout / 4))),
+    };
+    const server = serve({ fetch: app.fetch, port, hostname: host, serverOptions }, (info) => {
       resolve({
         server,
         port: info.port,

@@ -94,6 +94,12 @@ export const envSchema = z.object({
    * before its signature can be checked against a company's own key (README, "Live-call functions").
    */
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /**
+   * How long a client has to send a whole request, headers and body (Node's requestTimeout; 408
+   * and the connection closed after it). Node's own default is 300 s: a slow sender holds a
+   * connection that long.
+   */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** Statements slower than this are logged by operation name and duration (never values). */

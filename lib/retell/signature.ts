@@ -2,7 +2,7 @@
  * Retell's webhook signature (`x-retell-signature: v=<unix ms>,d=<hex HMAC-SHA256>`), checked
  * with node:crypto. retell-sdk's own `verify` imports a Web Crypto key on every call and costs
  * about 2.5x the throughput of this (docs/ARCHITECTURE.md, "Ingress"); the scheme is copied exactly,
- * odd inputs included, and test/retell-signature.test.ts proves agreement with the SDK.
+ * odd inputs included, and lib/retell/signature.test.ts proves agreement with the SDK.
  *
  * @example
  *   verifyRetellSignature(rawBody, apiKey, req.header('x-retell-signature'))  // → 'ok' | reason

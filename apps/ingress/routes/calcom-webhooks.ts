@@ -1,14 +1,14 @@
 /**
  * Cal.com's outgoing webhooks: `POST /webhooks/calcom/:company` (the company's slug: configure
  * this URL per company in Cal.com) and `POST /webhooks/calcom` (the company is found by the
- * payload's event type, and the secret that signed the body decides). Per request: body limit
- * (413) → `X-Cal-Signature-256` on the raw bytes with the company's secret (401; 429 once the
- * source has failed too often; a missing or malformed header before the body is read, with the
- * slug before it is parsed) → the company's request
+ * payload's event type, and the secret that signed the body decides). Per request: a missing or
+ * malformed `X-Cal-Signature-256` (401, before the body is read) → body limit (413) → the
+ * signature on the raw bytes with the company's secret (401; 429 once the source has failed too
+ * often; with the slug before the body is parsed) → the company's request
  * budget (429) → JSON (400) → schema (422 with paths) → applied synchronously through the
  * webhook_events inbox (lib/calcom-webhooks) → 200. Unknown triggers are acknowledged and ignored.
  */
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { AppContext } from '../../../lib/context';
 import {
   bookingWebhookSchema,
@@ -56,17 +56,23 @@ export const calcomWebhookRoutes = (ctx: AppContext) => (app: Hono) => mountCalc
 const HEADER = 'x-cal-signature-256';
 
 export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): void {
-  const chain = [maxBody(deps.maxBodyBytes, 'calcom_webhook')] as const;
   // A failed signature counts against the source address (429 past its limit); a verified one
   // spends its company's budget.
   const refuse = async (c: Context, why: string) => deps.guards.failures.failed(c, deps.guards.rateKey(c), new ApiError(401, 'invalid_signature', why));
-
-  const receive = async (c: Context) => {
-    const receivedAt = new Date();
-    // A header that can verify no body is refused before the body is read.
+  // A header that can verify no body is refused before anything reads the body (the body limit
+  // reads a chunked body whole).
+  const signatureHeader: MiddlewareHandler = async (c, next) => {
     const header = c.req.header(HEADER);
     if (!header) throw await refuse(c, 'missing X-Cal-Signature-256 header');
     if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw await refuse(c, 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
+    await next();
+  };
+  const chain = [signatureHeader, maxBody(deps.maxBodyBytes, 'calcom_webhook')] as const;
+
+  const receive = async (c: Context) => {
+    const receivedAt = new Date();
+    // Present and well-formed (signatureHeader above).
+    const header = c.req.header(HEADER) ?? '';
     const raw = Buffer.from(await c.req.arrayBuffer());
 
     // The slug route knows its company and checks the signature before the body is parsed; the

@@ -38,7 +38,7 @@ export function mountFunctions(ctx: AppContext): (app: Hono) => void {
   const guards = ingressGuards(ctx);
   return (app) => {
     const allowlist = ipAllowlist(ctx.config.WEBHOOK_IP_ALLOWLIST, guards.clientIp);
-    app.post('/functions/retell/:name', allowlist, maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES, 'retell_function'), guards.retellAuth(parseLiveBody), async (c) => {
+    app.post('/functions/retell/:name', allowlist, guards.retellSignatureHeader, maxBody(ctx.config.WEBHOOK_MAX_BODY_BYTES, 'retell_function'), guards.retellAuth(parseLiveBody), async (c) => {
       const name = c.req.param('name');
       const fn = liveFunction(name);
       if (!fn) throw new ApiError(404, 'unknown_function', `no live-call function "${name}"; known: ${LIVE_FUNCTION_NAMES.join(', ')}`);

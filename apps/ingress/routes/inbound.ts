@@ -87,6 +87,7 @@ export function mountInbound(app: Hono, deps: InboundRouteDeps): void {
   app.post(
     '/webhooks/retell/inbound',
     ipAllowlist(deps.ipAllowlist, deps.guards.clientIp),
+    deps.guards.retellSignatureHeader,
     maxBody(deps.maxBodyBytes, 'retell_inbound'),
     // The call must ring on: over the company's budget the answer is empty, not a 429.
     deps.guards.retellAuth(parseInboundBody, { softBudget: true }),

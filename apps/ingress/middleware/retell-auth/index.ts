@@ -68,20 +68,36 @@ function parseBody<T>(raw: Buffer, parse: (json: unknown) => BodyVerdict<T>): Bo
   }
 }
 
-export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<RetellAuthEnv<T>> {
-  const refuse = async (c: Context, result: Exclude<SignatureVerdict, 'ok'>, number: string | null): Promise<never> => {
-    const why = WHY[result];
-    const ip = opts.clientKey(c);
-    // Why, never the header or a key; through the request's logger (request id, trace id) when mounted.
-    const log = (c.var as { log?: Logger }).log ?? opts.logger;
-    log.warn({ path: c.req.path, ip, reason: result, number }, `Retell request refused (401): ${why}`);
-    throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
+type RefusalOptions = Pick<RetellAuthOptions<unknown>, 'failures' | 'clientKey' | 'logger'>;
+
+/** 401 with the reason, logged (never the header or a key) and counted against the source address. */
+async function refuse(opts: RefusalOptions, c: Context, result: Exclude<SignatureVerdict, 'ok'>, number: string | null): Promise<never> {
+  const why = WHY[result];
+  const ip = opts.clientKey(c);
+  // Through the request's logger (request id, trace id) when mounted.
+  const log = (c.var as { log?: Logger }).log ?? opts.logger;
+  log.warn({ path: c.req.path, ip, reason: result, number }, `Retell request refused (401): ${why}`);
+  throw await opts.failures.failed(c, ip, new ApiError(401, 'invalid_signature', why));
+}
+
+/**
+ * The signature header alone: one that can verify no body (missing, malformed, stale) is refused
+ * before anything reads the body. Mounted before the body limit, whose path for a chunked body
+ * reads it whole; retellAuth checks the same again for routes mounted without it.
+ */
+export function retellSignatureHeader(opts: RefusalOptions): MiddlewareHandler {
+  return async (c, next) => {
+    const early = readSignatureHeader(c.req.header('x-retell-signature'));
+    if (typeof early === 'string') return refuse(opts, c, early, null);
+    await next();
   };
+}
+
+export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<RetellAuthEnv<T>> {
   return async (c, next) => {
     const header = c.req.header('x-retell-signature');
-    // A header that can verify no body (missing, malformed, stale) is refused before the body is read.
     const early = readSignatureHeader(header);
-    if (typeof early === 'string') return refuse(c, early, null);
+    if (typeof early === 'string') return refuse(opts, c, early, null);
     const raw = Buffer.from(await c.req.arrayBuffer());
     // The platform key first, on the raw bytes: a body is parsed only once something may vouch
     // for it (a long call's Retell body is up to a megabyte of JSON: bench/RESULTS, eleventh session).
@@ -97,7 +113,7 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
       const own = verdict.businessNumber ? await opts.companyKey(verdict.businessNumber) : null;
       if (own && verifyRetellSignature(raw, own.key, header) === 'ok') signer = { kind: 'company', companyId: own.companyId };
     }
-    if (!signer) return refuse(c, result === 'ok' ? 'mismatch' : result, verdict?.businessNumber ?? null);
+    if (!signer) return refuse(opts, c, result === 'ok' ? 'mismatch' : result, verdict?.businessNumber ?? null);
     verdict ??= parseBody(raw, opts.parse);
     const companyId = signer.kind === 'company' ? signer.companyId : verdict.businessNumber ? await opts.companyOf(verdict.businessNumber) : null;
     let overBudget = false;
