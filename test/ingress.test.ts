@@ -7,6 +7,8 @@ import { ingressGuards } from '../apps/ingress/guards';
 import { createRedis } from '../lib/redis';
 import { webhookJobSchema } from '../lib/queues';
 import { importTenants } from '../lib/tenants/import';
+import { cacheKeys, TieredCache } from '../lib/cache';
+import { ownRetellKeysExist } from '../lib/retell/company-key';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { callId, retellEvent, signed, twoCompanies } from './helpers/fixtures';
 import { realtimeTranscript } from './helpers/transcript';
@@ -96,8 +98,10 @@ describe('POST /webhooks/retell', () => {
 
   it('accepts a body signed with the company key of the dialled number, from the moment tenants import sets it', async () => {
     const body = JSON.stringify(retellEvent('call_ended', { callId: callId(), to: '+4940222222' }));
-    // No company has a key of its own yet: refused (unread), and "none" is now cached.
+    // No company has a key of its own yet: refused (unparsed), and "none" is now cached — in this
+    // process only: Redis never holds it (a stale "none" there would refuse a new key everywhere).
     expect((await post(body, await signed(body, 'key_company_clinic_own'))).status).toBe(401);
+    expect(await env.ctx.redis.get(env.ctx.ns + cacheKeys.retellOwnKeysExist())).toBeNull();
     const file = twoCompanies();
     file.companies[1]!.retellApiKey = 'key_company_clinic_own';
     await importTenants({ db: env.ctx.database.db, cipher: env.ctx.cipher, cache: env.ctx.cache }, file, 'test');
@@ -136,6 +140,14 @@ describe('POST /webhooks/retell', () => {
     const big = JSON.stringify({ event: 'call_ended', call: { call_id: 'big', transcript: 'x'.repeat(env.ctx.config.WEBHOOK_MAX_BODY_BYTES + 10) } });
     const res = await post(big, await signed(big));
     expect(res.status).toBe(413);
+  });
+
+  it('with Redis out of reach, whether any company has its own key reads as "yes" (the path that answered before the question)', async () => {
+    const dead = createRedis('redis://127.0.0.1:1', 'producer');
+    dead.on('error', () => {});
+    const deps = { db: env.ctx.database.db, cipher: env.ctx.cipher, cache: new TieredCache(dead, `${env.ctx.ns}dead:`) };
+    expect(await ownRetellKeysExist(deps)).toBe(true);
+    dead.disconnect();
   });
 
   it('answers 503 when Redis is unreachable', async () => {

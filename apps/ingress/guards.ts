@@ -12,7 +12,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppContext } from '../../lib/context';
 import { resolvePhone } from '../../lib/calls/resolve-phone';
 import type { BodyVerdict } from '../../lib/retell/body';
-import { anyCompanyRetellKey, companyRetellKeyFor } from '../../lib/retell/company-key';
+import { companyRetellKeyFor, ownRetellKeysExist } from '../../lib/retell/company-key';
 import { addressKey, clientIp } from './client-ip';
 import { AuthFailureLimit, CompanyBudget } from './middleware/rate-limit';
 import { retellAuth, retellSignatureHeader, type RetellAuthEnv } from './middleware/retell-auth';
@@ -48,7 +48,7 @@ export function ingressGuards(ctx: AppContext): IngressGuards {
         apiKey: c.RETELL_API_KEY,
         parse,
         companyKey: (n) => companyRetellKeyFor(keyDeps, n),
-        anyCompanyKey: () => anyCompanyRetellKey(keyDeps),
+        ownKeysExist: () => ownRetellKeysExist(keyDeps),
         // Only after the body is authenticated: resolvePhone caches what it finds (unknown numbers too).
         companyOf: async (n) => (await resolvePhone(ctx.database.db, ctx.cache, n))?.companyId ?? null,
         failures,

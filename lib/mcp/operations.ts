@@ -198,6 +198,8 @@ async function companyCacheKeys(t: ToolContext, company: CompanyRow): Promise<{ 
   const keys = [
     cacheKeys.eventTypes(company.id),
     agentsCacheKey(company.id),
+    // Shared by every company, but a company's new Retell key is what it decides about.
+    cacheKeys.retellOwnKeysExist(),
     ...numbers.flatMap((n) => [cacheKeys.phoneResolution(n.e164), cacheKeys.retellWebhookKey(n.e164)]),
   ];
   const prefixes = [...new Set(svc.map((s) => cacheKeys.availabilityPrefix(s.eventTypeId)))];

@@ -14,6 +14,7 @@ import { companies, phoneNumbers } from '../../drizzle/schema';
 import { cacheKeys, TTL_MS, type TieredCache } from '../cache';
 import type { Cipher } from '../crypto';
 import type { Db } from '../db';
+import { isRedisUnavailable } from '../redis';
 import { isE164 } from '../phone/e164';
 
 export interface CompanyKeyDeps {
@@ -53,13 +54,28 @@ export async function companyRetellKeyFor(deps: CompanyKeyDeps, e164: string): P
 
 /**
  * Whether any company signs with a Retell key of its own. When none does, a body the platform key
- * does not verify cannot be anyone's and is refused unread (a stranger's well-formed made-up
- * signature costs an HMAC, not a parse). Cached like the keys themselves: `tenants import`
- * invalidates it, other processes see a change within the cache's 30 s in memory.
+ * does not verify cannot be anyone's and is refused unparsed (a stranger's well-formed made-up
+ * signature costs an HMAC, not a parse).
+ *
+ * Only `true` is shared through Redis (a stale `true` costs a parse, the behaviour before this
+ * check); `false` lives in this process's memory for TTL_MS.retellOwnKeysExist (5 s) — so a read
+ * racing `tenants import`, an import by older code that does not clear the flag, or a clear lost
+ * to a Redis outage can refuse a new key's bodies for at most that long. With Redis out of reach
+ * the answer is `true`: the path that answered before this check existed.
  */
-export async function anyCompanyRetellKey(deps: CompanyKeyDeps): Promise<boolean> {
-  return deps.cache.getOrLoad<boolean>(cacheKeys.retellOwnKeysExist(), TTL_MS.retellOwnKeysExist, async () => {
-    const [row] = await deps.db.select({ id: companies.id }).from(companies).where(isNotNull(companies.retellApiKeyEnc)).limit(1);
-    return row !== undefined;
-  });
+export async function ownRetellKeysExist(deps: CompanyKeyDeps): Promise<boolean> {
+  try {
+    return await deps.cache.getOrLoad<boolean>(
+      cacheKeys.retellOwnKeysExist(),
+      TTL_MS.retellOwnKeysExist,
+      async () => {
+        const [row] = await deps.db.select({ id: companies.id }).from(companies).where(isNotNull(companies.retellApiKeyEnc)).limit(1);
+        return row !== undefined;
+      },
+      { shareIf: (exists) => exists },
+    );
+  } catch (err) {
+    if (isRedisUnavailable(err)) return true;
+    throw err;
+  }
 }

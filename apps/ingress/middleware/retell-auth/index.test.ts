@@ -38,8 +38,9 @@ function harness(failuresPerMinute: number, companyKeys = true) {
     retellAuth({
       apiKey: PLATFORM,
       parse,
-      companyKey: async (n) => (companyKeys && n === NUMBER ? { companyId: 7, key: OWN } : null),
-      anyCompanyKey: async () => companyKeys,
+      // The key lookup answers as if company 7 had OWN either way: only ownKeysExist says whether it is asked.
+      companyKey: async (n) => (n === NUMBER ? { companyId: 7, key: OWN } : null),
+      ownKeysExist: async () => companyKeys,
       companyOf: async () => 7,
       failures: new AuthFailureLimit(redis, prefix, failuresPerMinute),
       budget: new CompanyBudget(redis, prefix, 1_000_000),

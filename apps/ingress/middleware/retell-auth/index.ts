@@ -40,8 +40,8 @@ export interface RetellAuthOptions<T> {
   parse: (json: unknown) => BodyVerdict<T>;
   /** The company owning a number and its own Retell key, if it has one. */
   companyKey: (e164: string) => Promise<CompanyKey | null>;
-  /** Whether any company has a key of its own (when none has, a mismatch is refused unread). */
-  anyCompanyKey: () => Promise<boolean>;
+  /** Whether any company has a key of its own (when none has, a mismatch is refused unparsed). */
+  ownKeysExist: () => Promise<boolean>;
   /** The company owning a number (for the budget of platform-signed bodies). */
   companyOf: (e164: string) => Promise<number | null>;
   failures: AuthFailureLimit;
@@ -104,7 +104,7 @@ export function retellAuth<T>(opts: RetellAuthOptions<T>): MiddlewareHandler<Ret
     const result = verifyRetellSignature(raw, opts.apiKey, header);
     let signer: RetellSigner | null = result === 'ok' ? { kind: 'platform' } : null;
     let verdict: BodyVerdict<T> | undefined;
-    if (result === 'mismatch' && (await opts.anyCompanyKey())) {
+    if (result === 'mismatch' && (await opts.ownKeysExist())) {
       // A company's own key is chosen by the number in the body, so the body is parsed to find
       // it — also from a source past its failed authentications: tenants share Retell's source
       // addresses, and one tenant's wrong key must not lock out another's genuine body. With no
