@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type RunningServer } from '../apps/ingress/server';
-import { createTestEnv, type TestEnv } from './helpers/env';
+import { createTestEnv, importTestTenants, type TestEnv } from './helpers/env';
 import { callId, retellEvent, signed } from './helpers/fixtures';
 
 let env: TestEnv;
@@ -15,6 +15,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   env = await createTestEnv({ REQUEST_TIMEOUT_MS: '1000', TRUST_PROXY: '1' });
+  await importTestTenants(env);
   server = await listen(env.ctx, 0, '127.0.0.1');
 });
 afterAll(async () => {
@@ -79,6 +80,15 @@ describe('REQUEST_TIMEOUT_MS', () => {
     expect(got.closed).toBe(true);
     expect(got.afterMs).toBeGreaterThanOrEqual(900);
     expect(got.afterMs).toBeLessThan(3_000);
+  });
+
+  it('bounds receiving a request, not a long answer: an /events stream stays open past it', async () => {
+    const head = `GET /events?company=salon-anna HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${env.vars.ADMIN_TOKEN}\r\nAccept: text/event-stream\r\n\r\n`;
+    const { socket, answer } = exchange(head, 2_500);
+    const got = await answer;
+    socket.destroy();
+    expect(got.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(got.closed).toBe(false);
   });
 
   it('a request sent whole is unaffected', async () => {
