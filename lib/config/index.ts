@@ -95,9 +95,10 @@ export const envSchema = z.object({
    */
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /**
-   * How long a client has to send a whole request, headers and body (Node's requestTimeout; 408
-   * and the connection closed after it). Node's own default is 300 s: a slow sender holds a
-   * connection that long.
+   * A deadline from a request's first byte until its body has been read whole (Node's
+   * requestTimeout; 408 and the connection closed after it, checked every quarter of it, so up to
+   * 1.25× late). Not an idle timeout: a kept-alive connection's wait between requests and a long
+   * answer (an /events stream) do not count. Node's own default is 300 s.
    */
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -37,7 +37,8 @@ function roleOptions(role: ConnectionRole): RedisOptions {
   // A Redis restarting with AOF answers LOADING until its data is back. ioredis's ready check then
   // waits for Redis's own estimate of the load (up to 10 s by default) before it asks again: the
   // ingress answered 503 for 5 s after a 3.5 s load in a chaos run, long enough for every retry
-  // of a webhook to fail. Ask again every 250 ms instead.
+  // of a webhook to fail. Ask again every 250 ms instead (producer and client connections: the
+  // worker role skips the ready check and retries its LOADING errors on its own).
   return { ...byRole, maxLoadingRetryTime: 250 };
 }
 

@@ -66,7 +66,7 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 }
 
 /** One RESP command over a fresh socket (no client library, so no reconnect logic in the way). */
-function redisCommand(port: number, ...args: string[]): Promise<string> {
+export function redisCommand(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, '127.0.0.1');
     let buf = '';
@@ -106,15 +106,17 @@ export interface RedisProc {
 
 /**
  * `logDir`: where redis-server's log goes (`redis-<port>.log`); the chaos run passes its own log
- * directory, kept when a run has violations, so the log outlives the data directory.
+ * directory, kept when a run has violations, so the log outlives the data directory. `extraArgs`:
+ * more redis-server arguments, on every start.
  */
-export async function startRedis(opts: { cluster?: boolean; port?: number; logDir?: string } = {}): Promise<RedisProc> {
+export async function startRedis(opts: { cluster?: boolean; port?: number; logDir?: string; extraArgs?: string[] } = {}): Promise<RedisProc> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), `callbook-redis-${port}-`));
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no',
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction',
     ...(opts.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'] : []),
+    ...(opts.extraArgs ?? []),
   ];
   let proc: ChildProcess | undefined;
   const log = createWriteStream(join(opts.logDir ?? dir, `redis-${port}.log`), { flags: 'a' });
