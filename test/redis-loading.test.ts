@@ -16,7 +16,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { createRedis } from '../lib/redis';
-import { redisCommand, startRedis, type RedisProc } from './chaos/harness';
+import { redisCommand, startRedis, waitFor, type RedisProc } from './chaos/harness';
 
 let redis: RedisProc | undefined;
 afterAll(async () => {
@@ -25,15 +25,9 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForInfo(port: number, field: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const info = await redisCommand(port, 'INFO', 'persistence').catch(() => '');
-    if (info.includes(field)) return;
-    if (Date.now() > until) throw new Error(`redis-server never reported ${field}`);
-    await sleep(10);
-  }
-}
+/** Until INFO persistence shows `field` (redis-server may be starting: refused connections count as not yet). */
+const waitForInfo = (port: number, field: string) =>
+  waitFor(`redis-server reporting ${field}`, async () => (await redisCommand(port, 'INFO', 'persistence')).includes(field), 10_000, 10);
 
 /** Milliseconds until `conn` answers PING again (polling every 20 ms). */
 async function backAfter(conn: ReturnType<typeof createRedis>, since: number): Promise<number> {

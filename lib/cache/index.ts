@@ -101,6 +101,6 @@ export const TTL_MS = {
   booking: 24 * 3600_000,
   retellAgents: 10 * 60_000,
   retellWebhookKey: 10 * 60_000,
-  /** `false` is kept in process memory only, for this long (lib/retell/company-key). */
+  /** Either answer lasts this long; a `false` only in process memory (lib/retell/company-key). */
   retellOwnKeysExist: 5_000,
 };

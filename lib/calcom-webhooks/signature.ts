@@ -14,11 +14,15 @@ export function signCalcomBody(body: Uint8Array | string, secret: string): strin
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
+/** Whether `header` could be a signature at all (64 hex digits, spaces around allowed): what the route checks before it reads the body. */
+export function isWellFormedCalcomSignature(header: string): boolean {
+  return HEX64.test(header.trim());
+}
+
 /** True when `header` is the body's HMAC under `secret`. A missing or malformed header is false. */
 export function verifyCalcomSignature(body: Uint8Array | string, secret: string, header: string | undefined | null): boolean {
-  if (!header || !secret) return false;
+  if (!header || !secret || !isWellFormedCalcomSignature(header)) return false;
   const given = header.trim();
-  if (!HEX64.test(given)) return false;
   const expected = createHmac('sha256', secret).update(body).digest();
   return timingSafeEqual(Buffer.from(given, 'hex'), expected);
 }

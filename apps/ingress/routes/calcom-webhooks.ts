@@ -20,6 +20,7 @@ import {
   findSigner,
   handleCalcomWebhook,
   isHandledTrigger,
+  isWellFormedCalcomSignature,
   peekEventTypeId,
   verifyCalcomSignature,
   type CalcomWebhookDeps,
@@ -55,6 +56,15 @@ export const calcomWebhookRoutes = (ctx: AppContext) => (app: Hono) => mountCalc
 
 const HEADER = 'x-cal-signature-256';
 
+/** The body as JSON, or why it is not; malformed JSON is answered only once the signature holds. */
+function parseJson(raw: Buffer): { json: unknown } | { error: string } {
+  try {
+    return { json: JSON.parse(raw.toString('utf8')) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
 export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): void {
   // A failed signature counts against the source address (429 past its limit); a verified one
   // spends its company's budget.
@@ -64,7 +74,7 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
   const signatureHeader: MiddlewareHandler = async (c, next) => {
     const header = c.req.header(HEADER);
     if (!header) throw await refuse(c, 'missing X-Cal-Signature-256 header');
-    if (!/^[0-9a-f]{64}$/i.test(header.trim())) throw await refuse(c, 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
+    if (!isWellFormedCalcomSignature(header)) throw await refuse(c, 'malformed X-Cal-Signature-256 header (expected 64 hex digits)');
     await next();
   };
   const chain = [signatureHeader, maxBody(deps.maxBodyBytes, 'calcom_webhook')] as const;
@@ -77,26 +87,16 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
 
     // The slug route knows its company and checks the signature before the body is parsed; the
     // other route needs the parsed body's event type to find its candidates.
-    let parsedJson: { json: unknown } | { error: string } | undefined;
-    const parseBody = () => {
-      if (parsedJson) return parsedJson;
-      try {
-        parsedJson = { json: JSON.parse(raw.toString('utf8')) };
-      } catch (err) {
-        parsedJson = { error: (err as Error).message };
-      }
-      return parsedJson;
-    };
+    const slug = c.req.param('company');
+    let body = slug === undefined ? parseJson(raw) : undefined;
 
     // Authenticate before anything else is said about the body.
-    const slug = c.req.param('company');
     let signer: SigningCompany | null;
     if (slug !== undefined) {
       const company = await companyBySlug(deps.db, deps.cipher, slug);
       signer = company && verifyCalcomSignature(raw, company.secret, header) ? company : null;
     } else {
-      const body = parseBody();
-      const eventTypeId = 'json' in body ? peekEventTypeId(body.json) : null;
+      const eventTypeId = body && 'json' in body ? peekEventTypeId(body.json) : null;
       let candidates = eventTypeId === null ? [] : await companiesBookingEventType(deps.db, deps.cipher, eventTypeId);
       if (!candidates.length) {
         // No event type, or one no service books: every company's secret is a candidate.
@@ -110,7 +110,7 @@ export function mountCalcomWebhooks(app: Hono, deps: CalcomWebhookRouteDeps): vo
     if (!signer) throw await refuse(c, 'signature does not match the body for this company');
     await deps.guards.budget.spend(c, signer.companyId);
 
-    const body = parseBody();
+    body ??= parseJson(raw);
     if ('error' in body) throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${body.error}`);
     const json = body.json;
     const envelope = envelopeSchema.safeParse(json);
