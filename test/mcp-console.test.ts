@@ -43,8 +43,16 @@ async function connect(token: string): Promise<Client> {
 // The tools' results are checked field by field below: `any` keeps those reads short.
 const call = <T = any>(client: Client, name: string, args: Record<string, unknown> = {}) => callTool<T>(client, name, args);
 
-/** A minute ago (today, in Berlin, unless the suite runs in the first minute after midnight). */
-const recent = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+/**
+ * `minutes` minutes ago — or, in the first ten minutes of a Berlin day, that many tenths of the
+ * time since midnight: every seeded call (at most 9 "minutes" back) stays today, in the same order.
+ * (Minutes alone put the older calls into yesterday for a run just after midnight, and the counts
+ * below failed.)
+ */
+const recent = (minutes: number) => {
+  const sinceMidnight = Date.now() - DateTime.now().setZone(TZ).startOf('day').toMillis();
+  return new Date(Date.now() - minutes * Math.min(60_000, Math.floor(sinceMidnight / 10)));
+};
 
 interface SeedCall {
   id: string;
