@@ -23,7 +23,7 @@ import { lookupPhone } from '../../lib/calls/resolve-phone';
 import { closeEventHubs, sharedEventHub } from '../../lib/events/hub';
 import type { LiveEventMessage } from '../../lib/events/hub';
 import { startWorkers, type RunningWorkers } from '../../workers';
-import { berlinWeekday } from '../helpers/bookings';
+import { berlinWeekday, slotSequence } from '../helpers/bookings';
 import { resetCalcom, SALON_KEY, startSimTestEnv, stopSimTestEnv, type SeededSim } from '../helpers/calcom';
 import type { TestEnv } from '../helpers/env';
 import { CLINIC_NUMBER, SALON_NUMBER, twoCompanies } from '../helpers/fixtures';
@@ -85,11 +85,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
+const nextSlot = slotSequence();
 let slot = 0;
 /** Plays the demo call's three signed webhooks; the caller asks for a distinct weekday slot. */
 async function demoCall(to: string, o: { service?: string; confirmed?: boolean } = {}): Promise<string> {
   const callId = `call_console_${Date.now().toString(36)}_${slot}`;
-  const when = berlinWeekday(3 + Math.floor(slot / 8), 9 + (slot % 8)).toFormat("yyyy-MM-dd'T'HH:mm");
+  // Distinct weekday slots (test/helpers/bookings): counting days ahead and then skipping the
+  // weekend gave two calls one slot when the days ahead ended on a Saturday and a Sunday, and the
+  // second call's booking failed.
+  const when = nextSlot().toFormat("yyyy-MM-dd'T'HH:mm");
   slot++;
   const vars = { customer_name: 'Anna Beispiel', service: o.service ?? 'Haarschnitt', appointment_datetime: when, booking_confirmed: o.confirmed === false ? 'nein' : 'ja' };
   for (const event of ['call_started', 'call_ended', 'call_analyzed']) {
