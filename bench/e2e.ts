@@ -22,7 +22,9 @@
  *
  * A flood with both systems also prints each kind of process's CPU per call and the ratio's
  * ceiling from CPU alone (the no-op's CPU per call ÷ callbook's, MariaDB included when local):
- * what the ratio could be were both runs bound by the two cores and nothing else.
+ * what the ratio could be were both runs bound by the two cores and nothing else; and the same
+ * quotient over the web and worker processes alone (the simulator, redis-server and MariaDB left
+ * out), the part of the ratio that callbook's own code decides.
  *
  *   npm run bench:e2e                                  # 20,000 calls; single and procfile
  *   BENCH_CALLS=2000 BENCH_MODES=single BENCH_SYSTEMS=callbook npm run bench:e2e
@@ -581,6 +583,8 @@ function cpuBound(): string {
     const b = cpuPerCall(ours);
     const kinds = [...new Set([...a.keys(), ...b.keys()])].filter((k) => (a.get(k) ?? 0) + (b.get(k) ?? 0) > 0);
     const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0);
+    const infra = ['simulator', 'redis-server', 'mariadb'];
+    const ownCpu = (m: Map<string, number>) => sum(m) - infra.reduce((x, k) => x + (m.get(k) ?? 0), 0);
     const busy = (r: RunResult) => (sum(cpuPerCall(r)) * N) / 1000 / (r.drainedSeconds * cpus().length);
     const local = ours.procs.some((p) => p.name === 'mariadb');
     lines.push(
@@ -596,7 +600,12 @@ function cpuBound(): string {
       ),
       '',
       `ratio's ceiling from CPU: ${sum(a).toFixed(2)} ÷ ${sum(b).toFixed(2)} ms = ${((sum(a) / sum(b)) * 100).toFixed(1)} % (measured: ${((ours.rate / noop.rate) * 100).toFixed(1)} %); ` +
-        `30 % would need ≤ ${(sum(a) / 0.3).toFixed(2)} ms per call in all, of which the simulator, redis-server and MariaDB take ${['simulator', 'redis-server', 'mariadb'].reduce((x, k) => x + (b.get(k) ?? 0), 0).toFixed(2)} ms here.`,
+        `30 % would need ≤ ${(sum(a) / 0.3).toFixed(2)} ms per call in all, of which the simulator, redis-server and MariaDB take ${(sum(b) - ownCpu(b)).toFixed(2)} ms here.`,
+      // The same arithmetic over the web and worker processes alone: about what the ratio would be
+      // were the simulator, Redis and MariaDB on cores of their own (a deployment's database and
+      // Redis usually are). Not the goal's measure, which is the measured ratio above; the part of
+      // it that callbook's own code decides.
+      `callbook's own processes (web and workers) against the no-op's: ${ownCpu(a).toFixed(2)} ÷ ${ownCpu(b).toFixed(2)} ms = ${((ownCpu(a) / ownCpu(b)) * 100).toFixed(1)} %.`,
     );
   }
   return lines.join('\n');
