@@ -6,7 +6,6 @@
  * BUNDLED. Code splitting keeps what only some routes need (Bull Board, the MCP SDK) in chunks
  * loaded on first use. Type checking is `npm run typecheck`; this only transpiles.
  */
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -15,13 +14,26 @@ import { build } from 'esbuild';
  * ~100 ES modules under one 179 KB package.json (447 `exports`), and Node 22/24 read and
  * deserialise the nearest package.json again for each module it loads (nodejs/node#60397): on
  * Node 24.22 importing drizzle-orm alone took 1.4 s and 105 MiB of peak RSS under the Procfile's
- * heap cap, against 0.25 s and 53 MiB on Node 20 (bench/RESULTS.md, thirteenth session).
+ * heap cap, against 0.25 s and 53 MiB on Node 20 (bench/RESULTS.md, "2026-12-02, thirteenth
+ * session").
  */
 const BUNDLED = new Set(['drizzle-orm']);
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies })
-  .filter((name) => !BUNDLED.has(name))
-  .flatMap((name) => [name, `${name}/*`]);
+
+/** `@scope/name` or `name` of a bare import specifier (`zod`, `hono/factory`, `@opentelemetry/api`). */
+const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+
+/**
+ * Every bare import stays external but those of BUNDLED packages: by name, not from a list in
+ * package.json, so a package imported without being declared is not built in unnoticed.
+ */
+const externalPackages = {
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.kind === 'entry-point' || BUNDLED.has(packageOf(args.path)) ? undefined : { path: args.path, external: true },
+    );
+  },
+};
 
 export const ENTRIES = {
   web: 'apps/ingress/main.ts',
@@ -39,12 +51,18 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external,
+  plugins: [externalPackages],
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   metafile: true,
   logLevel: 'warning',
 });
+// What was built in from node_modules must belong to a BUNDLED package (a guard on the plugin).
+const strays = Object.keys(result.metafile.inputs).filter((f) => {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f);
+  return m && !BUNDLED.has(m[1]);
+});
+if (strays.length) throw new Error(`build: node_modules code outside BUNDLED went into dist/: ${strays.slice(0, 5).join(', ')}`);
 const out = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(`built ${out.length} files in dist/: ${out.filter(([f]) => !f.includes('/chunks/')).map(([f, o]) => `${f} ${kib(o.bytes)}`).join(', ')}`);
