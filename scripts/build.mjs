@@ -11,9 +11,9 @@ import { build } from 'esbuild';
 
 /**
  * Packages built into dist/ instead of resolved from node_modules at start-up. drizzle-orm is
- * ~100 ES modules under one 179 KB package.json (447 `exports`), and Node 22/24 read and
- * deserialise the nearest package.json again for each module it loads (nodejs/node#60397): on
- * Node 24.22 importing drizzle-orm alone took 1.4 s and 105 MiB of peak RSS under the Procfile's
+ * ~100 ES modules under one 179 KB package.json (447 `exports`), and Node 22/24 look the
+ * nearest package.json up again for each module they load (`getPackageScopeConfig` in a profile;
+ * nodejs/node#60397): on Node 24.22 importing drizzle-orm alone took 1.4 s and 105 MiB of peak RSS under the Procfile's
  * heap cap, against 0.25 s and 53 MiB on Node 20 (bench/RESULTS.md, "2026-12-02, thirteenth
  * session").
  */
