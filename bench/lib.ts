@@ -78,7 +78,7 @@ export function waitForLine(child: ChildProcess, re: RegExp, timeoutMs = 20_000)
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
@@ -160,6 +160,18 @@ export async function startRedis(): Promise<PrivateRedis> {
       await exited;
     },
   };
+}
+
+/**
+ * Reads redis-server has made from its clients' sockets since start (INFO stats
+ * `total_reads_processed`): about one per round trip — a request, or a pipeline, sent at once
+ * (a command over 16 KiB takes more than one, a closing connection one more) — where commandstats
+ * also counts the commands a script runs inside.
+ */
+export async function readEvents(redis: Redis): Promise<number> {
+  const m = /^total_reads_processed:(\d+)/m.exec(await redis.info('stats'));
+  if (!m) throw new Error('INFO stats has no total_reads_processed (Redis 6 or newer is needed)');
+  return Number(m[1]);
 }
 
 /** Calls per Redis command since start (INFO commandstats; meaningful on a Redis of the run's own). */

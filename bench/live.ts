@@ -16,7 +16,12 @@
  * function requests at the same pace to a bare Hono server (bench/ceilings/bare.ts, through tsx's
  * loader, which acts only at import) with the ingress's node flags: what a request costs any Node
  * process on this machine at this pace, so the ingress's CPU per request reads as a multiple of it
- * from one day's machine to the next. Not measured back to back (BENCH_THINK_MS=0).
+ * from one day's machine to the next. The round-trip ceiling is the same again to that route
+ * making, before it answers, the round trips the ingress made per request in this run — Redis
+ * requests (redis-server's read events), DB statements, requests to the simulator — one after
+ * another and nothing else (bench/ceilings/round-trips.ts): what the ingress's I/O alone costs at
+ * this pace, so what is left above it is callbook's own work. Neither CPU ceiling is measured back
+ * to back (BENCH_THINK_MS=0).
  *
  *   npm run bench:live                        # 50 calls at once, 20 rounds: 1000 of each function
  *   BENCH_CALLS=50 BENCH_ROUNDS=20 BENCH_LATENCY_MS=50 BENCH_LAYOUT=spread BENCH_THINK_MS=1000 BENCH_JITTER=1 npm run bench:live
@@ -54,7 +59,7 @@ import { tenantsFileSchema } from '../lib/tenants/file-schema';
 import { prng } from '../test/helpers/prng';
 import { realtimeTranscript } from '../test/helpers/transcript';
 import { readProcfile } from '../test/helpers/procfile';
-import { benchVars, CALL_MINUTES, commandCounts, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, retirePlainIndex, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
+import { benchVars, CALL_MINUTES, commandCounts, readEvents, diffCounts, databaseServerPid, dropBenchState, freePort, load, machine, percentile, perUnit, procStats, retirePlainIndex, simAdmin, startProcess, startRedis, stopProcess, table, waitForHttp, waitForLine } from './lib';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -165,7 +170,7 @@ async function paceLines(rounds: number, step: (line: number, round: number) => 
  * request costs a Node process at this pace before it does anything: the wake-up, HTTP parsing,
  * Hono, the answer. Returns the requests sent and the seconds taken.
  */
-async function runBare(base: string, rounds: number): Promise<{ requests: number; seconds: number }> {
+async function runBare(base: string, rounds: number, label = 'bare ceiling'): Promise<{ requests: number; seconds: number }> {
   const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', 'x-retell-signature': 'unsigned' };
   let requests = 0;
@@ -173,7 +178,7 @@ async function runBare(base: string, rounds: number): Promise<{ requests: number
     const { check, book } = functionBodies(line, round);
     for (const [name, body] of [['check_availability', check], ['book_appointment', book]] as const) {
       const res = await timedPost(agent, `${base}/functions/retell/${name}`, body, headers);
-      if (res.status !== 200) throw new Error(`bare ceiling: ${res.status}`);
+      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(res.json)}`);
       requests++;
       await think();
     }
@@ -183,27 +188,31 @@ async function runBare(base: string, rounds: number): Promise<{ requests: number
 }
 
 /**
- * Starts the bare server with `flags`, measures its idle CPU over IDLE_S, warms it up with one
- * round per line (as the callbook phase was), then sends ROUNDS rounds — as many requests as the
- * callbook phase — and returns its CPU per request net of its idle.
+ * Starts a ceiling server (`script`, with `flags` and `env`), measures its idle CPU over IDLE_S,
+ * warms it up with one round per line (as the callbook phase was), then sends ROUNDS rounds — as
+ * many requests as the callbook phase — and returns its CPU per request net of its idle.
  */
-async function measureBare(flags: string[], children: ChildProcess[]): Promise<{ netMs: number; requests: number; seconds: number }> {
-  const bare = startProcess([...flags, 'bench/ceilings/bare.ts'], { PORT: '0', HOST: '127.0.0.1' }, 'bare');
-  children.push(bare);
-  const [, port] = await waitForLine(bare, /listening on (\d+)/);
+async function measureCeilingServer(script: string, flags: string[], env: Record<string, string>, children: ChildProcess[]): Promise<{ netMs: number; requests: number; seconds: number }> {
+  const name = script.replace(/^.*\/|\.ts$/g, '');
+  const server = startProcess([...flags, script], { PORT: '0', HOST: '127.0.0.1', ...env }, name);
+  children.push(server);
+  const [, port] = await waitForLine(server, /listening on (\d+)/);
   const base = `http://127.0.0.1:${port}`;
-  const cpu = () => procStats(bare.pid!)?.cpuSec ?? NaN;
+  const cpu = () => procStats(server.pid!)?.cpuSec ?? NaN;
   const idle0 = cpu();
   await pause(IDLE_S * 1000);
   const idlePerSec = (cpu() - idle0) / IDLE_S;
-  await runBare(base, 1);
+  await runBare(base, 1, name);
   const cpu0 = cpu();
-  const run = await runBare(base, ROUNDS);
-  return { netMs: ((cpu() - cpu0 - idlePerSec * run.seconds) * 1000) / run.requests, ...run };
+  const run = await runBare(base, ROUNDS, name);
+  const netMs = ((cpu() - cpu0 - idlePerSec * run.seconds) * 1000) / run.requests;
+  // Stopped before the next ceiling starts, so the two never share the cores.
+  await stopProcess(server);
+  return { netMs, ...run };
 }
 
 /** The callbook run: N lines, each call = check_availability then book_appointment. */
-async function runCallbook(base: string, onStart: () => void): Promise<{ samples: Timed[]; seconds: number; failures: string[] }> {
+async function runCallbook(base: string, onStart: () => Promise<void>): Promise<{ samples: Timed[]; seconds: number; failures: string[] }> {
   const headers = (sig: string) => ({ 'content-type': 'application/json', 'x-retell-signature': sig });
   type Prepared = { check: [string, string]; book: [string, string]; start: string };
   const prepared: Prepared[][] = [];
@@ -220,7 +229,7 @@ async function runCallbook(base: string, onStart: () => void): Promise<{ samples
   const failures: string[] = [];
   // One warm-up request per line (connections, JIT), not measured.
   await Promise.all(prepared.map(async (calls) => timedPost(agent, `${base}/functions/retell/check_availability`, calls[0]!.check[0], headers(calls[0]!.check[1]))));
-  onStart();
+  await onStart();
   const seconds = await paceLines(ROUNDS, async (line, round) => {
     const c = prepared[line]![round]!;
     const check = await timedPost(agent, `${base}/functions/retell/check_availability`, c.check[0], headers(c.check[1]));
@@ -236,6 +245,13 @@ async function runCallbook(base: string, onStart: () => void): Promise<{ samples
   return { samples, seconds, failures };
 }
 
+/** The simulator's GET /v2/slots for the day of a line's round, on the ceiling's account and event type. */
+function ceilingSlotsUrl(simUrl: string, line: number, round: number): string {
+  const day = slotOf(line, round).startOf('day');
+  const q = new URLSearchParams({ eventTypeId: String(CEILING_EVENT_TYPE), start: day.toUTC().toISO()!, end: day.endOf('day').toUTC().toISO()!, timeZone: ZONE, format: 'range' });
+  return `${simUrl}/slots?${q}`;
+}
+
 /** The ceiling: the same pair straight to the simulator, on its own account and event type. */
 async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: number }> {
   const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
@@ -243,10 +259,8 @@ async function runCeiling(simUrl: string): Promise<{ samples: Timed[]; seconds: 
   const samples: Timed[] = [];
   const seconds = await paceLines(ROUNDS, async (line, round) => {
     const slot = slotOf(line, round);
-    const day = slot.startOf('day');
-    const q = new URLSearchParams({ eventTypeId: String(CEILING_EVENT_TYPE), start: day.toUTC().toISO()!, end: day.endOf('day').toUTC().toISO()!, timeZone: ZONE, format: 'range' });
     let t = performance.now();
-    const slots = await request(`${simUrl}/slots?${q}`, { headers: { ...h, 'cal-api-version': '2024-09-04' }, dispatcher: agent });
+    const slots = await request(ceilingSlotsUrl(simUrl, line, round), { headers: { ...h, 'cal-api-version': '2024-09-04' }, dispatcher: agent });
     await slots.body.text();
     samples.push({ fn: 'GET /v2/slots', ms: performance.now() - t });
     if (slots.statusCode !== 200) throw new Error(`ceiling slots: ${slots.statusCode}`);
@@ -341,9 +355,12 @@ async function main(): Promise<number> {
     // per-request figure can be read net of it.
     const idle0 = procStats(ingress.pid!);
     const idleCommands0 = await commandCounts(redis);
+    const idleReads0 = await readEvents(redis);
     await pause(IDLE_S * 1000);
     const idle1 = procStats(ingress.pid!);
     const idleCommands = diffCounts(await commandCounts(redis), idleCommands0);
+    // Less the bench's own two reads since idleReads0: the commandstats above and this INFO.
+    const idleReadsPerSec = ((await readEvents(redis)) - idleReads0 - 2) / IDLE_S;
     const idleCpuPerSec = idle0 && idle1 ? (idle1.cpuSec - idle0.cpuSec) / IDLE_S : 0;
 
     const loadBefore = load();
@@ -355,7 +372,16 @@ async function main(): Promise<number> {
     const cpuNow = () => Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, procStats(pid)?.cpuSec ?? NaN]));
     // From the first measured request: the warm-up and the signing of bodies are left out.
     let cpu0 = cpuNow();
-    const live = await runCallbook(base, () => (cpu0 = cpuNow()));
+    // Redis round trips and Cal.com requests from the first measured request on, as the CPU.
+    let readsBefore = 0;
+    let phaseStart = 0;
+    const live = await runCallbook(base, async () => {
+      readsBefore = await readEvents(redis);
+      phaseStart = Date.now();
+      cpu0 = cpuNow();
+    });
+    // Less the bench's own read: this INFO (taken before the metrics scrape below, which reads Redis).
+    const redisRoundTrips = ((await readEvents(redis)) - readsBefore - 1 - idleReadsPerSec * live.seconds) / live.samples.length;
     // Processes that used no CPU (or could not be read) are left out.
     const cpu = diffCounts(cpuNow(), cpu0);
     const ingressCpu = cpu.ingress ?? NaN;
@@ -367,8 +393,10 @@ async function main(): Promise<number> {
         .filter(([, v]) => v > 0),
     );
     redis.disconnect();
-    const simRequests = ((await (await fetch(`${origin}/__sim/requests`)).json()) as { data: Array<{ path: string; query?: Record<string, string> }> }).data;
+    const simRequests = ((await (await fetch(`${origin}/__sim/requests`)).json()) as { data: Array<{ path: string; at: string; query?: Record<string, string> }> }).data;
     const slotGets = simRequests.filter((r) => r.path === '/v2/slots' && r.query?.eventTypeId === String(EVENT_TYPE)).length;
+    // Every request the ingress sent the simulator from the first measured request on.
+    const calcomRequests = simRequests.filter((r) => r.path.startsWith('/v2/') && Date.parse(r.at) >= phaseStart).length;
     console.error(`callbook done in ${live.seconds.toFixed(1)} s; measuring the ceiling on an emptied simulator`);
     // The ceiling starts from the same state: no bookings (the simulator's slot search walks all of them).
     await simAdmin(origin, 'reset', {});
@@ -377,7 +405,19 @@ async function main(): Promise<number> {
     const loadAfter = load();
     // The CPU ceiling (paced runs only: back to back, a bare server would run many times faster
     // than the ingress, and a process spends less per request the busier it is).
-    const bareCeiling = THINK_MS > 0 ? await measureBare(procfileFlags, children) : undefined;
+    const bareCeiling = THINK_MS > 0 ? await measureCeilingServer('bench/ceilings/bare.ts', procfileFlags, {}, children) : undefined;
+    // The round-trip ceiling: the bare route making the ingress's round trips per request, nothing else.
+    const dbPerRequest = (after.dbQueries - before.dbQueries) / live.samples.length;
+    const roundTrips = { redis: Math.max(0, redisRoundTrips), db: dbPerRequest, http: calcomRequests / live.samples.length };
+    const roundTripCeiling =
+      THINK_MS > 0
+        ? await measureCeilingServer(
+            'bench/ceilings/round-trips.ts',
+            procfileFlags,
+            { ROUND_TRIPS: JSON.stringify(roundTrips), REDIS_URL: redisServer.url, REDIS_PREFIX: vars.REDIS_PREFIX!, DATABASE_URL: vars.DATABASE_URL!, DB_POOL_SIZE: vars.DB_POOL_SIZE ?? '10', SLOTS_URL: ceilingSlotsUrl(simUrl!, 0, 0), CALCOM_KEY: CEILING_KEY },
+            children,
+          )
+        : undefined;
 
     const all = [...rows(live.samples, live.seconds).map((r) => ({ ...r, via: 'callbook ingress' })), ...rows(ceiling.samples, ceiling.seconds).map((r) => ({ ...r, via: 'simulator direct (ceiling)' }))];
     const pace = THINK_MS > 0 ? (JITTER ? `pauses of ${THINK_MS / 2}–${THINK_MS * 1.5} ms between requests, random` : `${THINK_MS} ms pause after each request, in lockstep`) : 'back to back';
@@ -412,6 +452,14 @@ async function main(): Promise<number> {
       console.log(
         `CPU ceiling at the same pace: a bare Hono server (bench/ceilings/bare.ts through tsx's loader, with the ingress's node flags) spent ${netMs.toFixed(2)} ms per request net of its idle ` +
           `(${requests} requests, ${(requests / seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${times} that.`,
+      );
+    }
+    if (roundTripCeiling) {
+      const { netMs, requests, seconds } = roundTripCeiling;
+      const rt = `${roundTrips.redis.toFixed(1)} to Redis, ${roundTrips.db.toFixed(1)} statements, ${roundTrips.http.toFixed(2)} to the simulator`;
+      console.log(
+        `Round-trip ceiling at the same pace: the bare route making the ingress's round trips per request one after another and nothing else (${rt}; bench/ceilings/round-trips.ts) spent ${netMs.toFixed(2)} ms per request net of its idle ` +
+          `(${requests} requests, ${(requests / seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${netMs > 0 ? `${(ingressNetMs / netMs).toFixed(1)}× that, ` : ''}${(ingressNetMs - netMs).toFixed(1)} ms more (at most callbook's own work: the ceiling's payloads are small).`,
       );
     }
     console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
