@@ -20,7 +20,7 @@
  * making, before it answers, the round trips the ingress made per request in this run — Redis
  * requests (redis-server's read events), DB statements, requests to the simulator — one after
  * another and nothing else (bench/ceilings/round-trips.ts): what the ingress's I/O alone costs at
- * this pace, so what is left above it is callbook's own work. Neither CPU ceiling is measured back
+ * this pace, so what is left above it is at most callbook's own work. Neither CPU ceiling is measured back
  * to back (BENCH_THINK_MS=0).
  *
  *   npm run bench:live                        # 50 calls at once, 20 rounds: 1000 of each function
