@@ -407,8 +407,8 @@ async function main(): Promise<number> {
     // than the ingress, and a process spends less per request the busier it is).
     const bareCeiling = THINK_MS > 0 ? await measureCeilingServer('bench/ceilings/bare.ts', procfileFlags, {}, children) : undefined;
     // The round-trip ceiling: the bare route making the ingress's round trips per request, nothing else.
-    const dbPerRequest = (after.dbQueries - before.dbQueries) / live.samples.length;
-    const roundTrips = { redis: Math.max(0, redisRoundTrips), db: dbPerRequest, http: calcomRequests / live.samples.length };
+    const dbq = after.dbQueries - before.dbQueries;
+    const roundTrips = { redis: Math.max(0, redisRoundTrips), db: dbq / live.samples.length, http: calcomRequests / live.samples.length };
     const roundTripCeiling =
       THINK_MS > 0
         ? await measureCeilingServer(
@@ -428,7 +428,6 @@ async function main(): Promise<number> {
         all.map((r) => [r.fn, r.via, r.n, r.p50.toFixed(0), r.p95.toFixed(0), r.p99.toFixed(0), r.max.toFixed(0), r.rate.toFixed(0)]),
       ),
     );
-    const dbq = after.dbQueries - before.dbQueries;
     console.log(
       `\ncallbook phase: ${live.seconds.toFixed(1)} s, ${(live.samples.length / live.seconds).toFixed(0)} req/s overall; ` +
         `${slotGets} GET /v2/slots reached the simulator for ${ROUNDS * CALLS} availability checks (cache hits l1 ${after.l1 - before.l1}, l2 ${after.l2 - before.l2}); ` +
@@ -445,21 +444,24 @@ async function main(): Promise<number> {
       `CPU in the callbook phase: ingress ${ingressCpu.toFixed(1)} s (${perRequest(ingressCpu)} ms per request; ${perRequest(ingressCpu - idleCpuPerSec * live.seconds)} ms net of its idle ${(idleCpuPerSec * 1000).toFixed(0)} ms per second, measured over ${IDLE_S} s before), ${others.join(', ')}.`,
     );
     const ingressNetMs = ((ingressCpu - idleCpuPerSec * live.seconds) * 1000) / live.samples.length;
+    /** A ceiling's CPU per request as both lines print it. */
+    const spent = ({ netMs, requests, seconds }: { netMs: number; requests: number; seconds: number }) =>
+      `spent ${netMs.toFixed(2)} ms per request net of its idle (${requests} requests, ${(requests / seconds).toFixed(0)} req/s)`;
     if (!bareCeiling) console.log('CPU ceiling: not measured back to back (BENCH_THINK_MS=0), only at a pace.');
     else {
-      const { netMs, requests, seconds } = bareCeiling;
+      const { netMs } = bareCeiling;
       const times = netMs > 0 ? `${(ingressNetMs / netMs).toFixed(1)}×` : 'not comparable to';
       console.log(
-        `CPU ceiling at the same pace: a bare Hono server (bench/ceilings/bare.ts through tsx's loader, with the ingress's node flags) spent ${netMs.toFixed(2)} ms per request net of its idle ` +
-          `(${requests} requests, ${(requests / seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${times} that.`,
+        `CPU ceiling at the same pace: a bare Hono server (bench/ceilings/bare.ts through tsx's loader, with the ingress's node flags) ${spent(bareCeiling)}; ` +
+          `the ingress's ${ingressNetMs.toFixed(1)} ms is ${times} that.`,
       );
     }
     if (roundTripCeiling) {
-      const { netMs, requests, seconds } = roundTripCeiling;
+      const { netMs } = roundTripCeiling;
       const rt = `${roundTrips.redis.toFixed(1)} to Redis, ${roundTrips.db.toFixed(1)} statements, ${roundTrips.http.toFixed(2)} to the simulator`;
       console.log(
-        `Round-trip ceiling at the same pace: the bare route making the ingress's round trips per request one after another and nothing else (${rt}; bench/ceilings/round-trips.ts) spent ${netMs.toFixed(2)} ms per request net of its idle ` +
-          `(${requests} requests, ${(requests / seconds).toFixed(0)} req/s); the ingress's ${ingressNetMs.toFixed(1)} ms is ${netMs > 0 ? `${(ingressNetMs / netMs).toFixed(1)}× that, ` : ''}${(ingressNetMs - netMs).toFixed(1)} ms more (at most callbook's own work: the ceiling's payloads are small).`,
+        `Round-trip ceiling at the same pace: the bare route making the ingress's round trips per request one after another and nothing else (${rt}; bench/ceilings/round-trips.ts) ${spent(roundTripCeiling)}; ` +
+          `the ingress's ${ingressNetMs.toFixed(1)} ms is ${netMs > 0 ? `${(ingressNetMs / netMs).toFixed(1)}× that, ` : ''}${(ingressNetMs - netMs).toFixed(1)} ms more (at most callbook's own work: the ceiling's payloads are small).`,
       );
     }
     console.log(`Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}.`);
