@@ -6,20 +6,14 @@
  * The CPU ceiling of bench/live.ts: `POST /functions/retell/:name` reads and parses the body and
  * answers a small JSON, what any Hono endpoint answering a function call must do at least.
  */
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { answerFunction, serveCeiling } from './serve';
 
 const app = new Hono();
 app.post('/webhooks/retell', async (c) => {
   await c.req.arrayBuffer();
   return c.body(null, 204);
 });
-app.post('/functions/retell/:name', async (c) => {
-  const body = JSON.parse(await c.req.text()) as { name?: string };
-  return c.json({ status: 'ok', name: body.name ?? c.req.param('name') });
-});
+app.post('/functions/retell/:name', (c) => answerFunction(c));
 
-const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
-  console.log(`listening on ${info.port}`);
-});
-process.once('SIGTERM', () => server.close(() => process.exit(0)));
+serveCeiling(app);

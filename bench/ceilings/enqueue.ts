@@ -7,11 +7,11 @@
  * the zod schema, and sealing the body with AES-256-GCM (the job carries the raw text instead).
  * Prints `listening on <port>`; needs REDIS_URL and REDIS_PREFIX.
  */
-import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { bullPrefix, DEFAULT_JOB_OPTIONS, jobIds } from '../../lib/queues';
 import { createRedis } from '../../lib/redis';
+import { serveCeiling } from './serve';
 
 const connection = createRedis(process.env.REDIS_URL!, 'producer');
 const queue = new Queue('webhooks', { connection, prefix: bullPrefix(process.env.REDIS_PREFIX!), defaultJobOptions: DEFAULT_JOB_OPTIONS.webhooks });
@@ -25,14 +25,7 @@ app.post('/webhooks/retell', async (c) => {
   return c.json({ status: 'accepted', jobId }, 202);
 });
 
-const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: process.env.HOST ?? '127.0.0.1' }, (info) => {
-  console.log(`listening on ${info.port}`);
+serveCeiling(app, async () => {
+  await queue.close();
+  connection.disconnect();
 });
-process.once('SIGTERM', () =>
-  server.close(() => {
-    void queue.close().then(() => {
-      connection.disconnect();
-      process.exit(0);
-    });
-  }),
-);

@@ -15,15 +15,15 @@
  *   {"redis":5.5,"db":2.5,"http":0.77}
  * Fractions are kept exact over the run: each request makes the whole round trips its running
  * total has passed. Also REDIS_URL, REDIS_PREFIX (its one key: `<prefix>:round-trips`, an hour),
- * DATABASE_URL, DB_POOL_SIZE (10), SLOTS_URL (with its query), CALCOM_KEY; PORT (0 = any), HOST.
- * Prints `listening on <port>`.
+ * DATABASE_URL, DB_POOL_SIZE (10), SLOTS_URL (with its query), CALCOM_KEY; PORT and HOST as every
+ * ceiling (./serve). Prints `listening on <port>`.
  */
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import mysql from 'mysql2/promise';
 import { z } from 'zod';
 import { keepAliveRequest } from '../../lib/http/keep-alive';
 import { createRedis } from '../../lib/redis';
+import { answerFunction, serveCeiling } from './serve';
 
 const roundTrips = z.object({ redis: z.number().min(0), db: z.number().min(0), http: z.number().min(0) });
 const env = z
@@ -35,8 +35,6 @@ const env = z
     DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
     SLOTS_URL: z.url(),
     CALCOM_KEY: z.string().min(1),
-    PORT: z.coerce.number().int().min(0).default(0),
-    HOST: z.string().default('127.0.0.1'),
   })
   .parse(process.env);
 
@@ -68,20 +66,15 @@ function due(kind: keyof typeof totals): number {
 }
 
 const app = new Hono();
-app.post('/functions/retell/:name', async (c) => {
-  const body = JSON.parse(await c.req.text()) as { name?: string };
-  for (let i = due('redis'); i > 0; i--) await redis.get(key);
-  for (let i = due('db'); i > 0; i--) await pool.execute('SELECT ? AS v', [i]);
-  for (let i = due('http'); i > 0; i--) await calcom();
-  return c.json({ status: 'ok', name: body.name ?? c.req.param('name') });
-});
-
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  console.log(`listening on ${info.port}`);
-});
-process.once('SIGTERM', () =>
-  server.close(() => {
-    redis.disconnect();
-    void pool.end().then(() => process.exit(0));
+app.post('/functions/retell/:name', (c) =>
+  answerFunction(c, async () => {
+    for (let i = due('redis'); i > 0; i--) await redis.get(key);
+    for (let i = due('db'); i > 0; i--) await pool.execute('SELECT ? AS v', [i]);
+    for (let i = due('http'); i > 0; i--) await calcom();
   }),
 );
+
+serveCeiling(app, async () => {
+  redis.disconnect();
+  await pool.end();
+});
