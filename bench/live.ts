@@ -165,12 +165,13 @@ async function paceLines(rounds: number, step: (line: number, round: number) => 
 }
 
 /**
- * The CPU ceiling: the same requests at the same pace and concurrency to a bare Hono server
- * (bench/ceilings/bare.ts: reads and parses the body, answers JSON), `rounds` per line. What one
- * request costs a Node process at this pace before it does anything: the wake-up, HTTP parsing,
- * Hono, the answer. Returns the requests sent and the seconds taken.
+ * A ceiling server's run: the same requests at the same pace and concurrency, `rounds` per line,
+ * to a bare Hono server (bench/ceilings/bare.ts: what one request costs a Node process at this
+ * pace before it does anything — the wake-up, HTTP parsing, Hono, the answer) or to the same
+ * route making the ingress's round trips first (bench/ceilings/round-trips.ts). `label` names the
+ * server in errors. Returns the requests sent and the seconds taken.
  */
-async function runBare(base: string, rounds: number, label = 'bare ceiling'): Promise<{ requests: number; seconds: number }> {
+async function runCeilingRequests(base: string, rounds: number, label: string): Promise<{ requests: number; seconds: number }> {
   const agent = new Agent({ connections: CALLS, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', 'x-retell-signature': 'unsigned' };
   let requests = 0;
@@ -202,9 +203,9 @@ async function measureCeilingServer(script: string, flags: string[], env: Record
   const idle0 = cpu();
   await pause(IDLE_S * 1000);
   const idlePerSec = (cpu() - idle0) / IDLE_S;
-  await runBare(base, 1, name);
+  await runCeilingRequests(base, 1, name);
   const cpu0 = cpu();
-  const run = await runBare(base, ROUNDS, name);
+  const run = await runCeilingRequests(base, ROUNDS, name);
   const netMs = ((cpu() - cpu0 - idlePerSec * run.seconds) * 1000) / run.requests;
   // Stopped before the next ceiling starts, so the two never share the cores.
   await stopProcess(server);
